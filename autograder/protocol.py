@@ -1,0 +1,212 @@
+"""The probe protocol: the only thing that crosses between grader and student process.
+
+A message is a JSON header plus zero or more ``.npy`` blobs, each framed by an 8-byte
+big-endian length. Arrays travel as ``.npy`` and are read with ``allow_pickle=False``;
+nothing from the student side is ever unpickled or evaluated. The grader side validates
+every frame size and every array's dtype before the value reaches a comparison.
+
+This module must import with only the standard library and numpy: it is copied into the
+sandbox next to the student runner, which cannot see the rest of the grader.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import struct
+import time
+
+import numpy as np
+
+MAX_HEADER_BYTES = 1 << 20  # 1 MiB of JSON is far beyond any honest answer
+MAX_ARRAY_BYTES = 256 << 20  # one array; Fashion-MNIST test images are ~63 MB as float64
+MAX_ARRAYS_PER_MESSAGE = 64
+ALLOWED_DTYPE_KINDS = "biuf"  # bool, signed, unsigned, float: no objects, strings, complex
+
+_LEN = struct.Struct(">Q")
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a well-formed, size-capped message."""
+
+
+class ChannelClosed(ProtocolError):
+    """The other side closed its end (usually: the student process died)."""
+
+
+# --- framing -------------------------------------------------------------------------
+
+
+class ChannelTimeout(ProtocolError):
+    """The other side did not answer before the deadline."""
+
+
+def _wait(fd: int, deadline: float | None, for_write: bool) -> None:
+    if deadline is None:
+        return
+    remaining = deadline - time.monotonic()
+    ready = select.select([], [fd], [], max(remaining, 0))[1] if for_write else \
+        select.select([fd], [], [], max(remaining, 0))[0]
+    if not ready:
+        raise ChannelTimeout("no answer before the deadline")
+
+
+def _read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
+    chunks = []
+    remaining = n
+    while remaining:
+        _wait(fd, deadline, for_write=False)
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise ChannelClosed("channel closed mid-message" if chunks else "channel closed")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes, deadline: float | None = None) -> None:
+    """Write everything; with a deadline, ``fd`` should be non-blocking."""
+    view = memoryview(data)
+    while view:
+        _wait(fd, deadline, for_write=True)
+        try:
+            written = os.write(fd, view[: 1 << 16])
+        except BlockingIOError:
+            continue
+        except BrokenPipeError:
+            raise ChannelClosed("channel closed") from None
+        view = view[written:]
+
+
+def _read_frame(fd: int, limit: int, deadline: float | None = None) -> bytes:
+    (size,) = _LEN.unpack(_read_exact(fd, _LEN.size, deadline))
+    if size > limit:
+        raise ProtocolError(f"frame of {size} bytes exceeds the limit of {limit}")
+    return _read_exact(fd, size, deadline)
+
+
+# --- values <-> (json, blobs) --------------------------------------------------------
+
+
+def _array_to_npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _npy_to_array(blob: bytes) -> np.ndarray:
+    try:
+        array = np.load(io.BytesIO(blob), allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a protocol failure
+        raise ProtocolError(f"unreadable array payload ({type(exc).__name__})") from None
+    if type(array) is not np.ndarray:
+        raise ProtocolError("array payload did not decode to a plain ndarray")
+    if array.dtype.kind not in ALLOWED_DTYPE_KINDS or array.dtype.fields is not None:
+        raise ProtocolError(f"array of unsupported dtype {array.dtype.str!r}")
+    return array
+
+
+class Unsupported:
+    """A value the student returned that cannot cross the channel (named, never evaluated)."""
+
+    def __init__(self, description: str):
+        self.description = str(description)[:200]
+
+    def __repr__(self) -> str:
+        return f"<unsupported: {self.description}>"
+
+
+def flatten(value, blobs: list[bytes], describe_unknown=None):
+    """Turn a value tree into JSON-safe data, moving arrays into ``blobs``.
+
+    ``describe_unknown`` converts values the encoder does not know (the student side uses
+    it to turn tensors into arrays); without it, unknown values are an error.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, Unsupported):
+        return {"__unsupported__": value.description}
+    if isinstance(value, (int, float)) and type(value) in (int, float):
+        if isinstance(value, float) and not np.isfinite(value):
+            return {"__float__": repr(value)}
+        return value
+    if type(value) is np.ndarray or isinstance(value, np.generic):
+        array = np.asarray(value)
+        if array.dtype.kind not in ALLOWED_DTYPE_KINDS:
+            return {"__unsupported__": f"array of dtype {array.dtype}"}
+        if len(blobs) >= MAX_ARRAYS_PER_MESSAGE:
+            raise ProtocolError("too many arrays in one message")
+        blobs.append(_array_to_npy(array))
+        return {"__ndarray__": len(blobs) - 1}
+    if type(value) in (list, tuple):
+        return {"__seq__": [flatten(v, blobs, describe_unknown) for v in value],
+                "tuple": type(value) is tuple}
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {"__dict__": {k: flatten(v, blobs, describe_unknown) for k, v in value.items()}}
+    if describe_unknown is not None:
+        return flatten(describe_unknown(value), blobs, None)
+    raise TypeError(f"cannot send a value of type {type(value).__name__}")
+
+
+def unflatten(data, arrays: list[np.ndarray]):
+    """Inverse of :func:`flatten`, strict about every node's shape."""
+    if data is None or type(data) in (bool, int, float, str):
+        return data
+    if type(data) is list:
+        raise ProtocolError("bare JSON list in message")
+    if type(data) is not dict or len(data) not in (1, 2):
+        raise ProtocolError("malformed value node")
+    if "__ndarray__" in data:
+        index = data["__ndarray__"]
+        if type(index) is not int or not 0 <= index < len(arrays):
+            raise ProtocolError("array reference out of range")
+        return arrays[index]
+    if "__seq__" in data and type(data["__seq__"]) is list:
+        items = [unflatten(v, arrays) for v in data["__seq__"]]
+        return tuple(items) if data.get("tuple") is True else items
+    if "__dict__" in data and type(data["__dict__"]) is dict:
+        return {str(k): unflatten(v, arrays) for k, v in data["__dict__"].items()}
+    if "__float__" in data and data["__float__"] in ("nan", "inf", "-inf"):
+        return float(data["__float__"])
+    if "__unsupported__" in data:
+        return Unsupported(data["__unsupported__"])
+    raise ProtocolError("unknown value node")
+
+
+# --- messages ------------------------------------------------------------------------
+
+
+def encode_message(header: dict, payload=None, describe_unknown=None) -> bytes:
+    """``header`` (plain JSON) and ``payload`` (a value tree that may hold arrays) as bytes."""
+    blobs: list[bytes] = []
+    body = dict(header)
+    body["payload"] = flatten(payload, blobs, describe_unknown)
+    body["n_arrays"] = len(blobs)
+    frames = [json.dumps(body, allow_nan=False).encode(), *blobs]
+    return b"".join(_LEN.pack(len(frame)) + frame for frame in frames)
+
+
+def send_message(fd: int, header: dict, payload=None, describe_unknown=None,
+                 deadline: float | None = None) -> None:
+    _write_all(fd, encode_message(header, payload, describe_unknown), deadline)
+
+
+def receive_message(fd: int, max_array_bytes: int = MAX_ARRAY_BYTES,
+                    deadline: float | None = None) -> tuple[dict, object]:
+    """Read one message; returns ``(header, payload)`` or raises :class:`ProtocolError`."""
+    raw = _read_frame(fd, MAX_HEADER_BYTES, deadline)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ProtocolError("message header is not JSON") from None
+    if type(header) is not dict:
+        raise ProtocolError("message header is not an object")
+    n_arrays = header.get("n_arrays")
+    if type(n_arrays) is not int or not 0 <= n_arrays <= MAX_ARRAYS_PER_MESSAGE:
+        raise ProtocolError("bad array count")
+    arrays = [_npy_to_array(_read_frame(fd, max_array_bytes, deadline))
+              for _ in range(n_arrays)]
+    payload = unflatten(header.pop("payload", None), arrays)
+    return header, payload

@@ -1,0 +1,113 @@
+"""Confines the current process, then execs the student runner.
+
+Started by :mod:`autograder.sandbox` as a fresh interpreter (``python -I -S``), so none of
+this runs inside the grader's own, multi-threaded process (where ``preexec_fn`` would be
+unsafe). Standard library only. Reads one JSON argument:
+
+``{"mode": "root"|"user", "root_dir", "binds_ro": [...], "runner_dir", "data_dir",
+"uid", "gid", "tmpfs_mb", "network": bool, "rlimits": {...}, "argv": [...], "env": {...}}``
+
+As root it builds a private mount namespace whose new root holds only read-only binds of
+the system and Python directories, the runner and the data, and two small tmpfs mounts
+(``/home/student`` and ``/tmp``); it unshares the network namespace, sets resource limits,
+drops to an unprivileged uid/gid and execs. As an ordinary user it can only set limits.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = lambda s: None if s is None else s.encode()  # noqa: E731
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {source} on {target}")
+
+
+def _bind_readonly(source, target):
+    if os.path.isdir(source):
+        os.makedirs(target, mode=0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        open(target, "a").close()
+    _mount(source, target, None, MS_BIND | MS_REC)
+    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+
+
+def _build_root(cfg):
+    root = cfg["root_dir"]
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    _mount("sandbox-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    for path in cfg["binds_ro"]:
+        inside = root + path
+        if os.path.islink(path) and os.path.dirname(path) == "/":
+            os.symlink(os.readlink(path), inside)  # merged /usr: /bin -> usr/bin
+        elif os.path.exists(path) and not os.path.lexists(inside):
+            _bind_readonly(path, inside)
+        elif os.path.exists(path) and os.path.isdir(inside) and not os.listdir(inside):
+            _bind_readonly(path, inside)
+    _bind_readonly(cfg["runner_dir"], root + "/sandbox/runner")
+    if cfg.get("data_dir"):
+        _bind_readonly(cfg["data_dir"], root + "/sandbox/data")
+    size = f"size={int(cfg['tmpfs_mb'])}m,mode=1777"
+    for writable in ("/home/student", "/tmp", "/dev/shm"):
+        os.makedirs(root + writable, mode=0o755, exist_ok=True)
+        _mount("sandbox-tmp", root + writable, "tmpfs", MS_NOSUID | MS_NODEV, size)
+    os.makedirs(root + "/proc", exist_ok=True)
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.chroot(root)
+    os.chdir("/home/student")
+
+
+def _set_limits(rlimits):
+    for name, value in rlimits.items():
+        limit = getattr(resource, name)
+        resource.setrlimit(limit, (int(value), int(value)))
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # grader already gone
+        os._exit(1)
+    if cfg["mode"] == "root":
+        flags = CLONE_NEWNS | (CLONE_NEWNET if not cfg["network"] else 0)
+        _check(_libc.unshare(flags), "unshare")
+        _build_root(cfg)
+        os.chown("/home/student", cfg["uid"], cfg["gid"])
+        _set_limits(cfg["rlimits"])
+        os.setgroups([])
+        os.setgid(cfg["gid"])
+        os.setuid(cfg["uid"])
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # cleared by setuid
+    else:
+        _set_limits(cfg["rlimits"])
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    os.umask(0o077)
+    argv = cfg["argv"]
+    os.execve(argv[0], argv, cfg["env"])
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException as exc:  # noqa: BLE001 - report why confinement failed, then die
+        sys.stderr.write(f"sandbox setup failed: {exc}\n")
+        os._exit(121)

@@ -1,0 +1,97 @@
+"""Runs inside the sandbox: executes a submission's cells, then answers probe calls.
+
+The grader starts this script in a separate, unprivileged process and talks to it only
+through the probe protocol on two inherited file descriptors. Everything here is under the
+student's control once their first cell runs, so this side decides nothing: it executes,
+converts return values to plain data, and reports. Only the standard library, numpy and
+IPython are used; the grader's own package is not visible here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import protocol  # noqa: E402  (copied beside this file by the grader)
+
+
+def _to_plain(value):
+    """Tensors and ndarray subclasses become plain arrays; anything else is only named."""
+    import numpy as np
+
+    if callable(getattr(type(value), "numpy", None)):  # tf.Tensor, tf.Variable
+        try:
+            return np.array(value.numpy())
+        except Exception as exc:  # noqa: BLE001
+            return protocol.Unsupported(f"{type(value).__name__} whose .numpy() failed: {exc}")
+    if isinstance(value, np.ndarray):  # subclasses lose their methods here
+        return np.array(value).view(np.ndarray).copy()
+    return protocol.Unsupported(type(value).__name__)
+
+
+def _short_error(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return text[-500:]
+
+
+def _reply(fd: int, header: dict, payload=None) -> None:
+    try:
+        protocol.send_message(fd, header, payload, describe_unknown=_to_plain)
+    except (TypeError, ValueError, protocol.ProtocolError) as exc:
+        protocol.send_message(fd, {"status": "error",
+                                   "error": f"result could not be sent: {_short_error(exc)}"})
+
+
+def _run_cells(shell, cells: list[str], reply_fd: int) -> None:
+    for index, source in enumerate(cells):
+        result = shell.run_cell(source, store_history=False, silent=False)
+        error = result.error_before_exec or result.error_in_exec
+        header = {"event": "cell", "index": index, "status": "ok" if error is None else "error"}
+        if error is not None:
+            header["error"] = _short_error(error)
+        _reply(reply_fd, header)
+    _reply(reply_fd, {"event": "executed"})
+
+
+def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
+    op, name = header.get("op"), header.get("name")
+    if op not in ("get", "call"):
+        return {"status": "error", "error": f"unknown op {op!r}"}, None
+    if not isinstance(name, str) or name not in namespace:
+        return {"status": "missing"}, None
+    target = namespace[name]
+    if op == "get":
+        return {"status": "ok"}, target
+    if not callable(target):
+        return {"status": "not_callable", "type": type(target).__name__}, None
+    args, kwargs = payload if payload is not None else ([], {})
+    try:
+        return {"status": "ok"}, target(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit too: report it, keep serving
+        return {"status": "raised", "error": _short_error(exc)}, None
+
+
+def main(argv: list[str]) -> int:
+    request_fd, reply_fd = int(argv[1]), int(argv[2])
+    header, cells = protocol.receive_message(request_fd)
+    if header.get("op") != "execute" or not isinstance(cells, list):
+        return 2
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance(colors="nocolor")
+    _run_cells(shell, [str(c) for c in cells], reply_fd)
+    while True:
+        try:
+            header, payload = protocol.receive_message(request_fd)
+        except protocol.ChannelClosed:
+            return 0
+        if header.get("op") == "bye":
+            return 0
+        _reply(reply_fd, *_answer(shell.user_ns, header, payload))
+
+
+if __name__ == "__main__":
+    os._exit(main(sys.argv))
