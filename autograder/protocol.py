@@ -92,7 +92,7 @@ def _read_frame(fd: int, limit: int, deadline: float | None = None) -> bytes:
 
 def _array_to_npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buffer, np.array(array, order="C"), allow_pickle=False)  # keeps 0-d shape
     return buffer.getvalue()
 
 

@@ -1,0 +1,91 @@
+"""A pytest plugin that turns a grading suite's outcomes into scores.
+
+Grading tests are ordinary pytest tests marked ``@pytest.mark.points(n)``; their first
+docstring line is the name the student sees. They get the ``student`` fixture, a
+:class:`StudentProcess` for the submission under grading. Only failures the grader
+understands (a :class:`GradingFailure`, a probe error, an unreadable notebook) show their
+message; anything else is reported as a grader error without a traceback, so a report
+never leaks hidden inputs or reference values through pytest's assertion introspection.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import pytest
+
+from .assignments import Assignment
+from .checks import GradingFailure
+from .notebook import NotebookError, read_code_cells
+from .results import TestResult
+from .sandbox import SandboxPolicy
+from .student_process import ProbeError, StudentProcess
+
+_STUDENT_FACING = (GradingFailure, ProbeError, NotebookError)
+
+
+class GradingPlugin:
+    def __init__(self, submission: Path, assignment: Assignment,
+                 policy: SandboxPolicy | None = None):
+        self.submission = Path(submission)
+        self.assignment = assignment
+        self.policy = policy
+        self.results: dict[str, TestResult] = {}
+        self.notes: list[str] = []
+        self.internal_errors: list[str] = []
+        self._process: StudentProcess | None = None
+
+    @pytest.fixture(scope="session")
+    def student(self):
+        cells = read_code_cells(self.submission)  # NotebookError fails every test alike
+        process = StudentProcess(cells, policy=self.policy,
+                                 notebook_seconds=self.assignment.notebook_seconds,
+                                 call_seconds=self.assignment.call_seconds)
+        self._process = process
+        try:
+            report = process.start()
+            for cell in report.errors():
+                if cell.status == "error":
+                    self.notes.append(f"Cell {cell.index + 1} raised {cell.error}")
+            yield process
+        finally:
+            self.notes.extend(process.report.notes)
+            process.close()
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            marker = item.get_closest_marker("points")
+            if marker is None:
+                raise pytest.UsageError(f"grading test {item.nodeid} has no points marker")
+            doc = (getattr(item.function, "__doc__", None) or "").strip()
+            name = doc.splitlines()[0] if doc else item.name
+            self.results[item.nodeid] = TestResult(
+                name=name, score=0.0, max_score=float(marker.args[0]), status="failed",
+                output="This check did not run.",
+                visibility=marker.kwargs.get("visibility", "visible"), test_id=item.name)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        result = self.results.get(item.nodeid)
+        if result is None or report.when == "teardown":
+            return
+        if report.when == "call" and report.passed:
+            result.status, result.score, result.output = "passed", result.max_score, ""
+            return
+        if report.skipped:
+            result.output = f"Not graded: {report.longrepr[2] if report.longrepr else ''}"
+            return
+        if not report.failed:
+            return
+        error = call.excinfo.value if call.excinfo else None
+        if isinstance(error, _STUDENT_FACING):
+            result.output = str(error)
+        else:
+            result.output = ("The grader could not check this (internal error: "
+                             f"{type(error).__name__}). Please tell your instructor.")
+            self.internal_errors.append(
+                f"{item.nodeid}: " + "".join(traceback.format_exception(error))
+                if error else item.nodeid)
