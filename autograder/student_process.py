@@ -77,7 +77,7 @@ class StudentProcess:
 
     def start(self) -> ExecutionReport:
         """Execute the cells once; later restarts happen only on demand."""
-        if self._sandbox is None:
+        if self._starts == 0:
             self._launch()
         return self.report
 
@@ -92,7 +92,8 @@ class StudentProcess:
         began = time.monotonic()
         deadline = began + self.notebook_seconds
         to_run = [("pass" if i in self._skipped else src) for i, src in enumerate(self.cells)]
-        outcomes = [CellOutcome(i, "skipped" if i in self._skipped else "not run")
+        previous = {c.index: c for c in self.report.cells}
+        outcomes = [previous[i] if i in self._skipped else CellOutcome(i, "not run")
                     for i in range(len(self.cells))]
         try:
             protocol.send_message(sandbox.request_fd, {"op": "execute"}, to_run,

@@ -1,0 +1,29 @@
+# The two commands a fresh clone needs: `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST_ARGS ?=
+
+.PHONY: demo test release venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+release: $(STAMP)
+	$(PY) -m autograder release
+
+# Rebuild release/ and grade the bundled example submissions into out/.
+demo: release
+	$(PY) -m autograder grade tests/fixtures/submissions/nn-basics/*.ipynb \
+		--assignment nn-basics --out out/nn-basics --quiet
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,128 @@
+"""The sandbox really confines student code (as root, the way CI and LMS graders run)."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from autograder import sandbox
+from autograder.sandbox import SandboxPolicy
+from autograder.student_process import (MissingName, ProbeTimeout, StudentCrashed,
+                                        StudentProcess, StudentRaised)
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+needs_root = pytest.mark.skipif(not sandbox.root_mode_available(),
+                                reason="root mode needs root and namespaces")
+
+
+def run(cells, **kwargs):
+    process = StudentProcess(cells, notebook_seconds=kwargs.pop("notebook_seconds", 30),
+                             call_seconds=kwargs.pop("call_seconds", 10), **kwargs)
+    process.start()
+    return process
+
+
+def test_cells_run_in_order_and_errors_do_not_stop_later_cells():
+    with run(["x = 1", "raise ValueError('boom')", "y = x + 1",
+              "def f(a):\n    return a * 2"]) as p:
+        statuses = [c.status for c in p.report.cells]
+        assert statuses == ["ok", "error", "ok", "ok"]
+        assert "ValueError: boom" in p.report.cells[1].error
+        assert p.get("y") == 2
+        np.testing.assert_array_equal(p.call("f", np.arange(3)), [0, 2, 4])
+
+
+def test_probe_errors_are_typed():
+    with run(["def bad():\n    raise KeyError('k')", "not_a_function = 3",
+              "def slow():\n    import time\n    time.sleep(60)"]) as p:
+        with pytest.raises(MissingName, match="not defined"):
+            p.call("nowhere")
+        with pytest.raises(MissingName, match="should be a function"):
+            p.call("not_a_function")
+        with pytest.raises(StudentRaised, match="KeyError"):
+            p.call("bad")
+        with pytest.raises(ProbeTimeout):
+            p.call("slow", timeout=1)
+        assert p.get("not_a_function") == 3  # restarted after the timeout
+
+
+def test_endless_cell_is_skipped_on_restart():
+    with run(["a = 1", "while True:\n    pass", "b = 2"], notebook_seconds=3) as p:
+        assert p.report.cells[1].status == "timeout"
+        assert p.get("b") == 2  # restart skips the endless cell
+        assert any("Cell 2" in note for note in p.report.notes)
+
+
+def test_process_exit_in_a_cell_costs_only_that_cell():
+    with run(["a = 1", "import os\nos._exit(0)", "b = 2"]) as p:
+        assert p.report.cells[1].status == "crashed"
+        assert p.get("b") == 2
+
+
+def test_restarts_are_bounded():
+    p = run(["import os\ndef die():\n    os._exit(3)"], max_restarts=1)
+    try:
+        with pytest.raises(StudentCrashed):
+            p.call("die")
+        with pytest.raises(StudentCrashed):
+            p.call("die")
+        with pytest.raises(StudentCrashed, match="not restarted"):
+            p.call("die")
+    finally:
+        p.close()
+
+
+@needs_root
+def test_root_mode_drops_privileges_and_hides_the_grader():
+    cells = ["import os\nUID = os.getuid()\nGID = os.getgid()",
+             f"import os\nSEES_GRADER = os.path.exists({REPO + '/autograder'!r})",
+             f"SEES_TESTS = os.path.exists({REPO + '/tests'!r})",
+             "SEES_ROOT_HOME = os.path.exists('/root/.bashrc')",
+             f"try:\n    open({REPO + '/.venv/pyvenv.cfg'!r}, 'a')\n    CAN_WRITE = True\n"
+             "except OSError:\n    CAN_WRITE = False"]
+    with run(cells) as p:
+        assert p.get("UID") >= 200_000 and p.get("GID") >= 200_000
+        assert p.get("SEES_GRADER") is False
+        assert p.get("SEES_TESTS") is False
+        assert p.get("SEES_ROOT_HOME") is False
+        assert p.get("CAN_WRITE") is False
+
+
+@needs_root
+def test_root_mode_has_no_network():
+    cell = ("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=2)\n"
+            "    NET = 'open'\nexcept OSError as e:\n    NET = type(e).__name__")
+    with run([cell]) as p:
+        assert p.get("NET") != "open"
+
+
+@needs_root
+def test_root_mode_kills_escaped_processes_and_removes_files():
+    cells = ["import os, subprocess\n"
+             "child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+             "CHILD = child.pid\nopen('/tmp/junk', 'w').write('x' * 1000)"]
+    p = run(cells)
+    uid = p._sandbox.uid
+    tmp = p._sandbox._tmp
+    child = p.get("CHILD")
+    assert sandbox.processes_of_uid(uid)
+    p.close()
+    time.sleep(0.2)
+    assert sandbox.processes_of_uid(uid) == []
+    assert not os.path.exists(f"/proc/{child}") or \
+        open(f"/proc/{child}/status").read().find("zombie") >= 0
+    assert not os.path.exists(tmp)
+
+
+def test_user_mode_still_limits_and_cleans_up():
+    policy = SandboxPolicy(confine="user", file_size_mb=1)
+    cells = ["import os\nPID = os.getpid()",
+             "try:\n    open('big', 'wb').write(b'x' * (2 << 20))\n    WROTE = True\n"
+             "except OSError:\n    WROTE = False"]
+    p = run(cells, policy=policy)
+    pid = p.get("PID")
+    assert p.get("WROTE") is False  # RLIMIT_FSIZE: SIGXFSZ is ignored by Python -> OSError
+    p.close()
+    time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{pid}")
