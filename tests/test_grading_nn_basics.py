@@ -1,0 +1,107 @@
+"""End-to-end grading of nn-basics submissions: solved, blank, and realistic bugs.
+
+Which checks each buggy submission must fail is stated in tests/fixtures/submissions.py;
+the points come from the grading suite's own markers, so these tests pin behaviour, not
+numbers copied from a previous run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from autograder import cli
+from autograder.grading import grade
+from tests.fixtures import submissions
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def write(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+
+    def _write(name, notebook):
+        path = folder / f"{name}.ipynb"
+        nbformat.write(notebook, path)
+        return path
+
+    return _write
+
+
+@pytest.fixture(scope="module")
+def solved_result(write):
+    return grade(write("solved", submissions.solved_notebook()), "nn-basics")
+
+
+def failed(result) -> set[str]:
+    return {t.test_id for t in result.tests if t.status != "passed"}
+
+
+def test_solution_scores_full_marks(solved_result):
+    assert failed(solved_result) == set(), [(t.name, t.output) for t in solved_result.tests]
+    assert solved_result.score == solved_result.max_score > 0
+    assert not getattr(solved_result, "internal_errors", [])
+
+
+def test_grading_is_deterministic(write, solved_result):
+    again = grade(write("solved-again", submissions.solved_notebook()), "nn-basics")
+    strip = lambda r: [(t.test_id, t.score, t.output) for t in r.tests]  # noqa: E731
+    assert strip(again) == strip(solved_result)
+
+
+def test_blank_release_scores_zero_with_a_reason_per_check(write):
+    result = grade(write("blank", submissions.blank_notebook()), "nn-basics")
+    assert result.score == 0 and result.max_score > 0
+    for test in result.tests:
+        assert test.status == "failed"
+        assert "NotImplementedError" in test.output or "not defined" in test.output, test
+    assert not getattr(result, "internal_errors", [])
+
+
+@pytest.mark.parametrize("mutation", submissions.MUTATIONS, ids=lambda m: m.name)
+def test_buggy_submission_loses_exactly_what_it_broke(write, solved_result, mutation):
+    result = grade(write(mutation.name, mutation.apply(submissions.solved_notebook())),
+                   "nn-basics")
+    assert failed(result) == set(mutation.breaks), \
+        [(t.test_id, t.output) for t in result.tests if t.status != "passed"]
+    lost = sum(t.max_score for t in result.tests if t.test_id in mutation.breaks)
+    assert result.score == pytest.approx(solved_result.max_score - lost)
+    for test in result.tests:
+        if test.test_id in mutation.breaks:
+            assert test.output, f"{test.test_id} failed without a message"
+
+
+def test_unreadable_notebook_scores_zero_with_a_clear_message(tmp_path):
+    path = tmp_path / "broken.ipynb"
+    path.write_text('{"cells": [')
+    result = grade(path, "nn-basics")
+    assert result.score == 0
+    assert all("not a valid notebook" in t.output for t in result.tests)
+
+
+def test_cli_writes_gradescope_results_and_documents_exit_status(write, tmp_path, capsys):
+    results = tmp_path / "results.json"
+    status = cli.main(["grade", str(write("cli", submissions.solved_notebook())),
+                       "--assignment", "nn-basics", "--results", str(results),
+                       "--fail-under", "1000"])
+    assert status == cli.EXIT_BELOW_THRESHOLD
+    data = json.loads(results.read_text())
+    assert set(data) >= {"score", "max_score", "execution_time", "tests"}
+    assert data["score"] == data["max_score"]
+    for test in data["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
+        assert test["visibility"] in {"visible", "hidden", "after_due_date", "after_published"}
+    assert "total" in capsys.readouterr().out
+    assert cli.main(["grade", "x.ipynb", "--assignment", "no-such"]) == cli.EXIT_USAGE
+
+
+def test_bundled_examples_are_up_to_date(tmp_path):
+    fresh = submissions.write_examples(tmp_path)
+    for path in fresh:
+        committed = submissions.EXAMPLES / path.name
+        assert committed.exists(), f"run python tests/fixtures/submissions.py ({path.name})"
+        assert committed.read_text() == path.read_text(), \
+            f"{path.name} is stale: run python tests/fixtures/submissions.py"
