@@ -243,19 +243,19 @@ class Sandbox:
 
 
 def processes_of_uid(uid: int) -> list[int]:
+    """Live processes owned by ``uid`` (zombies are dead and only wait to be reaped)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status") as status:
-                for line in status:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            found.append(int(entry))
-                        break
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
+        if int(fields.get("Uid", "-1 0").split()[0]) == uid \
+                and not fields.get("State", "").strip().startswith("Z"):
+            found.append(int(entry))
     return found
 
 

@@ -51,10 +51,20 @@ def _bind_readonly(source, target):
     _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
 
 
+def _writable_tmpfs(target, cfg):
+    os.makedirs(target, mode=0o755, exist_ok=True)
+    _mount("sandbox-tmp", target, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={int(cfg['tmpfs_mb'])}m,mode=1777")
+
+
 def _build_root(cfg):
     root = cfg["root_dir"]
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _mount("sandbox-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    # Writable dirs first: a bind below /tmp (a venv in a CI checkout under /tmp) must
+    # land on top of the new /tmp, not be hidden by it.
+    _writable_tmpfs(root + "/home/student", cfg)
+    _writable_tmpfs(root + "/tmp", cfg)
     for path in cfg["binds_ro"]:
         inside = root + path
         if os.path.islink(path) and os.path.dirname(path) == "/":
@@ -66,10 +76,7 @@ def _build_root(cfg):
     _bind_readonly(cfg["runner_dir"], root + "/sandbox/runner")
     if cfg.get("data_dir"):
         _bind_readonly(cfg["data_dir"], root + "/sandbox/data")
-    size = f"size={int(cfg['tmpfs_mb'])}m,mode=1777"
-    for writable in ("/home/student", "/tmp", "/dev/shm"):
-        os.makedirs(root + writable, mode=0o755, exist_ok=True)
-        _mount("sandbox-tmp", root + writable, "tmpfs", MS_NOSUID | MS_NODEV, size)
+    _writable_tmpfs(root + "/dev/shm", cfg)  # inside the /dev bind, so after it
     os.makedirs(root + "/proc", exist_ok=True)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.chroot(root)
