@@ -23,7 +23,8 @@ def fail(message: str):
 
 def _describe(value) -> str:
     if isinstance(value, Unsupported):
-        return f"a {value.description}"
+        article = "an" if value.description[:1].lower() in "aeiou" else "a"
+        return f"{article} {value.description}"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, (list, tuple)):

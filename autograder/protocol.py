@@ -21,8 +21,10 @@ import time
 import numpy as np
 
 MAX_HEADER_BYTES = 1 << 20  # 1 MiB of JSON is far beyond any honest answer
+MAX_CELLS_BYTES = 512 << 20  # grader -> runner only: a notebook's code, JSON-escaped
 MAX_ARRAY_BYTES = 256 << 20  # one array; Fashion-MNIST test images are ~63 MB as float64
 MAX_ARRAYS_PER_MESSAGE = 64
+MAX_MESSAGE_BYTES = 320 << 20  # all arrays of one message together: bounds the grader's memory
 ALLOWED_DTYPE_KINDS = "biuf"  # bool, signed, unsigned, float: no objects, strings, complex
 
 _LEN = struct.Struct(">Q")
@@ -66,7 +68,7 @@ def _read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
     return b"".join(chunks)
 
 
-def _write_all(fd: int, data: bytes, deadline: float | None = None) -> None:
+def write_all(fd: int, data: bytes, deadline: float | None = None) -> None:
     """Write everything; with a deadline, ``fd`` should be non-blocking."""
     view = memoryview(data)
     while view:
@@ -112,7 +114,9 @@ class Unsupported:
     """A value the student returned that cannot cross the channel (named, never evaluated)."""
 
     def __init__(self, description: str):
-        self.description = str(description)[:200]
+        # the student names the type: keep it printable (no terminal escapes, no surrogates)
+        text = str(description)[:200].encode("utf-8", "replace").decode("utf-8")
+        self.description = "".join(ch if ch.isprintable() else "?" for ch in text)
 
     def __repr__(self) -> str:
         return f"<unsupported: {self.description}>"
@@ -138,6 +142,9 @@ def flatten(value, blobs: list[bytes], describe_unknown=None):
             return {"__unsupported__": f"array of dtype {array.dtype}"}
         if len(blobs) >= MAX_ARRAYS_PER_MESSAGE:
             raise ProtocolError("too many arrays in one message")
+        if array.nbytes > MAX_ARRAY_BYTES:  # say so before copying gigabytes into a frame
+            raise ProtocolError(f"an array of {array.nbytes >> 20} MB is above the "
+                                f"{MAX_ARRAY_BYTES >> 20} MB limit")
         blobs.append(_array_to_npy(array))
         return {"__ndarray__": len(blobs) - 1}
     if type(value) in (list, tuple):
@@ -178,35 +185,59 @@ def unflatten(data, arrays: list[np.ndarray]):
 # --- messages ------------------------------------------------------------------------
 
 
-def encode_message(header: dict, payload=None, describe_unknown=None) -> bytes:
-    """``header`` (plain JSON) and ``payload`` (a value tree that may hold arrays) as bytes."""
+def encode_message(header: dict, payload=None, describe_unknown=None,
+                   max_header_bytes: int = MAX_HEADER_BYTES) -> bytes:
+    """``header`` (plain JSON) and ``payload`` (a value tree that may hold arrays) as bytes.
+
+    Raises :class:`ProtocolError` for what the receiver would refuse, so the sender can
+    say why instead of breaking the channel."""
     blobs: list[bytes] = []
     body = dict(header)
     body["payload"] = flatten(payload, blobs, describe_unknown)
     body["n_arrays"] = len(blobs)
     frames = [json.dumps(body, allow_nan=False).encode(), *blobs]
+    if len(frames[0]) > max_header_bytes:
+        raise ProtocolError(f"a reply of {len(frames[0]) >> 10} KB of plain data is above the "
+                            f"{max_header_bytes >> 10} KB limit (send arrays, not lists)")
+    if sum(len(blob) for blob in blobs) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"the arrays of one reply are above {MAX_MESSAGE_BYTES >> 20} MB")
     return b"".join(_LEN.pack(len(frame)) + frame for frame in frames)
 
 
 def send_message(fd: int, header: dict, payload=None, describe_unknown=None,
-                 deadline: float | None = None) -> None:
-    _write_all(fd, encode_message(header, payload, describe_unknown), deadline)
+                 deadline: float | None = None,
+                 max_header_bytes: int = MAX_HEADER_BYTES) -> None:
+    write_all(fd, encode_message(header, payload, describe_unknown, max_header_bytes),
+              deadline)
 
 
 def receive_message(fd: int, max_array_bytes: int = MAX_ARRAY_BYTES,
-                    deadline: float | None = None) -> tuple[dict, object]:
-    """Read one message; returns ``(header, payload)`` or raises :class:`ProtocolError`."""
-    raw = _read_frame(fd, MAX_HEADER_BYTES, deadline)
+                    deadline: float | None = None,
+                    max_header_bytes: int = MAX_HEADER_BYTES) -> tuple[dict, object]:
+    """Read one message; returns ``(header, payload)`` or raises :class:`ProtocolError`.
+
+    Every way a hostile sender can make decoding fail (deep nesting included) ends as a
+    :class:`ProtocolError`, and the arrays of one message together stay below
+    ``MAX_MESSAGE_BYTES``, so the reader's memory is bounded whatever arrives.
+    """
+    raw = _read_frame(fd, max_header_bytes, deadline)
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ProtocolError("message header is not JSON") from None
     if type(header) is not dict:
         raise ProtocolError("message header is not an object")
     n_arrays = header.get("n_arrays")
     if type(n_arrays) is not int or not 0 <= n_arrays <= MAX_ARRAYS_PER_MESSAGE:
         raise ProtocolError("bad array count")
-    arrays = [_npy_to_array(_read_frame(fd, max_array_bytes, deadline))
-              for _ in range(n_arrays)]
-    payload = unflatten(header.pop("payload", None), arrays)
+    arrays, budget = [], max(MAX_MESSAGE_BYTES, max_array_bytes)
+    for _ in range(n_arrays):
+        blob = _read_frame(fd, min(max_array_bytes, budget), deadline)
+        budget -= len(blob)
+        arrays.append(_npy_to_array(blob))
+        del blob
+    try:
+        payload = unflatten(header.pop("payload", None), arrays)
+    except RecursionError:
+        raise ProtocolError("message value is nested too deeply") from None
     return header, payload

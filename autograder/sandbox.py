@@ -8,6 +8,9 @@ What holds depends on who runs the grader (see README, "Threat model"):
   final kill cover exactly its processes), and resource limits;
 * as an ordinary user: resource limits, a new session, a scrubbed environment and a
   private working directory; the grader's files stay readable to it.
+
+In both modes a seccomp filter (set by the launcher) refuses network sockets, and a memory
+guard caps the resident memory of all the sandbox's processes together.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ class SandboxPolicy:
 
     cpu_seconds: int = 1800
     memory_mb: int = 8192  # RLIMIT_AS; TensorFlow's import alone maps ~2 GiB of address space
+    # resident memory of all the sandbox's processes together (RLIMIT_AS is per process, so
+    # a fork bomb whose children each allocate would pass it); polled, see _MemoryGuard
+    total_memory_mb: int = 6144
     max_processes: int = 512  # threads count too, and TensorFlow starts a pool per core
     file_size_mb: int = 64
     open_files: int = 1024
@@ -69,10 +75,16 @@ def root_mode_available() -> bool:
 
 
 def _next_uid() -> int:
+    """A uid for a new sandbox, skipping any that still has processes (so one sandbox's
+    final kill can never reach another's)."""
     global _uid_counter
     with _uid_lock:
-        _uid_counter += 1
-        return _UID_BASE + (os.getpid() % 50_000) * 16 + _uid_counter % 16
+        for _ in range(16):
+            _uid_counter += 1
+            uid = _UID_BASE + (os.getpid() % 50_000) * 16 + _uid_counter % 16
+            if not processes_of_uid(uid):
+                return uid
+        raise RuntimeError("no free sandbox uid: 16 sandboxes of this process are alive")
 
 
 def _python_dirs() -> list[str]:
@@ -111,6 +123,33 @@ class _OutputTail(threading.Thread):
         return data.decode("utf-8", errors="replace")
 
 
+class _MemoryGuard(threading.Thread):
+    """Kills the sandbox once its processes together hold more resident memory than allowed.
+
+    Polling every ``interval`` seconds bounds the overshoot to what a process can touch in
+    that time. Pages shared after a fork count once per process, so forking code meets the
+    limit sooner than its true use, never later.
+    """
+
+    def __init__(self, sandbox: "Sandbox", limit_mb: int, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self._sandbox, self._limit_mb, self._interval = sandbox, limit_mb, interval
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self._interval):
+            if not self._sandbox.alive():
+                return
+            if resident_bytes(self._sandbox.pids()) > self._limit_mb << 20:
+                self._sandbox.killed_for = (f"its processes used more than "
+                                            f"{self._limit_mb} MB of memory together")
+                self._sandbox.kill()
+                return
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
 class Sandbox:
     """One confined child process running the student runner, with its two protocol pipes."""
 
@@ -126,6 +165,8 @@ class Sandbox:
         self.request_fd = self.reply_fd = None
         self._tmp: str | None = None
         self._tail: _OutputTail | None = None
+        self._guard: _MemoryGuard | None = None
+        self.killed_for = ""  # set when the grader ended the child for breaking a limit
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -164,6 +205,10 @@ class Sandbox:
             "rlimits": self.policy.rlimits(),
             "argv": [sys.executable, "-I", "-B", runner_path, str(request_r), str(reply_w)],
             "env": self._environment(home_path, data_path),
+            # Keras loads cached data only from a writable KERAS_HOME (else it downloads), so
+            # the student's home gets one whose datasets/ links into the read-only data dir.
+            "links": [[f"{home_path}/.keras/datasets", f"{data_path}/datasets"]]
+            if self.data_dir else [],
         }
         launcher = str(_HERE / "sandbox_launcher.py")
         self.process = subprocess.Popen(
@@ -178,6 +223,8 @@ class Sandbox:
         self.request_fd, self.reply_fd = request_w, reply_r
         self._tail = _OutputTail(self.process.stdout, self.policy.output_tail_bytes)
         self._tail.start()
+        self._guard = _MemoryGuard(self, self.policy.total_memory_mb)
+        self._guard.start()
         return self
 
     def _environment(self, home: str, data: str) -> dict:
@@ -189,7 +236,7 @@ class Sandbox:
             "TF_CPP_MIN_LOG_LEVEL": "2", "IPYTHONDIR": f"{home}/.ipython",
         }
         if self.data_dir:
-            env["KERAS_HOME"] = data
+            env["KERAS_HOME"] = f"{home}/.keras"
         for name in ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH",
                      "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if name in os.environ:
@@ -203,6 +250,15 @@ class Sandbox:
     def output(self) -> str:
         return self._tail.text() if self._tail else ""
 
+    def pids(self) -> list[int]:
+        """The sandbox's live processes: every process of its uid as root; as an ordinary
+        user, those in its session or descending from it (a double fork escapes that)."""
+        if self.process is None:
+            return []
+        if self.mode == "root" and self.uid is not None:
+            return processes_of_uid(self.uid)
+        return session_and_descendants(self.process.pid)
+
     def kill(self) -> None:
         """End the child and everything it started, even what left its process group."""
         if self.process is None:
@@ -213,12 +269,20 @@ class Sandbox:
             pass
         if self.mode == "root" and self.uid is not None:
             kill_all_of_uid(self.uid)
+        else:
+            for pid in session_and_descendants(self.process.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
 
     def close(self) -> None:
+        if self._guard is not None:
+            self._guard.stop()
         self.kill()
         for fd in (self.request_fd, self.reply_fd):
             if fd is not None:
@@ -227,12 +291,14 @@ class Sandbox:
                 except OSError:
                     pass
         self.request_fd = self.reply_fd = None
+        if self._guard is not None:
+            self._guard.join(timeout=5)
         if self._tail is not None:
             self._tail.join(timeout=5)
         if self.process is not None and self.process.stdout:
             self.process.stdout.close()
         if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            _remove_tree(self._tmp)
             self._tmp = None
 
     def __enter__(self) -> "Sandbox":
@@ -243,20 +309,86 @@ class Sandbox:
 
 
 def processes_of_uid(uid: int) -> list[int]:
-    """Live processes owned by ``uid`` (zombies are dead and only wait to be reaped)."""
+    """Live processes owned by ``uid`` (zombies are dead and only wait to be reaped).
+
+    Polled several times a second by the memory guard, so it reads only the head of each
+    /proc/PID/status (State and Uid come first) and parses nothing else."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/status") as status:
-                fields = dict(line.split(":", 1) for line in status if ":" in line)
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            with open(f"/proc/{entry}/status", "rb") as status:
+                head = status.read(1024)
+        except OSError:
             continue
-        if int(fields.get("Uid", "-1 0").split()[0]) == uid \
-                and not fields.get("State", "").strip().startswith("Z"):
-            found.append(int(entry))
+        at = head.find(b"\nUid:")
+        if at < 0 or int(head[at + 5:].split(None, 1)[0]) != uid:
+            continue
+        state = head.find(b"\nState:")
+        if state >= 0 and head[state + 7:].lstrip()[:1] == b"Z":
+            continue
+        found.append(int(entry))
     return found
+
+
+def session_and_descendants(root: int) -> list[int]:
+    """Live processes in session ``root`` (started with a new session) or below ``root``."""
+    parents, session_members = {}, []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == "Z":
+            continue
+        pid, ppid, session = int(entry), int(fields[1]), int(fields[3])
+        parents[pid] = ppid
+        if session == root:
+            session_members.append(pid)
+    found = set(session_members)
+    for pid in parents:
+        chain, seen = pid, set()
+        while chain in parents and chain not in seen:
+            if chain == root:
+                found.add(pid)
+                break
+            seen.add(chain)
+            chain = parents[chain]
+    return sorted(found)
+
+
+def resident_bytes(pids: list[int]) -> int:
+    """Sum of the processes' resident set sizes (/proc/PID/statm)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _remove_tree(path: str) -> None:
+    """rmtree that also removes what an ordinary-user child made unreadable (its files are
+    ours to chmod; root needs no such help)."""
+    if os.geteuid() != 0:
+        for parent, dirs, _files in os.walk(path):
+            for name in dirs:
+                child = os.path.join(parent, name)
+                try:
+                    if not os.path.islink(child):
+                        os.chmod(child, 0o700)
+                except OSError:
+                    pass
+    shutil.rmtree(path, ignore_errors=True)
 
 
 _KILLER = "import os,signal,sys; os.setgid({uid}); os.setuid({uid}); os.kill(-1, signal.SIGKILL)"

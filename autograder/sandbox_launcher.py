@@ -5,12 +5,14 @@ this runs inside the grader's own, multi-threaded process (where ``preexec_fn`` 
 unsafe). Standard library only. Reads one JSON argument:
 
 ``{"mode": "root"|"user", "root_dir", "binds_ro": [...], "runner_dir", "data_dir",
-"uid", "gid", "tmpfs_mb", "network": bool, "rlimits": {...}, "argv": [...], "env": {...}}``
+"uid", "gid", "tmpfs_mb", "network": bool, "rlimits": {...}, "argv": [...], "env": {...},
+"links": [[link, target], ...]}`` (symlinks made as the final uid, just before exec)
 
 As root it builds a private mount namespace whose new root holds only read-only binds of
 the system and Python directories, the runner and the data, and two small tmpfs mounts
 (``/home/student`` and ``/tmp``); it unshares the network namespace, sets resource limits,
 drops to an unprivileged uid/gid and execs. As an ordinary user it can only set limits.
+In both modes, unless the policy allows network, a seccomp filter refuses network sockets.
 """
 
 import ctypes
@@ -24,7 +26,11 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 38, 22, 2
+# machine -> (AUDIT_ARCH_*, __NR_socket); io_uring_setup is 425 on both
+_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}
+_NR_IO_URING_SETUP = 425
+AF_UNIX, AF_NETLINK, EACCES = 1, 16, 13
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -83,6 +89,46 @@ def _build_root(cfg):
     os.chdir("/home/student")
 
 
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _block_inet_sockets():
+    """Seccomp filter: socket() only for AF_UNIX/AF_NETLINK, no io_uring (whose socket op
+    would bypass the filter), no foreign-ABI system calls. Returns False where unsupported.
+
+    This is the network block where no network namespace can be made (user mode), and a
+    second wall behind it in root mode. The filter is inherited by every child and cannot
+    be removed."""
+    arch = _SECCOMP_ARCH.get(os.uname().machine)
+    if arch is None:
+        return False
+    audit_arch, nr_socket = arch
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | EACCES
+    program = [
+        (ld, 0, 0, 4),                      # 0: A = seccomp_data.arch
+        (jeq, 0, 7, audit_arch),            # 1: foreign ABI -> 9
+        (ld, 0, 0, 0),                      # 2: A = seccomp_data.nr
+        (jge, 5, 0, 0x40000000),            # 3: x32 ABI -> 9
+        (jeq, 4, 0, _NR_IO_URING_SETUP),    # 4: -> 9
+        (jeq, 0, 4, nr_socket),             # 5: not socket() -> 10
+        (ld, 0, 0, 16),                     # 6: A = low word of args[0] (the domain)
+        (jeq, 2, 0, AF_UNIX),               # 7: -> 10
+        (jeq, 1, 0, AF_NETLINK),            # 8: -> 10
+        (ret, 0, 0, deny),                  # 9
+        (ret, 0, 0, allow),                 # 10
+    ]
+    filters = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
+    fprog = _SockFprog(len(program), filters)
+    return _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+
+
 def _set_limits(rlimits):
     for name, value in rlimits.items():
         limit = getattr(resource, name)
@@ -107,7 +153,13 @@ def main():
     else:
         _set_limits(cfg["rlimits"])
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    if not cfg["network"] and not _block_inet_sockets() and cfg["mode"] != "root":
+        raise OSError("network access cannot be blocked on this machine (no seccomp); "
+                      "grade as root, or set SandboxPolicy(network=True) knowingly")
     os.umask(0o077)
+    for link, target in cfg.get("links", []):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(target, link)
     argv = cfg["argv"]
     os.execve(argv[0], argv, cfg["env"])
 

@@ -9,11 +9,13 @@ one endless cell costs the tests that need it, not the whole notebook.
 
 from __future__ import annotations
 
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import protocol
+from .safe_text import student_text
 from .sandbox import Sandbox, SandboxPolicy
 
 
@@ -97,7 +99,7 @@ class StudentProcess:
                     for i in range(len(self.cells))]
         try:
             protocol.send_message(sandbox.request_fd, {"op": "execute"}, to_run,
-                                  deadline=deadline)
+                                  deadline=deadline, max_header_bytes=protocol.MAX_CELLS_BYTES)
             while True:
                 header, _ = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
                 if header.get("event") == "executed":
@@ -107,8 +109,10 @@ class StudentProcess:
                         or not 0 <= index < len(outcomes):
                     raise protocol.ProtocolError("unexpected message during execution")
                 if index not in self._skipped:
-                    outcomes[index] = CellOutcome(index, str(header.get("status")),
-                                                  str(header.get("error", ""))[:500])
+                    status = header.get("status")
+                    outcomes[index] = CellOutcome(
+                        index, status if status in ("ok", "error") else "error",
+                        student_text(header.get("error", ""), 500))
         except protocol.ProtocolError as exc:
             running = next((c.index for c in outcomes if c.status == "not run"), None)
             if isinstance(exc, protocol.ChannelTimeout):
@@ -130,13 +134,22 @@ class StudentProcess:
 
     def _death_reason(self, exc: Exception) -> str:
         sandbox = self._sandbox
+        if sandbox is not None and sandbox.killed_for:
+            return f"it was stopped: {sandbox.killed_for}"
         if sandbox is not None and sandbox.process is not None:
             try:
                 code = sandbox.process.wait(timeout=2)
             except Exception:  # noqa: BLE001
                 code = None
-            if code == 121:
-                return "the sandbox could not be set up: " + sandbox.output()[-300:]
+            marker = "sandbox setup failed:"
+            if code == 121 and marker in sandbox.output():
+                line = sandbox.output().rsplit(marker, 1)[1].split("\n", 1)[0]
+                return "the sandbox could not be set up:" + student_text(line, 300)
+            if code is not None and code < 0:
+                try:
+                    return f"it was killed by {signal.Signals(-code).name}"
+                except ValueError:
+                    return f"it was killed by signal {-code}"
             if code is not None:
                 return f"it exited with status {code}"
         return f"it broke the probe channel ({exc})"
@@ -182,10 +195,10 @@ class StudentProcess:
             raise MissingName(f"`{name}` is not defined (did its cell run without errors?)")
         if status == "not_callable":
             raise MissingName(f"`{name}` should be a function, but it is a "
-                              f"{str(reply.get('type'))[:50]}")
+                              f"{student_text(reply.get('type'), 50)}")
         if status == "raised":
-            raise StudentRaised(f"`{name}` raised {str(reply.get('error'))[:400]}")
-        raise StudentCrashed(f"`{name}`: {str(reply.get('error', 'bad reply'))[:400]}")
+            raise StudentRaised(f"`{name}` raised {student_text(reply.get('error'), 400)}")
+        raise StudentCrashed(f"`{name}`: {student_text(reply.get('error', 'bad reply'), 400)}")
 
     def output(self) -> str:
         return self._sandbox.output() if self._sandbox else ""
