@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from . import __version__
 from .assignments import Assignment, get_assignment
+from .datasets import DatasetNotFound
 from .pytest_plugin import GradingPlugin
 from .results import GradeResult
 from .sandbox import SandboxPolicy
@@ -19,15 +21,19 @@ class GraderError(Exception):
 
 
 def grade(submission: Path, assignment: Assignment | str, *,
-          policy: SandboxPolicy | None = None) -> GradeResult:
+          policy: SandboxPolicy | None = None, plugins: Sequence[object] = ()) -> GradeResult:
+    """``plugins`` are extra pytest plugins for this run (e.g. a test filter, a collector)."""
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
-    plugin = GradingPlugin(Path(submission), assignment, policy)
+    try:
+        plugin = GradingPlugin(Path(submission), assignment, policy)
+    except DatasetNotFound as exc:
+        raise GraderError(str(exc)) from None
     began = time.monotonic()
     args = [str(assignment.tests_dir), "-c", str(assignment.ini_file),
             "--rootdir", str(assignment.tests_dir), "-p", "no:terminal",
             "-W", "ignore::DeprecationWarning"]
-    exit_code = pytest.main(args, plugins=[plugin])
+    exit_code = pytest.main(args, plugins=[plugin, *plugins])
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) \
             or not plugin.results:
         raise GraderError(f"the grading suite for {assignment.name} did not run "

@@ -2,7 +2,11 @@
 
 Grading tests are ordinary pytest tests marked ``@pytest.mark.points(n)``; their first
 docstring line is the name the student sees. They get the ``student`` fixture, a
-:class:`StudentProcess` for the submission under grading. Only failures the grader
+:class:`StudentProcess` for the submission under grading (with the assignment's data set,
+if it names one, in its Keras cache; the ``dataset`` fixture gives the grader's own copy of
+the arrays). A test that passes earns all its points unless it called the
+``partial_credit`` fixture, ``partial_credit(fraction, message)``, which awards that
+fraction of them (a failure still earns nothing). Only failures the grader
 understands (a :class:`GradingFailure`, a probe error, an unreadable notebook) show their
 message; anything else is reported as a grader error without a traceback, so a report
 never leaks hidden inputs or reference values through pytest's assertion introspection.
@@ -10,11 +14,14 @@ never leaks hidden inputs or reference values through pytest's assertion introsp
 
 from __future__ import annotations
 
+import math
+import shutil
 import traceback
 from pathlib import Path
 
 import pytest
 
+from . import datasets
 from .assignments import Assignment
 from .checks import GradingFailure
 from .notebook import NotebookError, read_code_cells
@@ -35,11 +42,15 @@ class GradingPlugin:
         self.notes: list[str] = []
         self.internal_errors: list[str] = []
         self._process: StudentProcess | None = None
+        self._fractions: dict[str, tuple[float, str]] = {}
+        # Found now, so a missing data set stops grading before any score exists.
+        self.data_source = datasets.locate(assignment.dataset) if assignment.dataset else None
 
     @pytest.fixture(scope="session")
     def student(self):
         cells = read_code_cells(self.submission)  # NotebookError fails every test alike
-        process = StudentProcess(cells, policy=self.policy,
+        keras_home = datasets.make_keras_home(self.data_source) if self.data_source else None
+        process = StudentProcess(cells, policy=self.policy, data_dir=keras_home,
                                  notebook_seconds=self.assignment.notebook_seconds,
                                  call_seconds=self.assignment.call_seconds)
         self._process = process
@@ -52,6 +63,29 @@ class GradingPlugin:
         finally:
             self.notes.extend(process.report.notes)
             process.close()
+            if keras_home:
+                shutil.rmtree(keras_home, ignore_errors=True)
+
+    @pytest.fixture(scope="session", name="assignment")
+    def assignment_fixture(self):  # named apart from the attribute it returns
+        return self.assignment
+
+    @pytest.fixture(scope="session")
+    def dataset(self):
+        """``(x_train, y_train), (x_test, y_test)`` read from the originals, never the
+        student's copy."""
+        if self.data_source is None:
+            raise ValueError(f"assignment {self.assignment.name} names no data set")
+        return datasets.load(self.data_source)
+
+    @pytest.fixture
+    def partial_credit(self, request):
+        def award(fraction: float, message: str = "") -> None:
+            if not (isinstance(fraction, (int, float)) and math.isfinite(fraction)
+                    and 0 <= fraction <= 1):
+                raise ValueError(f"partial credit must be a number in [0, 1], not {fraction!r}")
+            self._fractions[request.node.nodeid] = (float(fraction), str(message))
+        return award
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
@@ -73,7 +107,10 @@ class GradingPlugin:
         if result is None or report.when == "teardown":
             return
         if report.when == "call" and report.passed:
-            result.status, result.score, result.output = "passed", result.max_score, ""
+            fraction, message = self._fractions.get(item.nodeid, (1.0, ""))
+            result.score = round(result.max_score * fraction, 4)
+            result.status = "passed" if fraction == 1 else "failed"
+            result.output = message
             return
         if report.skipped:
             result.output = f"Not graded: {report.longrepr[2] if report.longrepr else ''}"

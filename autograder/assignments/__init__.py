@@ -14,6 +14,7 @@ class Assignment:
     tests_dir: Path  # pytest grading suite; never visible to student code
     notebook_seconds: float = 300.0  # wall-clock budget to run all cells once
     call_seconds: float = 60.0  # wall-clock budget for one probe call
+    dataset: str | None = None  # put in the student's Keras cache (autograder.datasets)
 
     @property
     def ini_file(self) -> Path:
@@ -23,6 +24,13 @@ class Assignment:
 ASSIGNMENTS = {
     "nn-basics": Assignment("nn-basics", _HERE / "nn_basics", notebook_seconds=300,
                             call_seconds=60),
+    # The homework is graded on the full Fashion-MNIST; "-small" is the same suite on the
+    # 6,000/1,000 subset with its own thresholds, for CI and quick checks.
+    "fashion-mnist": Assignment("fashion-mnist", _HERE / "fashion_mnist", notebook_seconds=240,
+                                call_seconds=60, dataset="fashion-mnist"),
+    "fashion-mnist-small": Assignment("fashion-mnist-small", _HERE / "fashion_mnist",
+                                      notebook_seconds=240, call_seconds=60,
+                                      dataset="fashion-mnist-small"),
 }
 
 

@@ -1,0 +1,126 @@
+"""End-to-end grading of Fashion-MNIST homework submissions on the small data set.
+
+What each submission must earn follows from the schedule in
+autograder/assignments/fashion_mnist/scoring.py and the accuracy the grader itself reports,
+never from numbers copied from an earlier run. Needs the real small subset (see
+/work/shared/data/README.md); skips, saying why, without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import nbformat
+import pytest
+
+from autograder import datasets
+from autograder.assignments import get_assignment
+from autograder.assignments.fashion_mnist.scoring import RETRAIN_ACCURACY, TEST_ACCURACY
+from autograder.grading import grade
+from tests.fixtures import fashion_submissions as fs
+
+try:
+    datasets.locate(datasets.SMALL)
+    _skip = []
+except datasets.DatasetNotFound as exc:
+    _skip = [pytest.mark.skip(reason=f"needs the Fashion-MNIST small subset: {exc}")]
+pytestmark = [pytest.mark.slow, *_skip]
+
+ASSIGNMENT = "fashion-mnist-small"
+ACCURACY, RETRAIN = "test_test_accuracy", "test_retrain_accuracy"
+STRUCTURE = {"test_preprocess", "test_init_params", "test_predict_output",
+             "test_loss_history"}
+
+
+@pytest.fixture(scope="module")
+def write(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fashion")
+
+    def _write(name, notebook):
+        path = folder / f"{name}.ipynb"
+        nbformat.write(notebook, path)
+        return path
+
+    return _write
+
+
+def by_id(result):
+    return {t.test_id: t for t in result.tests}
+
+
+def measured(test, label: str) -> float:
+    """The accuracy the grader reported in a check's message."""
+    match = re.search(label + r" (\d\.\d{4})", test.output)
+    assert match, test.output
+    return float(match.group(1))
+
+
+def test_reference_earns_full_marks(write):
+    result = grade(write("solved", fs.solved_notebook()), ASSIGNMENT)
+    tests = by_id(result)
+    assert result.score == result.max_score == 15, [(t.name, t.output) for t in result.tests]
+    assert all(t.status == "passed" for t in result.tests)
+    assert measured(tests[ACCURACY], "Test accuracy") >= TEST_ACCURACY[ASSIGNMENT].full_at
+    assert not result.internal_errors and not result.notes
+
+
+def test_blank_release_earns_zero(write):
+    result = grade(write("blank", fs.blank_notebook()), ASSIGNMENT)
+    assert result.score == 0 and result.max_score == 15
+    for test in result.tests:
+        assert "NotImplementedError" in test.output, test
+    assert not result.internal_errors
+
+
+def test_one_class_model_earns_no_accuracy_points(write):
+    result = grade(write("one-class", fs.ONE_CLASS.apply(fs.solved_notebook())), ASSIGNMENT)
+    tests = by_id(result)
+    assert tests[ACCURACY].score == tests[RETRAIN].score == 0
+    assert measured(tests[RETRAIN], "held-out ones is") == pytest.approx(0.1)  # stratified
+    assert "does not count" in tests[ACCURACY].output
+    assert {t.test_id for t in result.tests if t.status == "passed"} == STRUCTURE
+
+
+def test_under_trained_model_earns_the_schedules_partial_credit(write):
+    result = grade(write("one-epoch", fs.ONE_EPOCH.apply(fs.solved_notebook())), ASSIGNMENT)
+    tests = by_id(result)
+    accuracy = measured(tests[ACCURACY], "Test accuracy")
+    expected = tests[ACCURACY].max_score * TEST_ACCURACY[ASSIGNMENT].credit(accuracy)
+    assert tests[ACCURACY].score == pytest.approx(expected, abs=1e-3)
+    assert 0 < tests[ACCURACY].score < tests[ACCURACY].max_score, tests[ACCURACY].output
+    # the retrain runs the grader's own number of epochs, so it is unaffected
+    retrain = measured(tests[RETRAIN], "held-out ones is")
+    assert tests[RETRAIN].score == pytest.approx(
+        tests[RETRAIN].max_score * RETRAIN_ACCURACY.credit(retrain), abs=1e-3)
+    assert result.score == pytest.approx(len(STRUCTURE) + tests[RETRAIN].score + expected,
+                                         abs=1e-3)
+
+
+def test_predictions_looked_up_from_disk_fail_the_retrain_check(write):
+    result = grade(write("lookup", fs.LOOKUP.apply(fs.solved_notebook())), ASSIGNMENT)
+    tests = by_id(result)
+    assert measured(tests[RETRAIN], "held-out ones is") < RETRAIN_ACCURACY.zero_below
+    assert tests[RETRAIN].score == 0
+    # Perfect on the test set, which is exactly why that accuracy alone is not trusted.
+    assert "1.0000 accurate" in tests[ACCURACY].output
+    assert tests[ACCURACY].score == 0 and "does not count" in tests[ACCURACY].output
+
+
+def test_training_past_the_budget_earns_nothing_for_it_and_says_why(write):
+    quick = dataclasses.replace(get_assignment(ASSIGNMENT), notebook_seconds=60)
+    result = grade(write("endless", fs.ENDLESS.apply(fs.solved_notebook())), quick)
+    tests = by_id(result)
+    assert tests[ACCURACY].score == 0
+    assert "ran past the notebook's 60 s time budget and was skipped" in tests[ACCURACY].output
+    assert any("ran past the notebook's 60 s budget" in note for note in result.notes)
+    # everything that did not depend on the endless cell is still graded
+    assert {t.test_id for t in result.tests if t.status == "passed"} == STRUCTURE | {RETRAIN}
+
+
+def test_bundled_examples_are_up_to_date(tmp_path):
+    for path in fs.write_examples(tmp_path):
+        committed = fs.EXAMPLES / path.name
+        assert committed.exists(), f"run python -m tests.fixtures.fashion_submissions ({path.name})"
+        assert committed.read_text() == path.read_text(), \
+            f"{path.name} is stale: run python -m tests.fixtures.fashion_submissions"
