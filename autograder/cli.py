@@ -1,8 +1,20 @@
-"""Command line: ``python -m autograder {release,grade}``.
+"""Command line: ``python -m autograder COMMAND`` (``--help`` on each for its options).
 
-Exit status of ``grade``: 0 when every submission was graded (whatever its score);
-1 when ``--fail-under`` was given and a score fell below it; 2 for a usage error (unknown
-assignment, bad options); 3 when the grader itself failed and no trustworthy score exists.
+  release            build release/ from source/ with nbgrader
+  grade              grade notebooks one by one in this process (``--junit``, ``--markdown``)
+  grade-batch        grade a class in parallel (local processes or ``--scheduler`` Dask),
+                     resumable; writes per-student results and HTML feedback, gradebook.csv,
+                     summary.json, index.html
+  report             rebuild gradebook.csv, summary.json and the HTML from a batch folder
+  check              student self-check: the public checks only, and what to fix
+  gradescope-bundle  write the Gradescope autograder zip for an assignment
+  gradescope-run     what that zip's run_autograder calls (grades <root>/submission)
+  nbgrader-export    put a batch's scores into nbgrader's gradebook.db (formgrader)
+
+Exit status: 0 when every submission was graded (whatever its score); 1 when
+``--fail-under`` was given and a score fell below it, or when ``check`` found a public
+check to fix; 2 for a usage error (unknown assignment, bad options, nothing to grade);
+3 when the grader itself failed on a submission and no trustworthy score exists for it.
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE, EXIT_GRADER_ERROR = 0, 1, 2, 3
 COURSE_ROOT = Path(__file__).resolve().parent.parent
@@ -54,13 +67,24 @@ def cmd_grade(args, console: Console) -> int:
         return EXIT_USAGE
     status = EXIT_OK
     summary = []
+    graded: dict[str, dict] = {}
+    errors: dict[str, str] = {}
     for submission in args.submissions:
         try:
             result = grade(Path(submission), assignment)
-        except GraderError as exc:
-            console.print(f"[red]grader error[/] for {submission}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - costs this submission only, never the batch
+            if not isinstance(exc, GraderError):
+                exc = GraderError(f"{type(exc).__name__}: {exc}")
+            console.print(f"[red]grader error[/] for {escape(str(submission))}: "
+                          f"{escape(str(exc))}")
             status = EXIT_GRADER_ERROR
+            errors[Path(submission).stem] = f"grader error: {exc}"
             continue
+        graded[Path(submission).stem] = result.to_gradescope()
+        if args.markdown:
+            from .reports import append_text, markdown_summary
+
+            append_text(Path(args.markdown), markdown_summary(result))
         if not args.quiet:
             print_result(result, console)
         for problem in getattr(result, "internal_errors", []):
@@ -73,6 +97,10 @@ def cmd_grade(args, console: Console) -> int:
         if args.fail_under is not None and result.score < args.fail_under \
                 and status == EXIT_OK:
             status = EXIT_BELOW_THRESHOLD
+    if args.junit:
+        from .junit import write_junit
+
+        write_junit(Path(args.junit), assignment.name, graded, errors)
     if len(summary) > 1:
         from rich.table import Table
 
@@ -80,9 +108,164 @@ def cmd_grade(args, console: Console) -> int:
         table.add_column("submission")
         table.add_column("score", justify="right")
         for submission, score, max_score in summary:
-            table.add_row(Path(submission).name, f"{score:g}/{max_score:g}")
+            table.add_row(escape(Path(submission).name), f"{score:g}/{max_score:g}")
         console.print(table)
     return status
+
+
+def _assignment_or_usage(name: str, console: Console):
+    from .assignments import UnknownAssignment, get_assignment
+
+    try:
+        return get_assignment(name)
+    except UnknownAssignment as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return None
+
+
+def write_class_outputs(out_dir: Path, assignment: str, students: list[str] | None = None, *,
+                        junit: str | None = None, html: bool = True,
+                        include_hidden: bool = True) -> dict:
+    """gradebook.csv, summary.json, HTML feedback and (optionally) JUnit for a batch folder."""
+    from .summary import load_records, write_summary_files
+
+    records = load_records(out_dir, students)
+    summary = write_summary_files(out_dir, records, assignment)
+    if html:
+        from .feedback import write_feedback
+
+        write_feedback(out_dir, records, summary, include_hidden=include_hidden)
+    if junit:
+        from .junit import write_junit
+
+        write_junit(Path(junit), assignment, {r.student: r.data for r in records if r.graded},
+                    {r.student: r.error for r in records if not r.graded})
+    return summary
+
+
+def _print_class_summary(summary: dict, console: Console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{summary['assignment']}: {summary['submissions']} submissions")
+    table.add_column("graded", justify="right")
+    table.add_column("not graded", justify="right")
+    table.add_column("mean", justify="right")
+    table.add_column("median", justify="right")
+    fmt = lambda x: "–" if x is None else f"{x:.3g}/{summary['max_score']:g}"  # noqa: E731
+    table.add_row(str(summary["graded"]), str(summary["failed"]), fmt(summary["mean"]),
+                  fmt(summary["median"]))
+    console.print(table)
+    for failure in summary["failures"][:20]:
+        console.print(f"[red]not graded:[/] {escape(failure['student'])}: "
+                      f"{escape(failure['error'])}", highlight=False)
+
+
+def cmd_grade_batch(args, console: Console) -> int:
+    from .batch import BatchError, grade_batch
+
+    assignment = _assignment_or_usage(args.assignment, console)
+    if assignment is None:
+        return EXIT_USAGE
+    if args.workers is not None and args.workers < 1:
+        console.print("[red]error:[/] --workers must be at least 1")
+        return EXIT_USAGE
+    try:
+        report = grade_batch(Path(args.path), assignment, Path(args.out), workers=args.workers,
+                             scheduler=args.scheduler, timeout=args.timeout,
+                             retries=args.retries, quiet=args.quiet,
+                             console=Console(stderr=True))
+    except BatchError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_USAGE
+    summary = write_class_outputs(Path(args.out), assignment.name,
+                                  [o.student for o in report.outcomes], junit=args.junit,
+                                  html=not args.no_html, include_hidden=not args.hide_hidden)
+    console.print(f"graded {report.count('graded')}, reused {report.count('reused')}, "
+                  f"not graded {report.count('failed')} in {report.wall_seconds:.0f} s; "
+                  f"output in {args.out}")
+    _print_class_summary(summary, console)
+    return EXIT_GRADER_ERROR if report.failed else EXIT_OK
+
+
+def cmd_report(args, console: Console) -> int:
+    out = Path(args.out)
+    if not out.is_dir():
+        console.print(f"[red]error:[/] {out} is not a folder")
+        return EXIT_USAGE
+    summary = write_class_outputs(out, args.assignment, junit=args.junit,
+                                  include_hidden=not args.hide_hidden)
+    _print_class_summary(summary, console)
+    return EXIT_OK
+
+
+def cmd_check(args, console: Console) -> int:
+    from .assignments import ASSIGNMENTS
+    from .grading import GraderError
+    from .reports import append_text, markdown_summary
+    from .selfcheck import print_advice, self_check
+
+    name = args.assignment or Path(args.notebook).stem
+    if name not in ASSIGNMENTS:
+        console.print(f"[red]error:[/] cannot tell the assignment from {args.notebook!r}; "
+                      f"give --assignment (one of {', '.join(sorted(ASSIGNMENTS))})")
+        return EXIT_USAGE
+    try:
+        result = self_check(Path(args.notebook), ASSIGNMENTS[name])
+    except GraderError as exc:
+        console.print(f"[red]the checker failed:[/] {exc}")
+        return EXIT_GRADER_ERROR
+    print_advice(result, console)
+    if args.junit:
+        from .junit import write_junit
+
+        write_junit(Path(args.junit), name, {Path(args.notebook).stem: result.to_gradescope()})
+    if args.markdown:
+        append_text(Path(args.markdown),
+                    markdown_summary(result, f"{name}: public checks"))
+    return EXIT_OK if result.score >= result.max_score else EXIT_BELOW_THRESHOLD
+
+
+def cmd_gradescope_bundle(args, console: Console) -> int:
+    from .gradescope import build_bundle
+
+    if _assignment_or_usage(args.assignment, console) is None:
+        return EXIT_USAGE
+    out = Path(args.out or f"gradescope-{args.assignment}.zip")
+    try:
+        build_bundle(args.assignment, out)
+    except (ValueError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_USAGE
+    console.print(f"wrote {out}: upload it as the assignment's autograder on Gradescope")
+    return EXIT_OK
+
+
+def cmd_gradescope_run(args, console: Console) -> int:
+    from .gradescope import run
+
+    if _assignment_or_usage(args.assignment, console) is None:
+        return EXIT_USAGE
+    return run(args.assignment, Path(args.root))
+
+
+def cmd_nbgrader_export(args, console: Console) -> int:
+    from .gradebook import GradebookError, export
+
+    db = args.db or f"sqlite:///{Path(args.course_root).resolve() / 'gradebook.db'}"
+    try:
+        report = export(Path(args.out), args.assignment, db,
+                        field="manual" if args.manual else "auto")
+    except GradebookError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_USAGE
+    console.print(f"wrote scores of {len(report.students)} students into {db}")
+    if report.unmapped_checks:
+        console.print("[yellow]checks with no nbgrader grade cell (not exported):[/] "
+                      + escape(", ".join(sorted(report.unmapped_checks))))
+    if report.cells_without_checks:
+        console.print("[yellow]grade cells no check maps to (left as they were):[/] "
+                      + escape(", ".join(sorted(report.cells_without_checks))))
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,7 +286,66 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--fail-under", type=float, default=None,
                        help="exit with status 1 when a score is below this")
     grade.add_argument("--quiet", action="store_true", help="no per-check table")
+    grade.add_argument("--junit", metavar="FILE", help="also write JUnit XML here (for CI)")
+    grade.add_argument("--markdown", metavar="FILE",
+                       help="append a Markdown score table (e.g. \"$GITHUB_STEP_SUMMARY\")")
     grade.set_defaults(handler=cmd_grade)
+
+    batch = sub.add_parser("grade-batch", help="grade a whole class, in parallel, resumably")
+    batch.add_argument("path", metavar="PATH",
+                       help="course root or submitted/ (nbgrader layout), or a folder of "
+                            "<student>.ipynb")
+    batch.add_argument("--assignment", required=True)
+    batch.add_argument("--out", required=True, metavar="DIR")
+    batch.add_argument("--workers", type=int, default=None,
+                       help="local grading processes at a time (default: number of cores)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on this Dask scheduler (e.g. tcp://host:8786) instead")
+    batch.add_argument("--retries", type=int, default=2,
+                       help="Dask: retries of a task that raised (worker deaths are "
+                            "rescheduled by the scheduler)")
+    batch.add_argument("--timeout", type=float, default=None,
+                       help="seconds before one submission's grading is stopped")
+    batch.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
+    batch.add_argument("--no-html", action="store_true", help="skip the HTML feedback")
+    batch.add_argument("--hide-hidden", action="store_true",
+                       help="leave hidden checks out of students' HTML (before publication)")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.set_defaults(handler=cmd_grade_batch)
+
+    report = sub.add_parser("report", help="rebuild class outputs of a grade-batch folder")
+    report.add_argument("out", metavar="DIR")
+    report.add_argument("--assignment", required=True)
+    report.add_argument("--junit", metavar="FILE")
+    report.add_argument("--hide-hidden", action="store_true")
+    report.set_defaults(handler=cmd_report)
+
+    check = sub.add_parser("check", help="self-check a notebook against the public checks")
+    check.add_argument("notebook", metavar="NOTEBOOK.ipynb")
+    check.add_argument("--assignment", help="default: the notebook's file name")
+    check.add_argument("--junit", metavar="FILE")
+    check.add_argument("--markdown", metavar="FILE")
+    check.set_defaults(handler=cmd_check)
+
+    bundle = sub.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
+    bundle.add_argument("assignment", metavar="NAME")
+    bundle.add_argument("--out", metavar="FILE.zip", help="default: gradescope-NAME.zip")
+    bundle.set_defaults(handler=cmd_gradescope_bundle)
+
+    gs_run = sub.add_parser("gradescope-run", help="(run_autograder's entry point)")
+    gs_run.add_argument("assignment", metavar="NAME")
+    gs_run.add_argument("--root", default="/autograder")
+    gs_run.set_defaults(handler=cmd_gradescope_run)
+
+    export = sub.add_parser("nbgrader-export", help="scores of a batch into nbgrader's gradebook")
+    export.add_argument("out", metavar="DIR", help="a grade-batch output folder")
+    export.add_argument("--assignment", required=True)
+    export.add_argument("--course-root", default=str(COURSE_ROOT),
+                        help="its gradebook.db is used unless --db is given")
+    export.add_argument("--db", metavar="URL", help="e.g. sqlite:////path/gradebook.db")
+    export.add_argument("--manual", action="store_true",
+                        help="write manual scores (kept by later nbgrader autograde runs)")
+    export.set_defaults(handler=cmd_nbgrader_export)
     return parser
 
 

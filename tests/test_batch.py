@@ -1,0 +1,318 @@
+"""Batch grading: a class of 32 submissions, locally and on a Dask cluster, resumably.
+
+The class is every combination of five bugs in the tiny test assignment
+(tests/fixtures/tiny_course.py), so grading mechanics are tested on dozens of real
+sandboxed gradings in about a minute; a handful of real nn-basics notebooks go through the
+same path at the end. Expected outcomes come from the bugs' stated effects and the suites'
+own docstrings and markers, never from a previous run.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from autograder import batch, cli
+from autograder.assignments import ASSIGNMENTS
+from tests.fixtures import submissions, tiny_course
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
+
+
+def suite_names(path: Path) -> dict[str, str]:
+    """test function -> the name students see (its docstring's first line).
+
+    Read with ast: importing a grading suite here would apply its unregistered marker."""
+    tree = ast.parse(Path(path).read_text())
+    return {node.name: ast.get_docstring(node).splitlines()[0] for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+
+TINY_NAMES = suite_names(tiny_course.SUITE)
+NN_BASICS_NAMES = suite_names(REPO / "autograder" / "assignments" / "nn_basics" /
+                              "test_nn_basics.py")
+
+
+def failed_names(data: dict) -> set[str]:
+    return {t["name"] for t in data["tests"] if t["score"] < t["max_score"]}
+
+
+def results(out: Path, student: str) -> dict:
+    return json.loads((out / student / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    assignment = tiny_course.assignment()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(ASSIGNMENTS, tiny_course.NAME, assignment)
+        yield assignment
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as local_cluster:
+        yield local_cluster
+
+
+def worker_addresses(cluster) -> set[str]:
+    from distributed import Client
+
+    with Client(cluster.scheduler_address) as client:
+        return set(client.scheduler_info()["workers"])
+
+
+def check_class_outputs(out: Path, junit: Path, expected: dict[str, frozenset[str]]) -> None:
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert sorted(r["student"] for r in rows) == sorted(expected)
+    for row in rows:
+        data = results(out, row["student"])
+        assert row["status"] == "graded"
+        assert float(row["score"]) == data["score"]
+        for test in data["tests"]:
+            assert float(row[test["name"]]) == test["score"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["submissions"], summary["graded"], summary["failed"]) == (32, 32, 0)
+    assert sum(summary["histogram"]["counts"]) == 32
+    rates = {t["name"]: t["pass_rate"] for t in summary["tests"]}
+    for test_id, name in TINY_NAMES.items():  # each bug is in half of all combinations
+        assert rates[name] == pytest.approx(0.5), test_id
+    assert len(summary["slowest"]) == 10
+    assert (out / "index.html").is_file()
+    assert all((out / student / "feedback.html").is_file() for student in expected)
+    tree = ET.parse(junit).getroot()
+    suites = tree.findall("testsuite")
+    assert len(suites) == 32
+    assert int(tree.get("failures")) == sum(len(b) for b in expected.values())
+    failures = {(s.get("name").split(": ", 1)[1], c.get("name"))
+                for s in suites for c in s.findall("testcase") if c.find("failure") is not None}
+    assert failures == {(student, TINY_NAMES[t]) for student, b in expected.items() for t in b}
+
+
+def test_a_class_of_32_grades_as_its_bugs_say_locally_and_on_dask(tiny, tmp_path):
+    """The one large test: 2 x 32 tiny gradings (about 2 minutes on 2 cores)."""
+    from distributed import LocalCluster
+
+    folder = tmp_path / "submissions"
+    expected = tiny_course.write_class(folder)
+    assert len(expected) >= 30
+    out, junit = tmp_path / "local", tmp_path / "junit.xml"
+    began = time.monotonic()
+    status = cli.main(["grade-batch", str(folder), "--assignment", "tiny", "--out", str(out),
+                       "--workers", "2", "--junit", str(junit), "--quiet"])
+    local_seconds = time.monotonic() - began
+    assert status == cli.EXIT_OK
+    for student, broken in expected.items():
+        data = results(out, student)
+        assert failed_names(data) == {TINY_NAMES[t] for t in broken}, student
+        lost = sum(t["max_score"] for t in data["tests"] if t["name"] in failed_names(data))
+        assert data["score"] == pytest.approx(data["max_score"] - lost)
+        assert len(data["extra_data"]["fingerprint"]) == 64
+        assert not (out / student / "error.json").exists()
+    check_class_outputs(out, junit, expected)
+
+    before = {s: (out / s / "results.json").read_bytes() for s in expected}
+    report = batch.grade_batch(folder, tiny, out, quiet=True)
+    assert report.count("reused") == len(expected) and report.count("graded") == 0
+    assert before == {s: (out / s / "results.json").read_bytes() for s in expected}
+
+    began = time.monotonic()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as local_cluster:
+        status = cli.main(["grade-batch", str(folder), "--assignment", "tiny",
+                           "--out", str(tmp_path / "dask"), "--scheduler",
+                           local_cluster.scheduler_address, "--quiet", "--no-html"])
+    assert status == cli.EXIT_OK
+    strip = lambda d: (d["score"], d["max_score"], d["tests"], d["output"],  # noqa: E731
+                       d["extra_data"]["fingerprint"])
+    for student in expected:
+        assert strip(results(tmp_path / "dask", student)) == strip(results(out, student))
+    print(f"32 tiny submissions: {local_seconds:.0f} s locally, "
+          f"{time.monotonic() - began:.0f} s on a 2-worker LocalCluster")
+
+
+def test_dask_reschedules_a_submission_whose_worker_died(tiny, cluster, tmp_path):
+    marker = tmp_path / "worker-was-killed"
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(tiny_course.with_bugs([], f"KILL_PARENT_ONCE = {str(marker)!r}"),
+                   folder / "kills-its-worker.ipynb")
+    nbformat.write(tiny_course.with_bugs([tiny_course.BUGS[0]]), folder / "plain.ipynb")
+    workers_before = worker_addresses(cluster)
+    report = batch.grade_batch(folder, tiny, tmp_path / "out",
+                               scheduler=cluster.scheduler_address, quiet=True)
+    assert marker.exists(), "the grading never killed its Dask worker"
+    assert report.count("graded") == 2, [o.error for o in report.failed]
+    data = results(tmp_path / "out", "kills-its-worker")
+    assert data["score"] == data["max_score"]
+    assert failed_names(results(tmp_path / "out", "plain")) == {TINY_NAMES["test_add"]}
+    deadline = time.monotonic() + 30
+    while len(worker_addresses(cluster)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)  # the nanny restarts the killed worker
+    assert worker_addresses(cluster) != workers_before
+
+
+def test_rerun_regrades_exactly_the_changed_notebooks(tiny, tmp_path):
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    folder.mkdir()
+    for i, bug in enumerate(tiny_course.BUGS[:3]):
+        nbformat.write(tiny_course.with_bugs([bug]), folder / f"r{i}.ipynb")
+    assert batch.grade_batch(folder, tiny, out, quiet=True).count("graded") == 3
+    nbformat.write(tiny_course.with_bugs([tiny_course.BUGS[3]]), folder / "r1.ipynb")
+    report = batch.grade_batch(folder, tiny, out, quiet=True)
+    assert (report.count("graded"), report.count("reused")) == (1, 2)
+    assert [o.student for o in report.outcomes if o.status == "graded"] == ["r1"]
+    assert failed_names(results(out, "r1")) == {TINY_NAMES["test_train"]}
+
+
+KILLABLE_BATCH = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from autograder.assignments import ASSIGNMENTS
+from tests.fixtures import tiny_course
+from autograder import cli
+ASSIGNMENTS["tiny"] = tiny_course.assignment()
+sys.exit(cli.main(["grade-batch", {folder!r}, "--assignment", "tiny", "--out", {out!r},
+                   "--workers", "2", "--quiet", "--no-html"]))
+"""
+
+
+def test_kill_9_loses_no_finished_result_and_leaves_no_process(tiny, tmp_path):
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    folder.mkdir()
+    for i, bug in enumerate(tiny_course.BUGS * 2):
+        nbformat.write(tiny_course.with_bugs([bug], f"student = {i}"), folder / f"k{i}.ipynb")
+    script = KILLABLE_BATCH.format(repo=str(REPO),
+                                   folder=str(folder), out=str(out))
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*/results.json"))) < 2 and time.monotonic() < deadline:
+        assert process.poll() is None, "the batch ended before it could be killed"
+        time.sleep(0.05)
+    descendants = psutil.Process(process.pid).children(recursive=True)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert descendants, "the batch had no grading process running when killed"
+    _, alive = psutil.wait_procs(descendants, timeout=15)
+    assert not alive, f"processes outlived the killed batch: {alive}"
+
+    finished = sorted(p.parent.name for p in out.glob("*/results.json"))
+    assert len(finished) >= 2
+    for path in out.rglob("*"):
+        assert not path.name.endswith(".tmp") or path.name.startswith("."), path
+        if path.name == "results.json":
+            json.loads(path.read_text())  # whole, never half-written
+    report = batch.grade_batch(folder, tiny, out, quiet=True)
+    reused = sorted(o.student for o in report.outcomes if o.status == "reused")
+    assert reused == finished
+    assert report.count("graded") + report.count("reused") == 10
+    assert not list(out.rglob(".*.tmp"))
+    for i, bug in enumerate(tiny_course.BUGS * 2):
+        assert failed_names(results(out, f"k{i}")) == {TINY_NAMES[t] for t in bug.breaks}
+
+
+def test_a_grader_crash_fails_that_submission_only(tiny, tmp_path, capsys):
+    course = tmp_path / "course"
+    for student, notebook in [("ann", tiny_course.solved_notebook()),
+                              ("bob", tiny_course.with_bugs([], "CRASH_GRADER = True")),
+                              ("cy", tiny_course.with_bugs([tiny_course.BUGS[0]]))]:
+        (course / "submitted" / student / "tiny").mkdir(parents=True)
+        nbformat.write(notebook, course / "submitted" / student / "tiny" / "tiny.ipynb")
+    (course / "submitted" / "dee" / "tiny").mkdir(parents=True)  # submitted nothing
+    status = cli.main(["grade-batch", str(course), "--assignment", "tiny",
+                       "--out", str(tmp_path / "out"), "--quiet"])
+    assert status == cli.EXIT_GRADER_ERROR
+    out = tmp_path / "out"
+    assert failed_names(results(out, "ann")) == set()
+    assert failed_names(results(out, "cy")) == {TINY_NAMES["test_add"]}
+    crash = json.loads((out / "bob" / "error.json").read_text())
+    assert "killed by SIGKILL" in crash["error"]
+    assert not (out / "bob" / "results.json").exists()
+    assert "no notebook" in json.loads((out / "dee" / "error.json").read_text())["error"]
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
+    assert rows["bob"]["status"] == "failed" and "SIGKILL" in rows["bob"]["error"]
+    assert "not graded" in capsys.readouterr().out
+
+
+def test_a_submission_past_the_batch_timeout_is_stopped(tiny, tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(tiny_course.with_bugs([], "import time\ntime.sleep(60)"),
+                   folder / "slow.ipynb")
+    began = time.monotonic()
+    report = batch.grade_batch(folder, tiny, tmp_path / "out", timeout=8, quiet=True)
+    assert time.monotonic() - began < 40
+    assert report.count("failed") == 1
+    assert "longer than 8 s" in report.failed[0].error
+
+
+def test_discovery_of_both_layouts(tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for name in ("b", "a"):
+        (flat / f"{name}.ipynb").write_text("{}")
+    assert [s.student for s in batch.discover(flat, "hw")] == ["a", "b"]
+    course = tmp_path / "course"
+    (course / "submitted" / "zed" / "hw").mkdir(parents=True)
+    (course / "submitted" / "zed" / "hw" / "hw.ipynb").write_text("{}")
+    (course / "submitted" / "zed" / "hw" / "scratch.ipynb").write_text("{}")
+    (course / "submitted" / "amy" / "hw" / ".ipynb_checkpoints").mkdir(parents=True)
+    (course / "submitted" / "amy" / "hw" / "mine.ipynb").write_text("{}")
+    (course / "submitted" / "amy" / "hw" / ".ipynb_checkpoints" / "x.ipynb").write_text("{}")
+    (course / "submitted" / "amy" / "hw" / "timestamp.txt").write_text("2026-01-02 03:04:05 UTC\n")
+    (course / "submitted" / "ivy" / "hw").mkdir(parents=True)
+    (course / "submitted" / "ivy" / "hw" / "one.ipynb").write_text("{}")
+    (course / "submitted" / "ivy" / "hw" / "two.ipynb").write_text("{}")
+    found = {s.student: s for s in batch.discover(course, "hw")}
+    assert found["zed"].notebook.name == "hw.ipynb"
+    assert found["amy"].notebook.name == "mine.ipynb"
+    assert found["amy"].timestamp == "2026-01-02 03:04:05 UTC"
+    assert found["ivy"].notebook is None and "2 notebooks" in found["ivy"].problem
+    assert batch.discover(course / "submitted", "hw") == list(found.values())
+
+
+def test_real_nn_basics_notebooks_through_the_batch_path(tmp_path):
+    """A few real gradings (~20 s of CPU each): the batch path changes no score."""
+    names = NN_BASICS_NAMES
+    combined = [m for m in submissions.MUTATIONS
+                if m.name in ("naive-softmax", "seed-too-high", "forgotten-db")]
+    notebook = submissions.solved_notebook()
+    for mutation in combined:
+        notebook = mutation.apply(notebook)
+    expected = {"solved": set(), "three-bugs": set().union(*(m.breaks for m in combined))}
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(submissions.solved_notebook(), folder / "solved.ipynb")
+    nbformat.write(notebook, folder / "three-bugs.ipynb")
+    report = batch.grade_batch(folder, ASSIGNMENTS["nn-basics"], tmp_path / "out",
+                               workers=2, quiet=True)
+    assert report.count("graded") == 2, [o.error for o in report.failed]
+    for student, broken in expected.items():
+        data = results(tmp_path / "out", student)
+        assert failed_names(data) == {names[t] for t in broken}, student
+        assert data["max_score"] == sum(t["max_score"] for t in data["tests"]) > 0
+        # the training-loss curve the feedback report draws comes from this grading run
+        curve = data["extra_data"]["artifacts"][names["test_train_reference_trajectory"]]
+        assert len(curve["training_loss"]["student"]) == 10
+        assert curve["training_loss"]["student"] == pytest.approx(
+            curve["training_loss"]["reference"], rel=2e-2)
+    cli.write_class_outputs(tmp_path / "out", "nn-basics")
+    html = (tmp_path / "out" / "solved" / "feedback.html").read_text()
+    assert 'data-kind="training_loss"' in html

@@ -1,0 +1,186 @@
+"""HTML feedback: student pages and the class summary, parsed back and checked.
+
+A few tiny-assignment submissions are graded for real (so artifacts come from grading
+runs); then the pages are read with BeautifulSoup, their PNGs decoded with Pillow, and
+(where a Chromium is installed) rendered in a headless browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from PIL import Image
+
+from autograder import batch, cli, feedback
+from autograder.assignments import ASSIGNMENTS
+from tests.fixtures import tiny_course
+
+SCRIPT = "<script>alert('pwned')</script>"
+STUDENTS = {
+    "ana": tiny_course.solved_notebook(),
+    "ben": tiny_course.with_bugs(tiny_course.BUGS),
+    "cas": tiny_course.with_bugs([tiny_course.BUGS[4]]),  # classify-inverted
+    "dot": tiny_course.with_bugs([], f"def add(a, b):\n    raise ValueError({SCRIPT!r})"),
+    "eve": tiny_course.with_bugs([], "CRASH_GRADER = True"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("feedback")
+    assignment = tiny_course.assignment()
+    folder, out = root / "subs", root / "out"
+    folder.mkdir()
+    for student, notebook in STUDENTS.items():
+        nbformat.write(notebook, folder / f"{student}.ipynb")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(ASSIGNMENTS, tiny_course.NAME, assignment)
+        report = batch.grade_batch(folder, assignment, out, workers=2, quiet=True)
+    assert report.count("graded") == 4 and report.count("failed") == 1
+    cli.write_class_outputs(out, tiny_course.NAME, list(STUDENTS))
+    return out
+
+
+def page(out: Path, student: str) -> BeautifulSoup:
+    return BeautifulSoup((out / student / "feedback.html").read_text(), "html.parser")
+
+
+def images(soup: BeautifulSoup) -> dict[str, Image.Image]:
+    found = {}
+    for figure in soup.select("figure.plot"):
+        src = figure.img["src"]
+        assert src.startswith("data:image/png;base64,")
+        found[figure["data-kind"]] = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
+    return found
+
+
+def test_student_page_lists_every_check_with_points_and_status(graded):
+    data = json.loads((graded / "ben" / "results.json").read_text())
+    soup = page(graded, "ben")
+    rows = soup.select("#checks tr.check")
+    assert [r.select_one("td.name").get_text(" ", strip=True).split(" graded after")[0]
+            for r in rows] == [t["name"] for t in data["tests"]]
+    for row, test in zip(rows, data["tests"]):
+        assert row["data-status"] == ("passed" if test["score"] == test["max_score"] else "failed")
+        assert row.select_one("td.points").get_text(strip=True) == \
+            f"{test['score']:g} / {test['max_score']:g}"
+        assert row.select_one("td.message").get_text() == test["output"]
+    assert soup.select_one("#total").get_text(strip=True) == \
+        f"{data['score']:g} / {data['max_score']:g} points"
+    hidden = [r for r in rows if r.select_one(".tag")]
+    assert len(hidden) == sum(t["visibility"] != "visible" for t in data["tests"]) == 1
+
+
+def test_pages_never_show_hidden_inputs_or_reference_values(graded):
+    for student in STUDENTS:
+        html = (graded / student / "feedback.html").read_text()
+        for secret in tiny_course.HIDDEN_MARKERS:
+            assert secret not in html, student
+
+
+def test_plots_come_from_the_grading_run(graded):
+    correct, inverted = images(page(graded, "ana")), images(page(graded, "cas"))
+    assert set(correct) == {"training_loss", "confusion_matrix"}  # nothing misclassified
+    assert set(inverted) == {"training_loss", "confusion_matrix", "misclassified"}
+    for picture in list(correct.values()) + list(inverted.values()):
+        assert picture.format == "PNG" and picture.width > 200 and picture.height > 100
+        assert len(set(picture.convert("L").getdata())) > 2  # not a blank canvas
+
+
+def test_student_text_is_escaped(graded):
+    soup = page(graded, "dot")
+    assert not soup.find_all("script")
+    assert SCRIPT in soup.select_one("#checks").get_text()
+
+
+def test_a_submission_that_could_not_be_graded_gets_a_page_saying_so(graded):
+    soup = page(graded, "eve")
+    assert soup.select_one("#error") is not None
+    assert soup.select_one("#checks") is None
+
+
+def test_hidden_checks_can_be_left_out_before_publication(graded):
+    data = json.loads((graded / "ana" / "results.json").read_text())
+    soup = BeautifulSoup(feedback.student_page(data, "ana", include_hidden=False), "html.parser")
+    names = [r.select_one("td.name").get_text(strip=True) for r in soup.select("#checks tr.check")]
+    visible = [t for t in data["tests"] if t["visibility"] == "visible"]
+    assert names == [t["name"] for t in visible]
+    assert soup.select_one("#total").get_text(strip=True) == \
+        f"{sum(t['score'] for t in visible):g} / {sum(t['max_score'] for t in visible):g} points"
+    note = " ".join(soup.select_one("#hidden-note").get_text().split())
+    assert "1 more check worth 1 point" in note
+
+
+def test_artifacts_of_hidden_checks_are_never_drawn():
+    data = {"tests": [{"name": "secret check", "score": 0, "max_score": 1,
+                       "visibility": "after_published", "output": "wrong"},
+                      {"name": "open check", "score": 1, "max_score": 1,
+                       "visibility": "visible", "output": ""}],
+            "extra_data": {"artifacts": {
+                "secret check": {"training_loss": {"student": [3, 2], "reference": [9, 8]}},
+                "open check": {"confusion_matrix": {"matrix": [[1, 0], [0, 1]]}}}}}
+    soup = BeautifulSoup(feedback.student_page(data, "x"), "html.parser")
+    assert [f["data-kind"] for f in soup.select("figure.plot")] == ["confusion_matrix"]
+
+
+def test_malformed_artifacts_are_skipped_not_fatal():
+    data = {"tests": [{"name": "c", "score": 1, "max_score": 1, "visibility": "visible"}],
+            "extra_data": {"artifacts": {"c": {"training_loss": {"wrong": 1},
+                                               "confusion_matrix": {"matrix": [[1, 2, 3]]},
+                                               "misclassified": [{"image": "nope"}]}}}}
+    soup = BeautifulSoup(feedback.student_page(data, "x"), "html.parser")
+    assert soup.select("figure.plot") == []
+
+
+def test_class_page_summarises_the_class(graded):
+    soup = BeautifulSoup((graded / "index.html").read_text(), "html.parser")
+    summary = json.loads((graded / "summary.json").read_text())
+    kinds = {f["data-kind"] for f in soup.select("figure.plot")}
+    assert kinds == {"histogram", "pass-rates"}
+    assert len(soup.select("#pass-rates tbody tr")) == len(summary["tests"]) == 6
+    assert [r.td.get_text(strip=True) for r in soup.select("#slowest tbody tr")] == \
+        [s["student"] for s in summary["slowest"]]
+    assert "eve" in soup.select_one("#failures").get_text()
+    for link in soup.select("#students a"):
+        assert (graded / link["href"].replace("%2B", "+")).is_file(), link["href"]
+    # class pass rates from the stated bugs: only ben breaks add, mean, scale and train
+    rates = {t["name"]: t["pass_rate"] for t in summary["tests"]}
+    assert rates["add adds two numbers"] == pytest.approx(2 / 4)  # ben, dot
+    assert rates["classify labels bright and dark images"] == pytest.approx(2 / 4)  # ben, cas
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+                 "chrome", "headless_shell"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no headless Chromium installed "
+                    "(none is downloaded for tests)")
+def test_pages_render_in_headless_chromium(graded, tmp_path):
+    for target in (graded / "cas" / "feedback.html", graded / "index.html"):
+        shot = tmp_path / f"{target.parent.name}.png"
+        subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                        f"--screenshot={shot}", "--window-size=1200,1600",
+                        target.as_uri()], check=True, timeout=120, capture_output=True)
+        picture = Image.open(shot)
+        assert picture.size == (1200, 1600)
+        assert len(set(picture.convert("L").getdata())) > 10  # text and plots, not blank
+
+
+def test_partial_credit_is_shown_as_partial():
+    data = {"tests": [{"name": "half right", "score": 1.5, "max_score": 3, "status": "failed",
+                       "visibility": "visible", "output": "3 of 6 cases pass"}]}
+    row = BeautifulSoup(feedback.student_page(data, "x"), "html.parser").select_one("tr.check")
+    assert row["data-status"] == "partial"
+    assert row.select_one("td.points").get_text(strip=True) == "1.5 / 3"
