@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import warm
+
 _HERE = Path(__file__).resolve().parent
 _RUNNER_FILES = ("student_runner.py", "protocol.py")
 _UID_BASE = 200_000  # far above any real account; one uid per live sandbox
@@ -52,6 +54,9 @@ class SandboxPolicy:
     network: bool = False
     output_tail_bytes: int = 64 * 1024
     confine: str = "auto"  # "auto": root mode when running as root, else "user"
+    # fork student processes from a server that imported TensorFlow once (autograder.warm);
+    # cold starts (a fresh interpreter each) when False or when no server can start
+    warm_start: bool = True
     extra_env: dict = field(default_factory=dict)
 
     def rlimits(self) -> dict:
@@ -167,6 +172,7 @@ class Sandbox:
         self._tail: _OutputTail | None = None
         self._guard: _MemoryGuard | None = None
         self.killed_for = ""  # set when the grader ended the child for breaking a limit
+        self.warm = False  # forked from a warm server rather than started cold
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -210,13 +216,18 @@ class Sandbox:
             "links": [[f"{home_path}/.keras/datasets", f"{data_path}/datasets"]]
             if self.data_dir else [],
         }
-        launcher = str(_HERE / "sandbox_launcher.py")
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", launcher, json.dumps(config)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(request_r, reply_w), start_new_session=True,
-            cwd=home if self.mode == "user" else "/",
-        )
+        fork_server = warm.server(config["env"]) if self.policy.warm_start else None
+        if fork_server is not None:
+            self.process = fork_server.spawn(config, request_r, reply_w)
+            self.warm = True
+        else:
+            launcher = str(_HERE / "sandbox_launcher.py")
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", launcher, json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(request_r, reply_w), start_new_session=True,
+                cwd=home if self.mode == "user" else "/",
+            )
         os.close(request_r)
         os.close(reply_w)
         os.set_blocking(request_w, False)

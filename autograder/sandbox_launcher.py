@@ -135,11 +135,15 @@ def _set_limits(rlimits):
         resource.setrlimit(limit, (int(value), int(value)))
 
 
-def main():
-    cfg = json.loads(sys.argv[1])
+def die_with_parent():
+    """SIGKILL this process when the one that started it dies (set again after setuid)."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # grader already gone
+    if os.getppid() == 1:  # parent already gone
         os._exit(1)
+
+
+def confine(cfg):
+    """Everything but the exec: shared by cold starts (below) and warm forks (forkserver)."""
     if cfg["mode"] == "root":
         flags = CLONE_NEWNS | (CLONE_NEWNET if not cfg["network"] else 0)
         _check(_libc.unshare(flags), "unshare")
@@ -160,6 +164,12 @@ def main():
     for link, target in cfg.get("links", []):
         os.makedirs(os.path.dirname(link), exist_ok=True)
         os.symlink(target, link)
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    die_with_parent()
+    confine(cfg)
     argv = cfg["argv"]
     os.execve(argv[0], argv, cfg["env"])
 

@@ -14,6 +14,7 @@ import pytest
 
 from autograder import cli
 from autograder.grading import grade
+from autograder.sandbox import SandboxPolicy
 from tests.fixtures import submissions
 
 pytestmark = pytest.mark.slow
@@ -105,3 +106,14 @@ def test_bundled_examples_are_up_to_date(tmp_path):
         assert committed.exists(), f"run python tests/fixtures/submissions.py ({path.name})"
         assert committed.read_text() == path.read_text(), \
             f"{path.name} is stale: run python tests/fixtures/submissions.py"
+
+
+@pytest.mark.parametrize("name", ["01-solved", "05-missing-1-over-m", "10-dot-cell-raises"])
+def test_warm_and_cold_starts_grade_identically(name):
+    """A fork-server child must be indistinguishable from a fresh interpreter."""
+    path = submissions.EXAMPLES / f"{name}.ipynb"
+    warm = grade(path, "nn-basics", policy=SandboxPolicy(warm_start=True))
+    cold = grade(path, "nn-basics", policy=SandboxPolicy(warm_start=False))
+    strip = lambda r: [(t.test_id, t.score, t.status, t.output) for t in r.tests]  # noqa: E731
+    assert strip(warm) == strip(cold)
+    assert warm.notes == cold.notes

@@ -74,14 +74,16 @@ def test_restarts_are_bounded():
 
 
 @needs_root
-def test_root_mode_drops_privileges_and_hides_the_grader():
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_root_mode_drops_privileges_and_hides_the_grader(warm):
     cells = ["import os\nUID = os.getuid()\nGID = os.getgid()",
              f"import os\nSEES_GRADER = os.path.exists({REPO + '/autograder'!r})",
              f"SEES_TESTS = os.path.exists({REPO + '/tests'!r})",
              "SEES_ROOT_HOME = os.path.exists('/root/.bashrc')",
              f"try:\n    open({REPO + '/.venv/pyvenv.cfg'!r}, 'a')\n    CAN_WRITE = True\n"
              "except OSError:\n    CAN_WRITE = False"]
-    with run(cells) as p:
+    with run(cells, policy=SandboxPolicy(warm_start=warm)) as p:
+        assert p._sandbox.warm is warm
         assert p.get("UID") >= 200_000 and p.get("GID") >= 200_000
         assert p.get("SEES_GRADER") is False
         assert p.get("SEES_TESTS") is False
@@ -90,10 +92,11 @@ def test_root_mode_drops_privileges_and_hides_the_grader():
 
 
 @needs_root
-def test_root_mode_has_no_network():
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_root_mode_has_no_network(warm):
     cell = ("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=2)\n"
             "    NET = 'open'\nexcept OSError as e:\n    NET = type(e).__name__")
-    with run([cell]) as p:
+    with run([cell], policy=SandboxPolicy(warm_start=warm)) as p:
         assert p.get("NET") != "open"
 
 
