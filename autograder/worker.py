@@ -95,6 +95,9 @@ def run_child(notebook: Path, spec: dict, timeout: float) -> dict:
                    "out": str(out), "parent_pid": os.getpid()}
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # A worker that grades one submission would pay for a fork server's TensorFlow
+        # import on top of its own and fork once: a cold start is cheaper there.
+        env.setdefault("AUTOGRADER_WARM", "0")
         env["PYTHONPATH"] = os.pathsep.join(
             [str(PACKAGE_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         with open(log, "wb") as log_file:
