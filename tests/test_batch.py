@@ -55,14 +55,6 @@ def results(out: Path, student: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    assignment = tiny_course.assignment()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(ASSIGNMENTS, tiny_course.NAME, assignment)
-        yield assignment
-
-
-@pytest.fixture(scope="module")
 def cluster():
     from distributed import LocalCluster
 

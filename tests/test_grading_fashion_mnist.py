@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import nbformat
 import pytest
 
 from autograder import datasets
@@ -31,18 +30,6 @@ ASSIGNMENT = "fashion-mnist-small"
 ACCURACY, RETRAIN = "test_test_accuracy", "test_retrain_accuracy"
 STRUCTURE = {"test_preprocess", "test_init_params", "test_predict_output",
              "test_loss_history"}
-
-
-@pytest.fixture(scope="module")
-def write(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fashion")
-
-    def _write(name, notebook):
-        path = folder / f"{name}.ipynb"
-        nbformat.write(notebook, path)
-        return path
-
-    return _write
 
 
 def by_id(result):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import nbformat
 import pytest
 
 from autograder import cli
@@ -18,18 +17,6 @@ from autograder.sandbox import SandboxPolicy
 from tests.fixtures import submissions
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def write(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("submissions")
-
-    def _write(name, notebook):
-        path = folder / f"{name}.ipynb"
-        nbformat.write(notebook, path)
-        return path
-
-    return _write
 
 
 @pytest.fixture(scope="module")

@@ -8,21 +8,12 @@ import nbformat
 import pytest
 
 from autograder import cli
-from autograder.assignments import ASSIGNMENTS
 from autograder.junit import to_junit
 from autograder.reports import markdown_summary
 from autograder import results
 from tests.fixtures import submissions, tiny_course
 
 HIDDEN_NAME = "mean of a one-element list is that element"
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    assignment = tiny_course.assignment()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(ASSIGNMENTS, tiny_course.NAME, assignment)
-        yield assignment
 
 
 def test_check_runs_public_checks_only_and_says_what_to_fix(tiny, tmp_path, capsys):
