@@ -40,6 +40,7 @@ class GradingPlugin:
         self.policy = policy
         self.results: dict[str, TestResult] = {}
         self.notes: list[str] = []
+        self.student_seconds = 0.0  # time spent running the student's code
         self.internal_errors: list[str] = []
         self._process: StudentProcess | None = None
         self._fractions: dict[str, tuple[float, str]] = {}
@@ -62,6 +63,7 @@ class GradingPlugin:
             yield process
         finally:
             self.notes.extend(process.report.notes)
+            self.student_seconds = process.report.seconds + process.report.probe_seconds
             process.close()
             if keras_home:
                 shutil.rmtree(keras_home, ignore_errors=True)

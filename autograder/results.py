@@ -24,6 +24,7 @@ class GradeResult:
     execution_time: float = 0.0
     notes: list[str] = field(default_factory=list)  # notebook-level messages for the student
     grader_version: str = ""
+    student_seconds: float = 0.0  # of execution_time, spent running the student's code
 
     @property
     def score(self) -> float:

@@ -49,7 +49,8 @@ class CellOutcome:
 @dataclass
 class ExecutionReport:
     cells: list[CellOutcome] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # running the cells
+    probe_seconds: float = 0.0  # inside probe calls: the student's functions, plus transfer
     restarts: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -178,6 +179,7 @@ class StudentProcess:
         sandbox = self._sandbox
         seconds = timeout or self.call_seconds
         deadline = time.monotonic() + seconds
+        began = time.monotonic()
         try:
             protocol.send_message(sandbox.request_fd, header, payload, deadline=deadline)
             reply, value = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
@@ -188,6 +190,8 @@ class StudentProcess:
             self._fail(self._death_reason(exc))
             raise StudentCrashed(f"calling `{name}` stopped the notebook's process "
                                  f"({self._last_failure})") from None
+        finally:
+            self.report.probe_seconds += time.monotonic() - began
         status = reply.get("status")
         if status == "ok":
             return value
