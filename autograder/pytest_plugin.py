@@ -59,7 +59,7 @@ class GradingPlugin:
             report = process.start()
             for cell in report.errors():
                 if cell.status == "error":
-                    self.notes.append(f"Cell {cell.index + 1} raised {cell.error}")
+                    self.notes.append(f"Code cell {cell.index + 1} raised {cell.error}")
             yield process
         finally:
             self.notes.extend(process.report.notes)

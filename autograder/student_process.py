@@ -125,7 +125,7 @@ class StudentProcess:
             if running is not None:
                 outcomes[running].status = "timeout" if "budget" in what else "crashed"
                 self._skipped.add(running)
-                self.report.notes.append(f"Cell {running + 1} {what}; it is skipped when "
+                self.report.notes.append(f"Code cell {running + 1} {what}; it is skipped when "
                                          "the notebook is run again for grading.")
             else:
                 self.report.notes.append(f"The notebook {what}.")

@@ -51,7 +51,7 @@ def test_endless_cell_is_skipped_on_restart():
     with run(["a = 1", "while True:\n    pass", "b = 2"], notebook_seconds=3) as p:
         assert p.report.cells[1].status == "timeout"
         assert p.get("b") == 2  # restart skips the endless cell
-        assert any("Cell 2" in note for note in p.report.notes)
+        assert any("Code cell 2" in note for note in p.report.notes)
 
 
 def test_process_exit_in_a_cell_costs_only_that_cell():

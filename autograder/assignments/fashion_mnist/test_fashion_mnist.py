@@ -49,7 +49,7 @@ def budget_hint(student) -> str:
     late = [c.index + 1 for c in student.report.cells if c.status == "timeout"]
     if not late:
         return ""
-    return (f" Cell {late[0]} ran past the notebook's {student.notebook_seconds:g} s time "
+    return (f" Code cell {late[0]} ran past the notebook's {student.notebook_seconds:g} s time "
             "budget and was skipped, so whatever it trained is missing.")
 
 
