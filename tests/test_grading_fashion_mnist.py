@@ -66,7 +66,17 @@ def test_one_class_model_earns_no_accuracy_points(write):
     assert tests[ACCURACY].score == tests[RETRAIN].score == 0
     assert measured(tests[RETRAIN], "held-out ones is") == pytest.approx(0.1)  # stratified
     assert "does not count" in tests[ACCURACY].output
-    assert {t.test_id for t in result.tests if t.status == "passed"} == STRUCTURE
+    assert "same class" in tests["test_predict_output"].output
+    # its preprocess, init_params and train are the solution's and keep their points
+    assert {t.test_id for t in result.tests if t.status == "passed"} == \
+        STRUCTURE - {"test_predict_output"}
+
+
+def test_a_notebook_that_only_predicts_one_class_earns_zero(write):
+    result = grade(write("only-one-class", fs.ONLY_ONE_CLASS.apply(fs.blank_notebook())),
+                   ASSIGNMENT)
+    assert result.score == 0, [(t.test_id, t.score) for t in result.tests]
+    assert "same class" in by_id(result)["test_predict_output"].output
 
 
 def test_under_trained_model_earns_the_schedules_partial_credit(write):

@@ -195,8 +195,12 @@ def as_sequence_of_arrays(value, what: str) -> list[np.ndarray]:
 
 @points(1)
 def test_predict_output(student, top_level_predictions, eval_set):
-    """predict returns one integer class id per image"""
-    class_ids(top_level_predictions.get(), "`predict(x_test)`", len(eval_set[0]))
+    """predict returns one integer class id per image, not one class for all"""
+    labels = class_ids(top_level_predictions.get(), "`predict(x_test)`", len(eval_set[0]))
+    # the test images cover all ten classes, so a single answer for all is no classifier
+    if len(np.unique(labels)) < 2:
+        fail("`predict(x_test)` gives every image the same class: a model that predicts "
+             "one class has not learned to classify.")
 
 
 @points(1)
