@@ -55,7 +55,8 @@ class SandboxPolicy:
     output_tail_bytes: int = 64 * 1024
     confine: str = "auto"  # "auto": root mode when running as root, else "user"
     # fork student processes from a server that imported TensorFlow once (autograder.warm);
-    # cold starts (a fresh interpreter each) when False or when no server can start
+    # (root mode only); cold starts (a fresh interpreter each) when False, in user mode, or
+    # when no server can start
     warm_start: bool = True
     extra_env: dict = field(default_factory=dict)
 
@@ -216,7 +217,10 @@ class Sandbox:
             "links": [[f"{home_path}/.keras/datasets", f"{data_path}/datasets"]]
             if self.data_dir else [],
         }
-        fork_server = warm.server(config["env"]) if self.policy.warm_start else None
+        # Root mode gives every sandbox the same paths (/home/student, ...), hence the same
+        # environment; user mode's per-sandbox home would need a server per submission.
+        use_warm = self.policy.warm_start and self.mode == "root"
+        fork_server = warm.server(config["env"]) if use_warm else None
         if fork_server is not None:
             self.process = fork_server.spawn(config, request_r, reply_w)
             self.warm = True

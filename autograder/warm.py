@@ -26,9 +26,8 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 PRELOAD = ["numpy", "tensorflow", "IPython.core.interactiveshell", "sklearn.datasets",
            "matplotlib.pyplot"]
-# Per-sandbox paths, set again in each child after the fork; every other variable is part
-# of the state a server's children inherit, so servers are keyed by those.
-_PER_CHILD = {"HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR", "KERAS_HOME"}
+# Modules read some variables at import (Keras: KERAS_HOME, matplotlib: MPLCONFIGDIR), so a
+# server serves only children whose environment equals its own: servers are keyed by it.
 _lock = threading.Lock()
 _servers: dict[frozenset, "ForkServer"] = {}
 _failed = False
@@ -140,7 +139,7 @@ def server(env: dict) -> ForkServer | None:
     global _failed
     if os.environ.get("AUTOGRADER_WARM", "1") == "0" or _failed:
         return None
-    key = frozenset((k, v) for k, v in env.items() if k not in _PER_CHILD)
+    key = frozenset(env.items())
     with _lock:
         existing = _servers.get(key)
         if existing is not None and existing.alive():

@@ -124,6 +124,8 @@ def test_user_mode_still_limits_and_cleans_up():
              "try:\n    open('big', 'wb').write(b'x' * (2 << 20))\n    WROTE = True\n"
              "except OSError:\n    WROTE = False"]
     p = run(cells, policy=policy)
+    # user mode gives each sandbox its own home, which modules read at import: never warm
+    assert p._sandbox.warm is False
     pid = p.get("PID")
     assert p.get("WROTE") is False  # RLIMIT_FSIZE: SIGXFSZ is ignored by Python -> OSError
     p.close()
