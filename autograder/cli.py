@@ -87,7 +87,7 @@ def cmd_grade(args, console: Console) -> int:
             append_text(Path(args.markdown), markdown_summary(result))
         if not args.quiet:
             print_result(result, console)
-        for problem in getattr(result, "internal_errors", []):
+        for problem in result.internal_errors:
             print(problem, file=sys.stderr)
         if args.results:
             write_results_json(result, Path(args.results))

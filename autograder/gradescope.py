@@ -122,6 +122,6 @@ def run(name: str, root: Path) -> int:
         data.setdefault("extra_data", {})["artifacts"] = artifacts
     write_atomically(results, json.dumps(data, indent=1) + "\n")
     print_result(result)  # instructors read this in Gradescope's stdout box
-    for problem in getattr(result, "internal_errors", []) + collector.problems:
+    for problem in result.internal_errors + collector.problems:
         print(problem, file=sys.stdout)
     return EXIT_OK

@@ -41,9 +41,9 @@ def grade(submission: Path, assignment: Assignment | str, *,
     result = GradeResult(assignment=assignment.name, submission=Path(submission).name,
                          tests=list(plugin.results.values()),
                          execution_time=time.monotonic() - began, notes=plugin.notes,
-                         grader_version=__version__, student_seconds=plugin.student_seconds)
+                         grader_version=__version__, student_seconds=plugin.student_seconds,
+                         internal_errors=plugin.internal_errors)
     if plugin.internal_errors:
         result.notes.append("The grader hit an internal error on some checks; your "
                             "instructor has been given the details.")
-    result.internal_errors = plugin.internal_errors  # for the instructor's log only
     return result

@@ -25,6 +25,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)  # notebook-level messages for the student
     grader_version: str = ""
     student_seconds: float = 0.0  # of execution_time, spent running the student's code
+    internal_errors: list[str] = field(default_factory=list)  # instructor's log only
 
     @property
     def score(self) -> float:

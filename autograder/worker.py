@@ -74,7 +74,7 @@ def grade_payload(notebook: Path, assignment: Assignment) -> dict:
     if artifacts:
         data.setdefault("extra_data", {})["artifacts"] = artifacts
     return {"status": "graded", "results": data,
-            "internal_errors": list(getattr(result, "internal_errors", [])) + collector.problems}
+            "internal_errors": list(result.internal_errors) + collector.problems}
 
 
 def _describe_exit(code: int) -> str:

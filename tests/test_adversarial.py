@@ -141,7 +141,7 @@ def assert_exact_score(result, attack) -> None:
 
 
 def assert_finished_clearly(result, attack) -> None:
-    assert not getattr(result, "internal_errors", []), result.internal_errors
+    assert not result.internal_errors, result.internal_errors
     for test in result.tests:
         if test.status != "passed":
             assert test.output.strip(), f"{test.test_id} failed without a message"

@@ -31,7 +31,7 @@ def failed(result) -> set[str]:
 def test_solution_scores_full_marks(solved_result):
     assert failed(solved_result) == set(), [(t.name, t.output) for t in solved_result.tests]
     assert solved_result.score == solved_result.max_score > 0
-    assert not getattr(solved_result, "internal_errors", [])
+    assert not solved_result.internal_errors
 
 
 def test_grading_is_deterministic(write, solved_result):
@@ -46,7 +46,7 @@ def test_blank_release_scores_zero_with_a_reason_per_check(write):
     for test in result.tests:
         assert test.status == "failed"
         assert "NotImplementedError" in test.output or "not defined" in test.output, test
-    assert not getattr(result, "internal_errors", [])
+    assert not result.internal_errors
 
 
 @pytest.mark.parametrize("mutation", submissions.MUTATIONS, ids=lambda m: m.name)
