@@ -20,7 +20,7 @@ release: $(STAMP)
 
 # Rebuild release/ and grade the bundled example submissions into out/. Fashion-MNIST
 # examples are graded on the small subset when its files exist (never downloaded).
-FASHION_DATA := $(PY) -c "from autograder import datasets as d; d.locate(d.SMALL)"
+FASHION_DATA := $(PY) -c "from autograder.grading import datasets as d; d.locate(d.SMALL)"
 demo: release
 	$(PY) -m autograder grade tests/fixtures/submissions/nn-basics/*.ipynb \
 		--assignment nn-basics --out out/nn-basics --quiet

@@ -27,8 +27,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from .common.paths import REPO_ROOT
+
+# The one place exit codes are defined (see the module docstring); commands return these.
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE, EXIT_GRADER_ERROR = 0, 1, 2, 3
-COURSE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _quiet_tensorflow() -> None:
@@ -36,7 +38,7 @@ def _quiet_tensorflow() -> None:
 
 
 def cmd_release(args, console: Console) -> int:
-    from .release import ReleaseError, release_all, release_assignment
+    from .integrations.nbgrader.release import ReleaseError, release_all, release_assignment
 
     root = Path(args.course_root)
     try:
@@ -53,9 +55,9 @@ def cmd_release(args, console: Console) -> int:
 
 
 def cmd_grade(args, console: Console) -> int:
-    from .assignments import UnknownAssignment, get_assignment
-    from .grading import GraderError, grade
-    from .reports import print_result, write_results_json
+    from .grading.assignment import UnknownAssignment, get_assignment
+    from .grading.grade import GraderError, grade
+    from .outputs.terminal import print_result, print_scores, write_results_json
 
     try:
         assignment = get_assignment(args.assignment)
@@ -67,7 +69,7 @@ def cmd_grade(args, console: Console) -> int:
         return EXIT_USAGE
     status = EXIT_OK
     summary = []
-    graded: dict[str, dict] = {}
+    graded: dict = {}
     errors: dict[str, str] = {}
     for submission in args.submissions:
         try:
@@ -80,9 +82,10 @@ def cmd_grade(args, console: Console) -> int:
             status = EXIT_GRADER_ERROR
             errors[Path(submission).stem] = f"grader error: {exc}"
             continue
-        graded[Path(submission).stem] = result.to_gradescope()
+        graded[Path(submission).stem] = result
         if args.markdown:
-            from .reports import append_text, markdown_summary
+            from .common.files import append_text
+            from .outputs.terminal import markdown_summary
 
             append_text(Path(args.markdown), markdown_summary(result))
         if not args.quiet:
@@ -93,28 +96,21 @@ def cmd_grade(args, console: Console) -> int:
             write_results_json(result, Path(args.results))
         if args.out:
             write_results_json(result, Path(args.out) / f"{Path(submission).stem}.json")
-        summary.append((submission, result.score, result.max_score))
+        summary.append((Path(submission).name, result.score, result.max_score))
         if args.fail_under is not None and result.score < args.fail_under \
                 and status == EXIT_OK:
             status = EXIT_BELOW_THRESHOLD
     if args.junit:
-        from .junit import write_junit
+        from .outputs.junit import write_junit
 
         write_junit(Path(args.junit), assignment.name, graded, errors)
     if len(summary) > 1:
-        from rich.table import Table
-
-        table = Table(title=f"{assignment.name}: {len(summary)} submissions")
-        table.add_column("submission")
-        table.add_column("score", justify="right")
-        for submission, score, max_score in summary:
-            table.add_row(escape(Path(submission).name), f"{score:g}/{max_score:g}")
-        console.print(table)
+        print_scores(assignment.name, summary, console)
     return status
 
 
 def _assignment_or_usage(name: str, console: Console):
-    from .assignments import UnknownAssignment, get_assignment
+    from .grading.assignment import UnknownAssignment, get_assignment
 
     try:
         return get_assignment(name)
@@ -123,45 +119,10 @@ def _assignment_or_usage(name: str, console: Console):
         return None
 
 
-def write_class_outputs(out_dir: Path, assignment: str, students: list[str] | None = None, *,
-                        junit: str | None = None, html: bool = True,
-                        include_hidden: bool = True) -> dict:
-    """gradebook.csv, summary.json, HTML feedback and (optionally) JUnit for a batch folder."""
-    from .summary import load_records, write_summary_files
-
-    records = load_records(out_dir, students)
-    summary = write_summary_files(out_dir, records, assignment)
-    if html:
-        from .feedback import write_feedback
-
-        write_feedback(out_dir, records, summary, include_hidden=include_hidden)
-    if junit:
-        from .junit import write_junit
-
-        write_junit(Path(junit), assignment, {r.student: r.data for r in records if r.graded},
-                    {r.student: r.error for r in records if not r.graded})
-    return summary
-
-
-def _print_class_summary(summary: dict, console: Console) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{summary['assignment']}: {summary['submissions']} submissions")
-    table.add_column("graded", justify="right")
-    table.add_column("not graded", justify="right")
-    table.add_column("mean", justify="right")
-    table.add_column("median", justify="right")
-    fmt = lambda x: "–" if x is None else f"{x:.3g}/{summary['max_score']:g}"  # noqa: E731
-    table.add_row(str(summary["graded"]), str(summary["failed"]), fmt(summary["mean"]),
-                  fmt(summary["median"]))
-    console.print(table)
-    for failure in summary["failures"][:20]:
-        console.print(f"[red]not graded:[/] {escape(failure['student'])}: "
-                      f"{escape(failure['error'])}", highlight=False)
-
-
 def cmd_grade_batch(args, console: Console) -> int:
-    from .batch import BatchError, grade_batch
+    from .batch.run import BatchError, grade_batch
+    from .outputs.class_outputs import write_class_outputs
+    from .outputs.terminal import print_class_summary
 
     assignment = _assignment_or_usage(args.assignment, console)
     if assignment is None:
@@ -183,26 +144,30 @@ def cmd_grade_batch(args, console: Console) -> int:
     console.print(f"graded {report.count('graded')}, reused {report.count('reused')}, "
                   f"not graded {report.count('failed')} in {report.wall_seconds:.0f} s; "
                   f"output in {args.out}")
-    _print_class_summary(summary, console)
+    print_class_summary(summary, console)
     return EXIT_GRADER_ERROR if report.failed else EXIT_OK
 
 
 def cmd_report(args, console: Console) -> int:
+    from .outputs.class_outputs import write_class_outputs
+    from .outputs.terminal import print_class_summary
+
     out = Path(args.out)
     if not out.is_dir():
         console.print(f"[red]error:[/] {out} is not a folder")
         return EXIT_USAGE
     summary = write_class_outputs(out, args.assignment, junit=args.junit,
                                   include_hidden=not args.hide_hidden)
-    _print_class_summary(summary, console)
+    print_class_summary(summary, console)
     return EXIT_OK
 
 
 def cmd_check(args, console: Console) -> int:
-    from .assignments import ASSIGNMENTS
-    from .grading import GraderError
-    from .reports import append_text, markdown_summary
-    from .selfcheck import print_advice, self_check
+    from .common.files import append_text
+    from .grading.assignment import ASSIGNMENTS
+    from .grading.grade import GraderError
+    from .grading.selfcheck import self_check
+    from .outputs.terminal import markdown_summary, print_advice
 
     name = args.assignment or Path(args.notebook).stem
     if name not in ASSIGNMENTS:
@@ -216,9 +181,9 @@ def cmd_check(args, console: Console) -> int:
         return EXIT_GRADER_ERROR
     print_advice(result, console)
     if args.junit:
-        from .junit import write_junit
+        from .outputs.junit import write_junit
 
-        write_junit(Path(args.junit), name, {Path(args.notebook).stem: result.to_gradescope()})
+        write_junit(Path(args.junit), name, {Path(args.notebook).stem: result})
     if args.markdown:
         append_text(Path(args.markdown),
                     markdown_summary(result, f"{name}: public checks"))
@@ -226,7 +191,7 @@ def cmd_check(args, console: Console) -> int:
 
 
 def cmd_gradescope_bundle(args, console: Console) -> int:
-    from .gradescope import build_bundle
+    from .integrations.gradescope import build_bundle
 
     if _assignment_or_usage(args.assignment, console) is None:
         return EXIT_USAGE
@@ -241,15 +206,21 @@ def cmd_gradescope_bundle(args, console: Console) -> int:
 
 
 def cmd_gradescope_run(args, console: Console) -> int:
-    from .gradescope import run
+    from .grading.grade import GraderError
+    from .integrations.gradescope import run
 
     if _assignment_or_usage(args.assignment, console) is None:
         return EXIT_USAGE
-    return run(args.assignment, Path(args.root))
+    try:
+        run(args.assignment, Path(args.root))
+    except GraderError as exc:  # no results.json: Gradescope shows a failed, rerunnable run
+        print(f"grader error, no score written: {exc}")
+        return EXIT_GRADER_ERROR
+    return EXIT_OK
 
 
 def cmd_nbgrader_export(args, console: Console) -> int:
-    from .gradebook import GradebookError, export
+    from .integrations.nbgrader.gradebook import GradebookError, export
 
     db = args.db or f"sqlite:///{Path(args.course_root).resolve() / 'gradebook.db'}"
     try:
@@ -275,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     release = sub.add_parser("release", help="build release/ from source/ with nbgrader")
     release.add_argument("assignments", nargs="*", help="assignment names (default: all)")
-    release.add_argument("--course-root", default=str(COURSE_ROOT))
+    release.add_argument("--course-root", default=str(REPO_ROOT))
     release.set_defaults(handler=cmd_release)
 
     grade = sub.add_parser("grade", help="grade submitted notebooks")
@@ -340,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("nbgrader-export", help="scores of a batch into nbgrader's gradebook")
     export.add_argument("out", metavar="DIR", help="a grade-batch output folder")
     export.add_argument("--assignment", required=True)
-    export.add_argument("--course-root", default=str(COURSE_ROOT),
+    export.add_argument("--course-root", default=str(REPO_ROOT),
                         help="its gradebook.db is used unless --db is given")
     export.add_argument("--db", metavar="URL", help="e.g. sqlite:////path/gradebook.db")
     export.add_argument("--manual", action="store_true",

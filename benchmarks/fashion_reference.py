@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 
-from autograder import datasets  # noqa: E402
+from autograder.grading import datasets  # noqa: E402
 
 NOTEBOOK = REPO / "source" / "fashion-mnist" / "fashion-mnist.ipynb"
 REFERENCE_CELLS = ("setup", "preprocess", "init-params", "forward", "train", "predict",

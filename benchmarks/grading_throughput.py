@@ -61,8 +61,8 @@ def peak_rss_mb() -> float:
 
 
 def run_autograder(paths: list[Path], warm: bool) -> dict:
-    from autograder.grading import grade
-    from autograder.sandbox import SandboxPolicy
+    from autograder.grading.grade import grade
+    from autograder.sandbox.confine import SandboxPolicy
 
     policy = SandboxPolicy(warm_start=warm)
     times, overheads, scores = [], [], []
@@ -94,7 +94,7 @@ def run_nbclient(paths: list[Path]) -> dict:
 
 def run_nbgrader(paths: list[Path]) -> dict:
     """One ``nbgrader autograde`` over all students; per-student time from its log."""
-    from autograder.release import release_assignment
+    from autograder.integrations.nbgrader.release import release_assignment
 
     course = Path(tempfile.mkdtemp(prefix="nbgrader-course-"))
     shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from autograder.assignments import ASSIGNMENTS
+from autograder.grading.assignment import ASSIGNMENTS
 from tests.fixtures import tiny_course
 
 

@@ -24,10 +24,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import cli, protocol, sandbox
-from autograder.assignments import get_assignment
-from autograder.grading import grade
-from autograder.sandbox import SandboxPolicy
+from autograder import cli
+from autograder.sandbox import confine as sandbox
+from autograder.sandbox.child import protocol
+from autograder.grading.assignment import get_assignment
+from autograder.grading.grade import grade
+from autograder.sandbox.confine import SandboxPolicy
 from tests.fixtures import attacks
 from tests.fixtures.attacks import ATTACKS, BY_NAME
 from tests.fixtures.submissions import REPO, solved_notebook
@@ -194,7 +196,7 @@ def warm_grader():
     memory measurement counts only what the submission under test costs."""
     import tensorflow as tf
 
-    from autograder import reference
+    from autograder.assignments.nn_basics import reference
 
     tf.config.list_physical_devices()
     float(tf.reduce_sum(tf.ones((2, 2))))

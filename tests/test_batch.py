@@ -24,8 +24,10 @@ import nbformat
 import psutil
 import pytest
 
-from autograder import batch, cli
-from autograder.assignments import ASSIGNMENTS
+from autograder import cli
+from autograder.batch import run as batch
+from autograder.outputs.class_outputs import write_class_outputs
+from autograder.grading.assignment import ASSIGNMENTS
 from tests.fixtures import submissions, tiny_course
 
 pytestmark = pytest.mark.slow
@@ -177,7 +179,7 @@ KILLABLE_BATCH = """
 import sys
 from pathlib import Path
 sys.path.insert(0, {repo!r})
-from autograder.assignments import ASSIGNMENTS
+from autograder.grading.assignment import ASSIGNMENTS
 from tests.fixtures import tiny_course
 from autograder import cli
 ASSIGNMENTS["tiny"] = tiny_course.assignment()
@@ -305,6 +307,6 @@ def test_real_nn_basics_notebooks_through_the_batch_path(tmp_path):
         assert len(curve["training_loss"]["student"]) == 10
         assert curve["training_loss"]["student"] == pytest.approx(
             curve["training_loss"]["reference"], rel=2e-2)
-    cli.write_class_outputs(tmp_path / "out", "nn-basics")
+    write_class_outputs(tmp_path / "out", "nn-basics")
     html = (tmp_path / "out" / "solved" / "feedback.html").read_text()
     assert 'data-kind="training_loss"' in html

@@ -17,10 +17,10 @@ import stat
 import numpy as np
 import pytest
 
-from autograder import datasets
-from autograder.grading import GraderError, grade
-from autograder.sandbox import SandboxPolicy, root_mode_available
-from autograder.student_process import StudentProcess
+from autograder.grading import datasets
+from autograder.grading.grade import GraderError, grade
+from autograder.sandbox.confine import SandboxPolicy, root_mode_available
+from autograder.sandbox.process import StudentProcess
 
 
 def _small():

@@ -19,8 +19,12 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from autograder import batch, cli, feedback
-from autograder.assignments import ASSIGNMENTS
+from autograder import cli
+from autograder.batch import run as batch
+from autograder.grading.results import GradeResult
+from autograder.outputs import feedback
+from autograder.outputs.class_outputs import write_class_outputs
+from autograder.grading.assignment import ASSIGNMENTS
 from tests.fixtures import tiny_course
 
 SCRIPT = "<script>alert('pwned')</script>"
@@ -45,7 +49,7 @@ def graded(tmp_path_factory):
         patch.setitem(ASSIGNMENTS, tiny_course.NAME, assignment)
         report = batch.grade_batch(folder, assignment, out, workers=2, quiet=True)
     assert report.count("graded") == 4 and report.count("failed") == 1
-    cli.write_class_outputs(out, tiny_course.NAME, list(STUDENTS))
+    write_class_outputs(out, tiny_course.NAME, list(STUDENTS))
     return out
 
 
@@ -109,7 +113,7 @@ def test_a_submission_that_could_not_be_graded_gets_a_page_saying_so(graded):
 
 def test_hidden_checks_can_be_left_out_before_publication(graded):
     data = json.loads((graded / "ana" / "results.json").read_text())
-    soup = BeautifulSoup(feedback.student_page(data, "ana", include_hidden=False), "html.parser")
+    soup = BeautifulSoup(feedback.student_page(GradeResult.from_gradescope(data), "ana", include_hidden=False), "html.parser")
     names = [r.select_one("td.name").get_text(strip=True) for r in soup.select("#checks tr.check")]
     visible = [t for t in data["tests"] if t["visibility"] == "visible"]
     assert names == [t["name"] for t in visible]
@@ -127,7 +131,7 @@ def test_artifacts_of_hidden_checks_are_never_drawn():
             "extra_data": {"artifacts": {
                 "secret check": {"training_loss": {"student": [3, 2], "reference": [9, 8]}},
                 "open check": {"confusion_matrix": {"matrix": [[1, 0], [0, 1]]}}}}}
-    soup = BeautifulSoup(feedback.student_page(data, "x"), "html.parser")
+    soup = BeautifulSoup(feedback.student_page(GradeResult.from_gradescope(data), "x"), "html.parser")
     assert [f["data-kind"] for f in soup.select("figure.plot")] == ["confusion_matrix"]
 
 
@@ -136,7 +140,7 @@ def test_malformed_artifacts_are_skipped_not_fatal():
             "extra_data": {"artifacts": {"c": {"training_loss": {"wrong": 1},
                                                "confusion_matrix": {"matrix": [[1, 2, 3]]},
                                                "misclassified": [{"image": "nope"}]}}}}
-    soup = BeautifulSoup(feedback.student_page(data, "x"), "html.parser")
+    soup = BeautifulSoup(feedback.student_page(GradeResult.from_gradescope(data), "x"), "html.parser")
     assert soup.select("figure.plot") == []
 
 
@@ -181,6 +185,6 @@ def test_pages_render_in_headless_chromium(graded, tmp_path):
 def test_partial_credit_is_shown_as_partial():
     data = {"tests": [{"name": "half right", "score": 1.5, "max_score": 3, "status": "failed",
                        "visibility": "visible", "output": "3 of 6 cases pass"}]}
-    row = BeautifulSoup(feedback.student_page(data, "x"), "html.parser").select_one("tr.check")
+    row = BeautifulSoup(feedback.student_page(GradeResult.from_gradescope(data), "x"), "html.parser").select_one("tr.check")
     assert row["data-status"] == "partial"
     assert row.select_one("td.points").get_text(strip=True) == "1.5 / 3"

@@ -19,9 +19,9 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import cli
-from autograder.assignments import ASSIGNMENTS
-from autograder.gradebook import cell_for_check
-from autograder.release import release_assignment
+from autograder.grading.assignment import ASSIGNMENTS
+from autograder.integrations.nbgrader.gradebook import cell_for_check
+from autograder.integrations.nbgrader.release import release_assignment
 from tests.fixtures import tiny_course
 
 REPO = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 from autograder import cli
-from autograder.results import GradeResult
+from autograder.grading.results import GradeResult
 from tests.fixtures import submissions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,7 +79,7 @@ def test_bundle_layout(bundle, tmp_path):
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in archive.infolist()}
         assert archive.read("run_autograder").startswith(b"#!")
     assert {"setup.sh", "run_autograder", "requirements.lock",
-            "autograder/__main__.py", "autograder/assignments/pytest.ini",
+            "autograder/__main__.py", "autograder/grading/pytest.ini",
             "autograder/assignments/nn_basics/test_nn_basics.py"} <= names
     assert modes["setup.sh"] & stat.S_IXUSR and modes["run_autograder"] & stat.S_IXUSR
     assert not any("__pycache__" in n for n in names)
@@ -137,7 +137,7 @@ def test_unknown_assignment_is_a_usage_error(tmp_path):
 
 
 def test_bundle_carries_the_data_set_where_its_grader_finds_it(tmp_path):
-    from autograder import datasets
+    from autograder.grading import datasets
 
     try:
         original = datasets.locate(datasets.SMALL)
@@ -154,7 +154,7 @@ def test_bundle_carries_the_data_set_where_its_grader_finds_it(tmp_path):
     assert run_autograder(root).returncode == 0  # no notebook: links the data, scores 0
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(root / "source")
-    found = subprocess.run([sys.executable, "-c", "from autograder import datasets; "
+    found = subprocess.run([sys.executable, "-c", "from autograder.grading import datasets; "
                             "print(datasets.locate(datasets.SMALL))"], cwd=root / "source",
                            env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(found) == root / "shared" / "data" / "fashion-mnist-small"

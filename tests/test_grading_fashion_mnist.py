@@ -13,10 +13,10 @@ import re
 
 import pytest
 
-from autograder import datasets
-from autograder.assignments import get_assignment
+from autograder.grading import datasets
+from autograder.grading.assignment import get_assignment
 from autograder.assignments.fashion_mnist.scoring import RETRAIN_ACCURACY, TEST_ACCURACY
-from autograder.grading import grade
+from autograder.grading.grade import grade
 from tests.fixtures import fashion_submissions as fs
 
 try:

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from autograder import cli
-from autograder.grading import grade
-from autograder.sandbox import SandboxPolicy
+from autograder.grading.grade import grade
+from autograder.sandbox.confine import SandboxPolicy
 from tests.fixtures import submissions
 
 pytestmark = pytest.mark.slow

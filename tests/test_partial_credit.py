@@ -11,12 +11,12 @@ import textwrap
 
 import pytest
 
-from autograder.assignments import Assignment
-from autograder.grading import grade
+from autograder.grading.assignment import Assignment
+from autograder.grading.grade import grade
 
 SUITE = '''
 import pytest
-from autograder.checks import fail
+from autograder.grading.checks import fail
 
 points = pytest.mark.points
 

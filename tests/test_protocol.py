@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from autograder import protocol
+from autograder.sandbox.child import protocol
 
 
 def roundtrip(payload):

@@ -6,7 +6,8 @@ Expected numbers come from the lesson printout (../shared/seed), not from this c
 import numpy as np
 import pytest
 
-from autograder import reference as ref
+from autograder.assignments.nn_basics import reference as ref
+from autograder.grading.checks import relative_error
 
 # Printed by the lesson (TF 2.1 on a GPU). TF 2.21 on a CPU reproduces the single forward
 # passes to float32 round-off (relative 1e-6); we allow 1e-5.
@@ -52,11 +53,11 @@ def test_hand_derived_gradients_pass_finite_difference_check():
     dW, db = ref.manual_gradients(X, target, W, b)
     fdW, fdb = ref.finite_difference_gradients(X, target, W, b)
     # CS231n: float64 analytic vs central differences should agree to ~1e-7 or better.
-    assert ref.relative_error(dW, fdW, floor=1e-12) < 1e-6
-    assert ref.relative_error(db, fdb, floor=1e-12) < 1e-6
+    assert relative_error(dW, fdW, floor=1e-12) < 1e-6
+    assert relative_error(db, fdb, floor=1e-12) < 1e-6
     tdW, tdb = ref.tf_gradients(X.astype(np.float32), target, W.astype(np.float32),
                                 b.astype(np.float32))
-    assert ref.relative_error(tdW, dW, floor=1e-3 * np.abs(dW).max()) < 1e-4
+    assert relative_error(tdW, dW, floor=1e-3 * np.abs(dW).max()) < 1e-4
 
 
 def test_softmax_is_stable_and_normalised():

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.release import (
+from autograder.integrations.nbgrader.release import (
     ReleaseError,
     leaked_lines,
     release_all,

@@ -6,9 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder import sandbox
-from autograder.sandbox import SandboxPolicy
-from autograder.student_process import (MissingName, ProbeTimeout, StudentCrashed,
+from autograder.sandbox import confine as sandbox
+from autograder.sandbox.confine import SandboxPolicy
+from autograder.sandbox.process import (MissingName, ProbeTimeout, StudentCrashed,
                                         StudentProcess, StudentRaised)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -8,9 +8,9 @@ import nbformat
 import pytest
 
 from autograder import cli
-from autograder.junit import to_junit
-from autograder.reports import markdown_summary
-from autograder import results
+from autograder.outputs.junit import to_junit
+from autograder.outputs.terminal import markdown_summary
+from autograder.grading import results
 from tests.fixtures import submissions, tiny_course
 
 HIDDEN_NAME = "mean of a one-element list is that element"
@@ -82,6 +82,7 @@ def test_junit_counts_failures_partial_credit_and_ungraded():
         {"name": "full", "score": 1, "max_score": 1},
         {"name": "half", "score": 0.5, "max_score": 1, "output": "almost\nthere"},
         {"name": "none", "score": 0, "max_score": 1, "output": "bad \x00 <value>"}]}}
+    graded = {k: results.GradeResult.from_gradescope(v) for k, v in graded.items()}
     root = ET.fromstring(to_junit("hw", graded, {"bo": "the grading process crashed"}))
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "2", "1")
     failures = [c.find("failure") for c in root.iter("testcase") if c.find("failure") is not None]

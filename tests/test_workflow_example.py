@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from autograder import cli
-from autograder.assignments import ASSIGNMENTS
+from autograder.grading.assignment import ASSIGNMENTS
 from tests.fixtures import tiny_course
 
 WORKFLOW = Path(__file__).resolve().parent.parent / "examples" / "github-actions" / "autograde.yml"

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from autograder.checks import as_array, as_sequence, fail
-from autograder.student_process import ProbeError, ProbeTimeout
+from autograder.grading.checks import as_array, as_sequence, fail
+from autograder.sandbox.process import ProbeError, ProbeTimeout
 
 from .scoring import RETRAIN_ACCURACY, TEST_ACCURACY
 

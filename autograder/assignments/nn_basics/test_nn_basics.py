@@ -14,9 +14,10 @@ import zlib
 import numpy as np
 import pytest
 
-from autograder import reference as ref
-from autograder.checks import (as_array, as_sequence, assert_close, assert_gradient,
-                               fail)
+from autograder.grading.checks import (as_array, as_sequence, assert_close,
+                                       assert_gradient, fail)
+
+from . import reference as ref
 
 points = pytest.mark.points
 HIDDEN = "after_published"  # Gradescope shows these once grades are published

@@ -1,0 +1,75 @@
+"""Reading a submitted notebook into the code cells the sandbox will run.
+
+Parsing happens in the grader with nbformat (pure JSON, no code runs). Everything that can
+go wrong with the file itself becomes a :class:`NotebookError` with a message for the
+student, so a broken file costs its own tests and never the grader.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import nbformat
+
+from ..common.safe_text import student_text
+
+MAX_NOTEBOOK_BYTES = 100 << 20  # honest notebooks with big image outputs stay well below
+
+
+class NotebookError(Exception):
+    """The submission file is not a gradable notebook; ``str()`` says why."""
+
+
+def read_code_cells(path: Path) -> list[str]:
+    """Code cells' sources, in order, from an nbformat 3 or 4 notebook (outputs ignored)."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise NotebookError(f"the submission {path.name!r} cannot be read ({exc.strerror})")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+        raise NotebookError(f"the submission {path.name!r} is not a regular file")
+    size = info.st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"the notebook is {size >> 20} MB, above the "
+                            f"{MAX_NOTEBOOK_BYTES >> 20} MB limit; clear its outputs and "
+                            "submit again")
+    try:
+        with path.open("rb") as handle:  # bounded: the file may have grown since stat()
+            raw = handle.read(MAX_NOTEBOOK_BYTES + 1).decode("utf-8-sig")
+        data = json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise NotebookError(f"the submission is not a valid notebook file (not JSON: "
+                            f"{_first_line(exc)})") from None
+    except OSError as exc:
+        raise NotebookError(f"the submission {path.name!r} cannot be read ({exc.strerror})")
+    if not isinstance(data, dict) or "nbformat" not in data:
+        raise NotebookError("the submission is not a Jupyter notebook (no nbformat field)")
+    try:
+        notebook = nbformat.reads(raw, as_version=4)
+        cells = [cell.get("source", "") for cell in notebook.get("cells", [])
+                 if cell.get("cell_type") == "code"]
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds on odd input
+        raise NotebookError(f"the notebook could not be read by nbformat "
+                            f"({type(exc).__name__}: {_first_line(exc)})") from None
+    cells = [_source_text(c, i) for i, c in enumerate(cells)]
+    if not any(c.strip() for c in cells):
+        raise NotebookError("the notebook has no code cells to run")
+    return cells
+
+
+def _source_text(source, index: int) -> str:
+    """A cell's source is a string or a list of strings (nbformat); anything else is broken."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    raise NotebookError(f"code cell {index + 1} of the notebook is damaged (its source is "
+                        "not text); open the notebook in Jupyter, fix it and submit again")
+
+
+def _first_line(exc: Exception) -> str:
+    """The start of a parser's message, which may quote the (untrusted) file."""
+    return student_text(str(exc).strip().split("\n", 1)[0], 120)

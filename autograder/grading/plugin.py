@@ -1,0 +1,130 @@
+"""A pytest plugin that turns a grading suite's outcomes into scores.
+
+Grading tests are ordinary pytest tests marked ``@pytest.mark.points(n)``; their first
+docstring line is the name the student sees. They get the ``student`` fixture, a
+:class:`StudentProcess` for the submission under grading (with the assignment's data set,
+if it names one, in its Keras cache; the ``dataset`` fixture gives the grader's own copy of
+the arrays). A test that passes earns all its points unless it called the
+``partial_credit`` fixture, ``partial_credit(fraction, message)``, which awards that
+fraction of them (a failure still earns nothing). Only failures the grader
+understands (a :class:`GradingFailure`, a probe error, an unreadable notebook) show their
+message; anything else is reported as a grader error without a traceback, so a report
+never leaks hidden inputs or reference values through pytest's assertion introspection.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import traceback
+from pathlib import Path
+
+import pytest
+
+from ..sandbox.confine import SandboxPolicy
+from ..sandbox.process import ProbeError, StudentProcess
+from . import datasets
+from .assignment import Assignment
+from .checks import GradingFailure
+from .notebook import NotebookError, read_code_cells
+from .results import FAILED, PASSED, TestResult
+
+_STUDENT_FACING = (GradingFailure, ProbeError, NotebookError)
+
+
+class GradingPlugin:
+    def __init__(self, submission: Path, assignment: Assignment,
+                 policy: SandboxPolicy | None = None):
+        self.submission = Path(submission)
+        self.assignment = assignment
+        self.policy = policy
+        self.results: dict[str, TestResult] = {}
+        self.notes: list[str] = []
+        self.student_seconds = 0.0  # time spent running the student's code
+        self.internal_errors: list[str] = []
+        self._process: StudentProcess | None = None
+        self._fractions: dict[str, tuple[float, str]] = {}
+        # Found now, so a missing data set stops grading before any score exists.
+        self.data_source = datasets.locate(assignment.dataset) if assignment.dataset else None
+
+    @pytest.fixture(scope="session")
+    def student(self):
+        cells = read_code_cells(self.submission)  # NotebookError fails every test alike
+        keras_home = datasets.make_keras_home(self.data_source) if self.data_source else None
+        process = StudentProcess(cells, policy=self.policy, data_dir=keras_home,
+                                 notebook_seconds=self.assignment.notebook_seconds,
+                                 call_seconds=self.assignment.call_seconds)
+        self._process = process
+        try:
+            report = process.start()
+            for cell in report.errors():
+                if cell.status == "error":
+                    self.notes.append(f"Code cell {cell.index + 1} raised {cell.error}")
+            yield process
+        finally:
+            self.notes.extend(process.report.notes)
+            self.student_seconds = process.report.seconds + process.report.probe_seconds
+            process.close()
+            if keras_home:
+                shutil.rmtree(keras_home, ignore_errors=True)
+
+    @pytest.fixture(scope="session", name="assignment")
+    def assignment_fixture(self):  # named apart from the attribute it returns
+        return self.assignment
+
+    @pytest.fixture(scope="session")
+    def dataset(self):
+        """``(x_train, y_train), (x_test, y_test)`` read from the originals, never the
+        student's copy."""
+        if self.data_source is None:
+            raise ValueError(f"assignment {self.assignment.name} names no data set")
+        return datasets.load(self.data_source)
+
+    @pytest.fixture
+    def partial_credit(self, request):
+        def award(fraction: float, message: str = "") -> None:
+            if not (isinstance(fraction, (int, float)) and math.isfinite(fraction)
+                    and 0 <= fraction <= 1):
+                raise ValueError(f"partial credit must be a number in [0, 1], not {fraction!r}")
+            self._fractions[request.node.nodeid] = (float(fraction), str(message))
+        return award
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            marker = item.get_closest_marker("points")
+            if marker is None:
+                raise pytest.UsageError(f"grading test {item.nodeid} has no points marker")
+            doc = (getattr(item.function, "__doc__", None) or "").strip()
+            name = doc.splitlines()[0] if doc else item.name
+            self.results[item.nodeid] = TestResult(
+                name=name, score=0.0, max_score=float(marker.args[0]), status=FAILED,
+                output="This check did not run.",
+                visibility=marker.kwargs.get("visibility", "visible"), test_id=item.name)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        result = self.results.get(item.nodeid)
+        if result is None or report.when == "teardown":
+            return
+        if report.when == "call" and report.passed:
+            fraction, message = self._fractions.get(item.nodeid, (1.0, ""))
+            result.score = round(result.max_score * fraction, 4)
+            result.status = PASSED if fraction == 1 else FAILED
+            result.output = message
+            return
+        if report.skipped:
+            result.output = f"Not graded: {report.longrepr[2] if report.longrepr else ''}"
+            return
+        if not report.failed:
+            return
+        error = call.excinfo.value if call.excinfo else None
+        if isinstance(error, _STUDENT_FACING):
+            result.output = str(error)
+        else:
+            result.output = ("The grader could not check this (internal error: "
+                             f"{type(error).__name__}). Please tell your instructor.")
+            self.internal_errors.append(
+                f"{item.nodeid}: " + "".join(traceback.format_exception(error))
+                if error else item.nodeid)

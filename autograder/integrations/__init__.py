@@ -1,0 +1,1 @@
+"""The kit's bridges to other tools: nbgrader (release, gradebook) and Gradescope."""

@@ -1,0 +1,1 @@
+"""nbgrader: build the student version of an assignment, and export scores to its gradebook."""

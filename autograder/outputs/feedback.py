@@ -1,0 +1,82 @@
+"""HTML feedback: a page per student that says what to fix, and a summary page per class.
+
+Pages are built only from :class:`GradeResult` objects (jinja2 with autoescaping: messages
+may quote the student's own exception text). A student page shows every check with points,
+pass/fail and the grader's student-safe message, plus pictures drawn from artifacts of
+*visible* checks only: a hidden check's artifacts may hold its hidden inputs or reference
+values. With ``include_hidden=False`` (before grades are published) hidden checks are
+left out and only counted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader
+
+from .. import __version__
+from ..common.files import write_atomically
+from ..grading.results import GradeResult
+from . import plots
+from .class_folder import Record
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                   trim_blocks=True, lstrip_blocks=True)
+_ENV.filters["points"] = lambda x: f"{float(x):.4g}" if x is not None else "–"
+
+
+def student_page(result: GradeResult | None, student: str, *, error: str = "",
+                 assignment: str = "", include_hidden: bool = True) -> str:
+    """One student's page, from their result or the reason there is none."""
+    if result is None:
+        return _ENV.get_template("feedback.html.j2").render(
+            assignment=assignment, student=student, submission="", error=error or "no result",
+            grader_version=__version__)
+    tests, hidden_count, hidden_points = [], 0, 0.0
+    for test in result.tests:
+        if not test.visible and not include_hidden:
+            hidden_count += 1
+            hidden_points += test.max_score
+            continue
+        tests.append({"name": test.name, "score": test.score, "max_score": test.max_score,
+                      "output": test.output, "status": test.outcome, "hidden": not test.visible})
+    figures = []
+    for test in result.tests:
+        if test.visible and test.artifacts:  # a hidden check's numbers may hold its inputs
+            figures += [dict(fig, test=test.name) for fig in plots.artifact_figures(test.artifacts)]
+    return _ENV.get_template("feedback.html.j2").render(
+        assignment=result.assignment or assignment, student=student,
+        submission=result.submission, graded_at=result.extra.get("timestamp"),
+        score=sum(t["score"] for t in tests), max_score=sum(t["max_score"] for t in tests),
+        hidden_count=hidden_count, hidden_points=hidden_points,
+        notes=result.notes, tests=tests, figures=figures, error="",
+        grader_version=result.grader_version or __version__)
+
+
+def class_page(summary: dict, records: list[Record]) -> str:
+    names = [t["name"] for t in summary["tests"]]
+    students = [{"student": r.student, "graded": r.graded,
+                 "score": r.result.score if r.result else None,
+                 "max_score": r.result.max_score if r.result else None}
+                for r in records]
+    return _ENV.get_template("class.html.j2").render(
+        s=summary, students=students, grader_version=__version__,
+        histogram=plots.histogram(summary["histogram"]["edges"], summary["histogram"]["counts"]),
+        pass_rates=plots.pass_rates(names, [t["pass_rate"] for t in summary["tests"]]))
+
+
+def write_feedback(out_dir: Path, records: list[Record], summary: dict, *,
+                   include_hidden: bool = True) -> list[Path]:
+    """``OUT/<student>/feedback.html`` for each record and ``OUT/index.html``."""
+    out_dir = Path(out_dir)
+    written = []
+    for record in records:
+        path = out_dir / record.student / "feedback.html"
+        write_atomically(path, student_page(record.result, record.student, error=record.error,
+                                            assignment=summary["assignment"],
+                                            include_hidden=include_hidden))
+        written.append(path)
+    index = out_dir / "index.html"
+    write_atomically(index, class_page(summary, records))
+    return written + [index]

@@ -1,0 +1,417 @@
+"""Starting, confining and reliably ending the process that runs student code.
+
+What holds depends on who runs the grader (see README, "Threat model"):
+
+* as root (CI, LMS containers): the child gets its own mount and network namespaces, a
+  root directory that holds only read-only system/Python directories, the runner and the
+  data, small tmpfs mounts for its home and /tmp, a uid of its own (so RLIMIT_NPROC and the
+  final kill cover exactly its processes), and resource limits;
+* as an ordinary user: resource limits, a new session, a scrubbed environment and a
+  private working directory; the grader's files stay readable to it.
+
+In both modes a seccomp filter (set by the launcher) refuses network sockets, and a memory
+guard caps the resident memory of all the sandbox's processes together.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import warm
+
+CHILD_DIR = Path(__file__).resolve().parent / "child"  # runs inside the sandbox
+_RUNNER_FILES = ("runner.py", "protocol.py")
+_UID_BASE = 200_000  # far above any real account; one uid per live sandbox
+_uid_counter = 0
+_uid_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """Limits for one student process. Defaults suit a TensorFlow notebook on a laptop."""
+
+    cpu_seconds: int = 1800
+    memory_mb: int = 8192  # RLIMIT_AS; TensorFlow's import alone maps ~2 GiB of address space
+    # resident memory of all the sandbox's processes together (RLIMIT_AS is per process, so
+    # a fork bomb whose children each allocate would pass it); polled, see _MemoryGuard
+    total_memory_mb: int = 6144
+    max_processes: int = 512  # threads count too, and TensorFlow starts a pool per core
+    file_size_mb: int = 64
+    open_files: int = 1024
+    tmpfs_mb: int = 256  # home and /tmp each; bounds what a disk-filling loop can take
+    network: bool = False
+    output_tail_bytes: int = 64 * 1024
+    confine: str = "auto"  # "auto": root mode when running as root, else "user"
+    # fork student processes from a server that imported TensorFlow once (autograder.warm);
+    # (root mode only); cold starts (a fresh interpreter each) when False, in user mode, or
+    # when no server can start
+    warm_start: bool = True
+    extra_env: dict = field(default_factory=dict)
+
+    def rlimits(self) -> dict:
+        return {
+            "RLIMIT_CPU": self.cpu_seconds,
+            "RLIMIT_AS": self.memory_mb << 20,
+            "RLIMIT_NPROC": self.max_processes,
+            "RLIMIT_FSIZE": self.file_size_mb << 20,
+            "RLIMIT_NOFILE": self.open_files,
+            "RLIMIT_CORE": 0,
+        }
+
+
+@functools.lru_cache(maxsize=1)
+def root_mode_available() -> bool:
+    """True when we are root and the kernel lets us build the namespaces."""
+    if os.geteuid() != 0:
+        return False
+    probe = subprocess.run(["unshare", "--mount", "--net", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+def _next_uid() -> int:
+    """A uid for a new sandbox, skipping any that still has processes (so one sandbox's
+    final kill can never reach another's)."""
+    global _uid_counter
+    with _uid_lock:
+        for _ in range(16):
+            _uid_counter += 1
+            uid = _UID_BASE + (os.getpid() % 50_000) * 16 + _uid_counter % 16
+            if not processes_of_uid(uid):
+                return uid
+        raise RuntimeError("no free sandbox uid: 16 sandboxes of this process are alive")
+
+
+def _python_dirs() -> list[str]:
+    """Everything the interpreter and its site-packages need, outside the system dirs."""
+    dirs = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    for entry in sys.path:
+        if "site-packages" in entry and os.path.isdir(entry):
+            dirs.add(entry)
+    return sorted(dirs, key=len)
+
+
+_SYSTEM_DIRS = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/dev", "/sys",
+                "/opt"]
+
+
+class _OutputTail(threading.Thread):
+    """Drains the child's stdout+stderr, keeping only the last bytes (prints can be huge)."""
+
+    def __init__(self, stream, limit: int):
+        super().__init__(daemon=True)
+        self._stream, self._limit = stream, limit
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._size = 0
+
+    def run(self) -> None:
+        for chunk in iter(lambda: self._stream.read1(65536), b""):
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+            while self._size - len(self._chunks[0]) >= self._limit:
+                self._size -= len(self._chunks.popleft())
+
+    def text(self) -> str:
+        data = b"".join(self._chunks)[-self._limit:]
+        return data.decode("utf-8", errors="replace")
+
+
+class _MemoryGuard(threading.Thread):
+    """Kills the sandbox once its processes together hold more resident memory than allowed.
+
+    Polling every ``interval`` seconds bounds the overshoot to what a process can touch in
+    that time. Pages shared after a fork count once per process, so forking code meets the
+    limit sooner than its true use, never later.
+    """
+
+    def __init__(self, sandbox: "Sandbox", limit_mb: int, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self._sandbox, self._limit_mb, self._interval = sandbox, limit_mb, interval
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self._interval):
+            if not self._sandbox.alive():
+                return
+            if resident_bytes(self._sandbox.pids()) > self._limit_mb << 20:
+                self._sandbox.killed_for = (f"its processes used more than "
+                                            f"{self._limit_mb} MB of memory together")
+                self._sandbox.kill()
+                return
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
+class Sandbox:
+    """One confined child process running the student runner, with its two protocol pipes."""
+
+    def __init__(self, policy: SandboxPolicy | None = None, data_dir: Path | None = None):
+        self.policy = policy or SandboxPolicy()
+        self.data_dir = Path(data_dir) if data_dir else None
+        if self.policy.confine == "auto":
+            self.mode = "root" if root_mode_available() else "user"
+        else:
+            self.mode = self.policy.confine
+        self.uid = self.gid = None
+        self.process: subprocess.Popen | None = None
+        self.request_fd = self.reply_fd = None
+        self._tmp: str | None = None
+        self._tail: _OutputTail | None = None
+        self._guard: _MemoryGuard | None = None
+        self.killed_for = ""  # set when the grader ended the child for breaking a limit
+        self.warm = False  # forked from a warm server rather than started cold
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> "Sandbox":
+        self._tmp = tempfile.mkdtemp(prefix="autograder-sandbox-")
+        runner_dir = Path(self._tmp, "runner")
+        runner_dir.mkdir()
+        for name in _RUNNER_FILES:
+            shutil.copy(CHILD_DIR / name, runner_dir / name)
+        root_dir = Path(self._tmp, "root")
+        root_dir.mkdir()
+        home = Path(self._tmp, "home")
+        home.mkdir()
+        if self.mode == "root":
+            self.uid = self.gid = _next_uid()
+            os.chmod(self._tmp, 0o711)
+            for path in (runner_dir, *runner_dir.iterdir()):
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)
+            runner_path = "/sandbox/runner/runner.py"
+            home_path, data_path = "/home/student", "/sandbox/data"
+        else:
+            runner_path = str(runner_dir / "runner.py")
+            home_path, data_path = str(home), str(self.data_dir or "")
+
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        config = {
+            "mode": self.mode,
+            "root_dir": str(root_dir),
+            "binds_ro": _SYSTEM_DIRS + _python_dirs(),
+            "runner_dir": str(runner_dir),
+            "data_dir": str(self.data_dir) if self.data_dir else None,
+            "uid": self.uid, "gid": self.gid,
+            "tmpfs_mb": self.policy.tmpfs_mb,
+            "network": self.policy.network,
+            "rlimits": self.policy.rlimits(),
+            "argv": [sys.executable, "-I", "-B", runner_path, str(request_r), str(reply_w)],
+            "env": self._environment(home_path, data_path),
+            # Keras loads cached data only from a writable KERAS_HOME (else it downloads), so
+            # the student's home gets one whose datasets/ links into the read-only data dir.
+            "links": [[f"{home_path}/.keras/datasets", f"{data_path}/datasets"]]
+            if self.data_dir else [],
+        }
+        # Root mode gives every sandbox the same paths (/home/student, ...), hence the same
+        # environment; user mode's per-sandbox home would need a server per submission.
+        use_warm = self.policy.warm_start and self.mode == "root"
+        fork_server = warm.server(config["env"]) if use_warm else None
+        if fork_server is not None:
+            self.process = fork_server.spawn(config, request_r, reply_w)
+            self.warm = True
+        else:
+            launcher = str(CHILD_DIR / "launcher.py")
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", launcher, json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(request_r, reply_w), start_new_session=True,
+                cwd=home if self.mode == "user" else "/",
+            )
+        os.close(request_r)
+        os.close(reply_w)
+        os.set_blocking(request_w, False)
+        self.request_fd, self.reply_fd = request_w, reply_r
+        self._tail = _OutputTail(self.process.stdout, self.policy.output_tail_bytes)
+        self._tail.start()
+        self._guard = _MemoryGuard(self, self.policy.total_memory_mb)
+        self._guard.start()
+        return self
+
+    def _environment(self, home: str, data: str) -> dict:
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": home, "TMPDIR": "/tmp" if self.mode == "root" else home,
+            "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.matplotlib",
+            "TF_CPP_MIN_LOG_LEVEL": "2", "IPYTHONDIR": f"{home}/.ipython",
+        }
+        if self.data_dir:
+            env["KERAS_HOME"] = f"{home}/.keras"
+        for name in ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH",
+                     "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        env.update(self.policy.extra_env)
+        return env
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        return self._tail.text() if self._tail else ""
+
+    def pids(self) -> list[int]:
+        """The sandbox's live processes: every process of its uid as root; as an ordinary
+        user, those in its session or descending from it (a double fork escapes that)."""
+        if self.process is None:
+            return []
+        if self.mode == "root" and self.uid is not None:
+            return processes_of_uid(self.uid)
+        return session_and_descendants(self.process.pid)
+
+    def kill(self) -> None:
+        """End the child and everything it started, even what left its process group."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.mode == "root" and self.uid is not None:
+            kill_all_of_uid(self.uid)
+        else:
+            for pid in session_and_descendants(self.process.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def close(self) -> None:
+        if self._guard is not None:
+            self._guard.stop()
+        self.kill()
+        for fd in (self.request_fd, self.reply_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.request_fd = self.reply_fd = None
+        if self._guard is not None:
+            self._guard.join(timeout=5)
+        if self._tail is not None:
+            self._tail.join(timeout=5)
+        if self.process is not None and self.process.stdout:
+            self.process.stdout.close()
+        if self._tmp:
+            _remove_tree(self._tmp)
+            self._tmp = None
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def processes_of_uid(uid: int) -> list[int]:
+    """Live processes owned by ``uid`` (zombies are dead and only wait to be reaped).
+
+    Polled several times a second by the memory guard, so it reads only the head of each
+    /proc/PID/status (State and Uid come first) and parses nothing else."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as status:
+                head = status.read(1024)
+        except OSError:
+            continue
+        at = head.find(b"\nUid:")
+        if at < 0 or int(head[at + 5:].split(None, 1)[0]) != uid:
+            continue
+        state = head.find(b"\nState:")
+        if state >= 0 and head[state + 7:].lstrip()[:1] == b"Z":
+            continue
+        found.append(int(entry))
+    return found
+
+
+def session_and_descendants(root: int) -> list[int]:
+    """Live processes in session ``root`` (started with a new session) or below ``root``."""
+    parents, session_members = {}, []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == "Z":
+            continue
+        pid, ppid, session = int(entry), int(fields[1]), int(fields[3])
+        parents[pid] = ppid
+        if session == root:
+            session_members.append(pid)
+    found = set(session_members)
+    for pid in parents:
+        chain, seen = pid, set()
+        while chain in parents and chain not in seen:
+            if chain == root:
+                found.add(pid)
+                break
+            seen.add(chain)
+            chain = parents[chain]
+    return sorted(found)
+
+
+def resident_bytes(pids: list[int]) -> int:
+    """Sum of the processes' resident set sizes (/proc/PID/statm)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _remove_tree(path: str) -> None:
+    """rmtree that also removes what an ordinary-user child made unreadable (its files are
+    ours to chmod; root needs no such help)."""
+    if os.geteuid() != 0:
+        for parent, dirs, _files in os.walk(path):
+            for name in dirs:
+                child = os.path.join(parent, name)
+                try:
+                    if not os.path.islink(child):
+                        os.chmod(child, 0o700)
+                except OSError:
+                    pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+_KILLER = "import os,signal,sys; os.setgid({uid}); os.setuid({uid}); os.kill(-1, signal.SIGKILL)"
+
+
+def kill_all_of_uid(uid: int, rounds: int = 20) -> None:
+    """``kill(-1)`` as the sandbox uid reaches every process it owns, fork bombs included."""
+    for _ in range(rounds):
+        if not processes_of_uid(uid):
+            return
+        subprocess.run([sys.executable, "-I", "-S", "-c", _KILLER.format(uid=uid)],
+                       capture_output=True)
+        time.sleep(0.05)

@@ -1,0 +1,223 @@
+"""The grader's handle on an executed submission: run its cells, then probe its functions.
+
+Each probe failure is a typed exception with a message fit for the student's report, so a
+grading test can fail on exactly what went wrong and nothing else. When the student's
+process dies or hangs, it is killed and, on the next probe, started again (at most
+``max_restarts`` times); a cell that ran past the notebook budget is skipped on restart, so
+one endless cell costs the tests that need it, not the whole notebook.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .child import protocol
+from ..common.safe_text import student_text
+from .confine import Sandbox, SandboxPolicy
+
+
+class ProbeError(Exception):
+    """A probe could not produce an answer; ``str()`` is safe to show the student."""
+
+
+class MissingName(ProbeError):
+    pass
+
+
+class StudentRaised(ProbeError):
+    pass
+
+
+class ProbeTimeout(ProbeError):
+    pass
+
+
+class StudentCrashed(ProbeError):
+    pass
+
+
+@dataclass
+class CellOutcome:
+    index: int
+    status: str  # "ok", "error", "timeout", "crashed", "skipped", "not run"
+    error: str = ""
+
+
+@dataclass
+class ExecutionReport:
+    cells: list[CellOutcome] = field(default_factory=list)
+    seconds: float = 0.0  # running the cells
+    probe_seconds: float = 0.0  # inside probe calls: the student's functions, plus transfer
+    notes: list[str] = field(default_factory=list)
+
+    def errors(self) -> list[CellOutcome]:
+        return [c for c in self.cells if c.status != "ok"]
+
+
+class StudentProcess:
+    """A submission's code cells running in a sandbox, answering probes until closed."""
+
+    def __init__(self, cells: list[str], *, policy: SandboxPolicy | None = None,
+                 data_dir: Path | None = None, notebook_seconds: float = 300.0,
+                 call_seconds: float = 60.0, max_restarts: int = 2):
+        self.cells = list(cells)
+        self.policy = policy or SandboxPolicy()
+        self.data_dir = data_dir
+        self.notebook_seconds = notebook_seconds
+        self.call_seconds = call_seconds
+        self.max_restarts = max_restarts
+        self.report = ExecutionReport()
+        self._skipped: set[int] = set()
+        self._sandbox: Sandbox | None = None
+        self._starts = 0
+        self._last_failure = ""
+
+    # -- execution --------------------------------------------------------------------
+
+    def start(self) -> ExecutionReport:
+        """Execute the cells once; later restarts happen only on demand."""
+        if self._starts == 0:
+            self._launch()
+        return self.report
+
+    def _launch(self) -> None:
+        if self._starts > self.max_restarts:
+            raise StudentCrashed(f"the notebook's process stopped and was not restarted "
+                                 f"again ({self._last_failure})")
+        self._starts += 1
+        sandbox = Sandbox(self.policy, self.data_dir).start()
+        self._sandbox = sandbox
+        began = time.monotonic()
+        deadline = began + self.notebook_seconds
+        to_run = [("pass" if i in self._skipped else src) for i, src in enumerate(self.cells)]
+        previous = {c.index: c for c in self.report.cells}
+        outcomes = [previous[i] if i in self._skipped else CellOutcome(i, "not run")
+                    for i in range(len(self.cells))]
+        try:
+            protocol.send_message(sandbox.request_fd, {"op": "execute"}, to_run,
+                                  deadline=deadline, max_header_bytes=protocol.MAX_CELLS_BYTES)
+            while True:
+                header, _ = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
+                if header.get("event") == "executed":
+                    break
+                index = header.get("index")
+                if header.get("event") != "cell" or type(index) is not int \
+                        or not 0 <= index < len(outcomes):
+                    raise protocol.ProtocolError("unexpected message during execution")
+                if index not in self._skipped:
+                    status = header.get("status")
+                    outcomes[index] = CellOutcome(
+                        index, status if status in ("ok", "error") else "error",
+                        student_text(header.get("error", ""), 500))
+        except protocol.ProtocolError as exc:
+            running = next((c.index for c in outcomes if c.status == "not run"), None)
+            if isinstance(exc, protocol.ChannelTimeout):
+                what = f"ran past the notebook's {self.notebook_seconds:g} s budget"
+                self._fail(f"the notebook {what}")
+            else:
+                self._fail(self._death_reason(exc))
+                what = f"stopped the notebook's process ({self._last_failure})"
+            if running is not None:
+                outcomes[running].status = "timeout" if "budget" in what else "crashed"
+                self._skipped.add(running)
+                self.report.notes.append(f"Code cell {running + 1} {what}; it is skipped when "
+                                         "the notebook is run again for grading.")
+            else:
+                self.report.notes.append(f"The notebook {what}.")
+        finally:
+            self.report.seconds += time.monotonic() - began
+            self.report.cells = outcomes
+
+    def _death_reason(self, exc: Exception) -> str:
+        sandbox = self._sandbox
+        if sandbox is not None and sandbox.killed_for:
+            return f"it was stopped: {sandbox.killed_for}"
+        if sandbox is not None and sandbox.process is not None:
+            try:
+                code = sandbox.process.wait(timeout=2)
+            except Exception:  # noqa: BLE001
+                code = None
+            marker = "sandbox setup failed:"
+            if code == 121 and marker in sandbox.output():
+                line = sandbox.output().rsplit(marker, 1)[1].split("\n", 1)[0]
+                return "the sandbox could not be set up:" + student_text(line, 300)
+            if code is not None and code < 0:
+                try:
+                    return f"it was killed by {signal.Signals(-code).name}"
+                except ValueError:
+                    return f"it was killed by signal {-code}"
+            if code is not None:
+                return f"it exited with status {code}"
+        return f"it broke the probe channel ({exc})"
+
+    def _fail(self, reason: str) -> None:
+        self._last_failure = reason
+        if self._sandbox is not None:
+            self._sandbox.close()
+        self._sandbox = None
+
+    # -- probes -----------------------------------------------------------------------
+
+    def call(self, name: str, *args, timeout: float | None = None, **kwargs):
+        """Call the student's ``name(*args, **kwargs)``; args are plain data or arrays."""
+        return self._request({"op": "call", "name": name}, [list(args), kwargs], name, timeout)
+
+    def get(self, name: str, timeout: float | None = None):
+        """Read the student's global variable ``name``."""
+        return self._request({"op": "get", "name": name}, None, name, timeout)
+
+    def _request(self, header: dict, payload, name: str, timeout: float | None):
+        if self._sandbox is None:
+            self._launch()
+            if self._sandbox is None:
+                raise StudentCrashed(f"the notebook could not be run ({self._last_failure})")
+        sandbox = self._sandbox
+        seconds = timeout or self.call_seconds
+        deadline = time.monotonic() + seconds
+        began = time.monotonic()
+        try:
+            protocol.send_message(sandbox.request_fd, header, payload, deadline=deadline)
+            reply, value = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
+        except protocol.ChannelTimeout:
+            self._fail(f"`{name}` did not return within {seconds:g} s")
+            raise ProbeTimeout(f"`{name}` did not return within {seconds:g} s") from None
+        except protocol.ProtocolError as exc:
+            self._fail(self._death_reason(exc))
+            raise StudentCrashed(f"calling `{name}` stopped the notebook's process "
+                                 f"({self._last_failure})") from None
+        finally:
+            self.report.probe_seconds += time.monotonic() - began
+        status = reply.get("status")
+        if status == "ok":
+            return value
+        if status == "missing":
+            raise MissingName(f"`{name}` is not defined (did its cell run without errors?)")
+        if status == "not_callable":
+            raise MissingName(f"`{name}` should be a function, but it is a "
+                              f"{student_text(reply.get('type'), 50)}")
+        if status == "raised":
+            raise StudentRaised(f"`{name}` raised {student_text(reply.get('error'), 400)}")
+        raise StudentCrashed(f"`{name}`: {student_text(reply.get('error', 'bad reply'), 400)}")
+
+    def output(self) -> str:
+        return self._sandbox.output() if self._sandbox else ""
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            try:
+                protocol.send_message(self._sandbox.request_fd, {"op": "bye"},
+                                      deadline=time.monotonic() + 1)
+            except protocol.ProtocolError:
+                pass
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __enter__(self) -> "StudentProcess":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

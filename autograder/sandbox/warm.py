@@ -1,0 +1,154 @@
+"""Warm start, grader side: a fork server per grading worker, and Popen-like children.
+
+Most of the time spent grading a short notebook is importing TensorFlow in a fresh
+interpreter. A grading worker instead starts :mod:`autograder.forkserver` once; it imports
+TensorFlow, NumPy and IPython (without running any op) and forks each student process from
+that state. Children confine themselves with the same code as cold starts, so isolation and
+limits are unchanged, and they see the same environment, so results are identical.
+
+:func:`server` returns ``None`` (callers then start cold) when warm starts are disabled with
+``AUTOGRADER_WARM=0``, or when the server cannot start.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+_CHILD_DIR = Path(__file__).resolve().parent / "child"
+PRELOAD = ["numpy", "tensorflow", "IPython.core.interactiveshell", "sklearn.datasets",
+           "matplotlib.pyplot"]
+# Modules read some variables at import (Keras: KERAS_HOME, matplotlib: MPLCONFIGDIR), so a
+# server serves only children whose environment equals its own: servers are keyed by it.
+_lock = threading.Lock()
+_servers: dict[frozenset, "ForkServer"] = {}
+_failed = False
+
+
+class WarmChild:
+    """What :class:`autograder.sandbox.Sandbox` needs of a Popen, for a forked child."""
+
+    def __init__(self, server: "ForkServer", pid: int, output_r: int):
+        self.pid = pid
+        self.stdout = io.open(output_r, "rb")
+        self.returncode: int | None = None
+        self._server = server
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._server.exit_code(self.pid, timeout=0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self.returncode = self._server.exit_code(self.pid, timeout=timeout)
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired(f"student process {self.pid}", timeout)
+        return self.returncode
+
+
+class ForkServer:
+    def __init__(self, env: dict, preload: list[str] = PRELOAD):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._sock = ours
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(_CHILD_DIR / "forkserver.py"), str(theirs.fileno()),
+             json.dumps(preload)],
+            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+        self._spawned: queue.Queue = queue.Queue()
+        self._exits: dict[int, int] = {}
+        self._exit_event = threading.Condition()
+        self._ready = threading.Event()
+        self._closed = False
+        self._send_lock = threading.Lock()
+        threading.Thread(target=self._listen, daemon=True).start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self._closed = True
+                self._ready.set()
+                self._spawned.put(None)
+                with self._exit_event:
+                    self._exit_event.notify_all()
+                return
+            message = json.loads(data)
+            if message.get("ready"):
+                self._ready.set()
+            elif "exited" in message:
+                with self._exit_event:
+                    self._exits[message["exited"]] = message["code"]
+                    self._exit_event.notify_all()
+            else:
+                self._spawned.put(message)
+
+    def wait_ready(self, timeout: float = 120) -> bool:
+        return self._ready.wait(timeout) and not self._closed
+
+    def spawn(self, config: dict, request_r: int, reply_w: int) -> WarmChild:
+        """Fork a child that confines itself per ``config`` (the cold launcher's config)."""
+        output_r, output_w = os.pipe()
+        try:
+            with self._send_lock:
+                socket.send_fds(self._sock, [json.dumps(dict(config, id=0)).encode()],
+                                [request_r, reply_w, output_w])
+                reply = self._spawned.get(timeout=30)
+        finally:
+            os.close(output_w)
+        if reply is None:
+            os.close(output_r)
+            raise OSError("the fork server stopped")
+        return WarmChild(self, reply["pid"], output_r)
+
+    def exit_code(self, pid: int, timeout: float | None) -> int | None:
+        with self._exit_event:
+            self._exit_event.wait_for(lambda: pid in self._exits or self._closed, timeout)
+            return self._exits.pop(pid, None) if pid in self._exits else (
+                -9 if self._closed else None)
+
+    def alive(self) -> bool:
+        return not self._closed and self.process.poll() is None
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        finally:
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def server(env: dict) -> ForkServer | None:
+    """This process's fork server for ``env``, started on first use; None: start cold."""
+    global _failed
+    if os.environ.get("AUTOGRADER_WARM", "1") == "0" or _failed:
+        return None
+    key = frozenset(env.items())
+    with _lock:
+        existing = _servers.get(key)
+        if existing is not None and existing.alive():
+            return existing
+        candidate = ForkServer(env)
+        if not candidate.wait_ready():
+            candidate.close()
+            _failed = True
+            return None
+        _servers[key] = candidate
+        atexit.register(candidate.close)
+        return candidate
