@@ -10,10 +10,12 @@
   gradescope-bundle  write the Gradescope autograder zip for an assignment
   gradescope-run     what that zip's run_autograder calls (grades <root>/submission)
   nbgrader-export    put a batch's scores into nbgrader's gradebook.db (formgrader)
+  data               ``data fetch fashion-mnist`` (download through Keras, check the
+                     published checksums) and ``data verify`` (check what the grader finds)
 
 Exit status: 0 when every submission was graded (whatever its score); 1 when
-``--fail-under`` was given and a score fell below it, or when ``check`` found a public
-check to fix; 2 for a usage error (unknown assignment, bad options, nothing to grade);
+``--fail-under`` was given and a score fell below it, when ``check`` found a public
+check to fix, or when ``data verify`` found a data set missing or altered; 2 for a usage error (unknown assignment, bad options, nothing to grade);
 3 when the grader itself failed on a submission and no trustworthy score exists for it.
 """
 
@@ -239,6 +241,37 @@ def cmd_nbgrader_export(args, console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_data(args, console: Console) -> int:
+    """Fetch or verify the data sets; grading itself never downloads."""
+    from .grading import datasets
+
+    names = [args.name] if args.name else list(datasets.CATALOGUE)
+    if args.action == "fetch" and args.name == datasets.SMALL:
+        console.print(f"{datasets.SMALL} ships with the kit (data/{datasets.SMALL}); "
+                      "nothing to fetch: try `data verify`")
+        return EXIT_OK
+    if args.action == "fetch":
+        try:
+            folder = datasets.fetch(args.name or datasets.FULL)
+        except Exception as exc:  # network, checksum: the message is the user's lead
+            console.print(f"[red]fetch failed:[/] {escape(str(exc))}")
+            return EXIT_GRADER_ERROR
+        console.print(f"fetched {args.name or datasets.FULL} into {escape(str(folder))}, "
+                      "checksums match")
+        return EXIT_OK
+    status = EXIT_OK
+    for name in names:
+        try:
+            folder = datasets.locate(name)
+            release = datasets.verify(folder, name)
+        except (datasets.DatasetNotFound, datasets.ChecksumMismatch) as exc:
+            console.print(f"[red]{name}:[/] {escape(str(exc))}")
+            status = EXIT_BELOW_THRESHOLD
+            continue
+        console.print(f"{name}: {escape(str(folder))} is the {escape(release.label)}")
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -317,6 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--manual", action="store_true",
                         help="write manual scores (kept by later nbgrader autograde runs)")
     export.set_defaults(handler=cmd_nbgrader_export)
+
+    data = sub.add_parser("data", help="fetch (through Keras) or verify the data sets")
+    data.add_argument("action", choices=["fetch", "verify"],
+                      help="fetch: download into the Keras cache and check the published "
+                           "checksums; verify: check the copies the grader would use")
+    data.add_argument("name", nargs="?", choices=["fashion-mnist", "fashion-mnist-small"],
+                      help="data set (default: fetch fashion-mnist, verify all)")
+    data.set_defaults(handler=cmd_data)
     return parser
 
 

@@ -1,9 +1,11 @@
-"""autograder/datasets.py: finding Fashion-MNIST, the student's Keras cache, reading IDX.
+"""autograder/grading/datasets.py: the shipped subset, finding Fashion-MNIST, the student's
+Keras cache, reading IDX, ``data fetch`` and ``data verify``.
 
-Expected values come from the data README (/work/shared/data/fashion-mnist-small/README.txt:
-6,000 / 1,000 images, 600 / 100 per class) and from Keras' own ``load_data()`` run inside
-the sandbox on the grader's copy, never from this module's output. Tests that need the real
-files skip, saying why, when they are absent; nothing is ever downloaded.
+Expected values come from the shipped data's README (data/fashion-mnist-small/README.md:
+6,000 / 1,000 images, 600 / 100 per class, its SHA-256 table, parsed here) and from Keras'
+own ``load_data()`` run inside the sandbox, never from this module's output. The subset
+ships with the repository, so nothing here skips on a fresh clone; nothing is downloaded
+(``fetch`` is tested against a local ``file://`` origin).
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -23,11 +28,11 @@ from autograder.sandbox.confine import SandboxPolicy, root_mode_available
 from autograder.sandbox.process import StudentProcess
 
 
+SHIPPED = datasets.REPO_ROOT / "data" / datasets.SMALL
+
+
 def _small():
-    try:
-        return datasets.locate(datasets.SMALL)
-    except datasets.DatasetNotFound as exc:
-        pytest.skip(f"needs the Fashion-MNIST small subset: {exc}")
+    return datasets.locate(datasets.SMALL)
 
 
 def _digest(path):
@@ -75,6 +80,7 @@ def test_search_order_prefers_the_users_keras_cache(tmp_path, monkeypatch):
 
 def test_missing_data_is_a_grader_error_and_nothing_is_downloaded(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "SHARED_DATA", tmp_path / "nowhere")
+    monkeypatch.setattr(datasets, "SHIPPED_DATA", tmp_path / "nowhere")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     for name in (datasets.SMALL, datasets.FULL):
@@ -114,3 +120,101 @@ def test_keras_load_data_in_the_sandbox_reads_the_grader_copy(tmp_path, mode):
     (x_train, y_train), (x_test, y_test) = datasets.load(source)
     for array, expected in zip(got, (x_train, y_train, x_test, y_test)):
         assert array.dtype == np.uint8 and np.array_equal(array, expected)
+
+
+# --- the shipped subset, fetch and verify ---------------------------------------------------
+
+
+def _readme_sums():
+    """``{file: (gz sha256, idx sha256)}`` as the shipped README's table states them."""
+    rows = re.findall(r"^\| (\S+\.gz) \| \d+ \| ([0-9a-f]{64}) \| ([0-9a-f]{64}) \|$",
+                      (SHIPPED / "README.md").read_text(), re.M)
+    return {name: (gz, idx) for name, gz, idx in rows}
+
+
+def test_a_fresh_clone_finds_the_shipped_subset(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "SHARED_DATA", tmp_path / "no-shared")  # no ../shared
+    assert datasets.locate(datasets.SMALL) == SHIPPED
+    assert (SHIPPED / "LICENSE").read_text().startswith("The MIT License")
+    assert "Zalando SE" in (SHIPPED / "LICENSE").read_text()
+    total = sum(p.stat().st_size for p in SHIPPED.iterdir())
+    assert total < 3.5e6  # "a few MB"
+
+
+def test_shipped_files_match_the_sums_in_their_readme():
+    sums = _readme_sums()
+    assert sorted(sums) == sorted(datasets.FILES)
+    for name, (gz, idx) in sums.items():
+        assert _digest(SHIPPED / name) == gz, name
+        assert hashlib.sha256(gzip.decompress((SHIPPED / name).read_bytes())).hexdigest() == idx
+    assert datasets.verify(SHIPPED, datasets.SMALL).label.startswith("subset shipped")
+
+
+def test_index_lists_follow_the_documented_rule(tmp_path):
+    """First 600 / 100 per class in official order: sorted, distinct, as many as images."""
+    (_, y_train), (_, y_test) = datasets.load(SHIPPED)
+    for split, labels, limit in (("train", y_train, 60000), ("t10k", y_test, 10000)):
+        idx = [int(n) for n in (SHIPPED / f"small-{split}-indices.txt").read_text().split()]
+        assert len(idx) == len(labels) and idx == sorted(set(idx)) and idx[-1] < limit
+    full = None
+    try:
+        full = datasets.locate(datasets.FULL)
+    except datasets.DatasetNotFound:
+        pass  # a fresh clone: the structure above is what can be checked without it
+    if full is not None and "2017-08-26" in datasets.verify(full, datasets.FULL).label:
+        target = tmp_path / "subset"
+        subprocess.run([sys.executable, str(datasets.REPO_ROOT / "scripts" /
+                                             "make_fashion_subset.py"), str(full), str(target)],
+                       check=True, capture_output=True)
+        for name in [*datasets.FILES, "small-train-indices.txt", "small-t10k-indices.txt"]:
+            assert (target / name).read_bytes() == (SHIPPED / name).read_bytes(), name
+
+
+def _origin(tmp_path, corrupt=None):
+    folder = tmp_path / "origin"
+    folder.mkdir()
+    for name in datasets.FILES:
+        shutil.copyfile(SHIPPED / name, folder / name)
+    if corrupt:
+        with open(folder / corrupt, "r+b") as handle:
+            handle.seek(100)
+            handle.write(b"\xff\xfe")
+    return folder.as_uri() + "/"
+
+
+def test_fetch_downloads_through_keras_and_checks_the_sums(tmp_path):
+    cache = tmp_path / "keras"
+    release = datasets.RELEASES[datasets.SMALL][0]
+    folder = datasets.fetch(datasets.SMALL, cache_dir=cache, origin=_origin(tmp_path),
+                            release=release)
+    assert folder == cache / datasets.KERAS_SUBDIR
+    assert {n: _digest(folder / n) for n in datasets.FILES} == \
+        {n: gz for n, (gz, _) in _readme_sums().items()}
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["fashion-mnist"]
+
+
+def test_a_corrupted_download_fails_and_leaves_nothing_behind(tmp_path):
+    cache = tmp_path / "keras"
+    release = datasets.RELEASES[datasets.SMALL][0]
+    with pytest.raises(ValueError, match="hash does not match"):
+        datasets.fetch(datasets.SMALL, cache_dir=cache,
+                       origin=_origin(tmp_path, corrupt=datasets.FILES[2]), release=release)
+    leftovers = [p for p in cache.rglob("*") if p.is_file()]
+    assert leftovers == []
+    assert [p.name for p in (cache / "datasets").iterdir()] == []
+
+
+def test_verify_names_the_release_and_catches_an_altered_file(tmp_path, monkeypatch):
+    from autograder.cli import main
+
+    copy = tmp_path / "keras" / datasets.KERAS_SUBDIR
+    copy.mkdir(parents=True)
+    for name in datasets.FILES:
+        shutil.copyfile(SHIPPED / name, copy / name)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # the subset is not the full set: it is found in the Keras cache but is no known release
+    assert main(["data", "verify", datasets.FULL]) == 1
+    assert main(["data", "verify", datasets.SMALL]) == 0
+    with pytest.raises(datasets.ChecksumMismatch, match="t10k-labels"):
+        (copy / datasets.FILES[3]).write_bytes(gzip.compress(b"\0" * 20))
+        datasets.verify(copy, datasets.SMALL)

@@ -1,18 +1,21 @@
-"""Data sets an assignment names: find the files, hand the student a Keras cache, read them.
+"""Data sets an assignment names: find the files, check them, hand the student a Keras cache.
 
 A data set here is a set of IDX ``.gz`` files in the layout Keras caches them
 (``$KERAS_HOME/datasets/<folder>/``), described by a :class:`DatasetSpec` in
 :data:`CATALOGUE`; an assignment's ``assignment.toml`` names one by its key. The grader
-never downloads. It looks in the user's Keras cache (``$KERAS_HOME`` or ``~/.keras``, for
-sets Keras itself caches) and then in ``../shared/data/<name>/`` next to the repository.
-The student's process gets a *copy* in a fresh directory laid out as a Keras home, so
-nothing the student does can touch the originals, and the grader reads its own arrays
-from the originals.
+never downloads. The small subset ships with the repository (``data/fashion-mnist-small/``,
+made by ``scripts/make_fashion_subset.py``); the full set is looked up in the user's Keras
+cache (``$KERAS_HOME`` or ``~/.keras``), where ``python -m autograder data fetch`` puts it
+on request, through Keras, checking the published checksums (:data:`RELEASES`).
+The student's process gets a Keras home written fresh by :func:`write_keras_home` from
+arrays the assignment chooses (for Fashion-MNIST: never the test set), so nothing the
+student does can touch the originals, and the grader reads its own arrays from them.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import tempfile
@@ -28,7 +31,9 @@ FULL, SMALL = "fashion-mnist", "fashion-mnist-small"
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 KERAS_SUBDIR = Path("datasets", "fashion-mnist")  # where keras' load_data() looks
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+SHIPPED_DATA = REPO_ROOT / "data"  # in the repository: a fresh clone has the small subset
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"  # a course's own copies, if any
+KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ def candidates(name: str) -> list[Path]:
         if os.environ.get("KERAS_HOME"):
             found.append(Path(os.environ["KERAS_HOME"]) / spec.keras_subdir)
         found.append(Path.home() / ".keras" / spec.keras_subdir)
+    if not spec.keras_caches_it:
+        found.append(SHIPPED_DATA / name)
     found.append(SHARED_DATA / name)
     return found
 
@@ -73,6 +80,137 @@ def locate(name: str) -> Path:
     raise DatasetNotFound(f"data set {name!r} not found (looked in "
                           + ", ".join(str(p) for p in places) + "); the grader never "
                           "downloads: put its four .gz files in one of these folders")
+
+
+@dataclass(frozen=True)
+class Release:
+    """One known, published version of a data set's four files: ``{file: (algorithm, hex)}``."""
+
+    label: str
+    digests: dict
+
+
+RELEASES = {
+    FULL: (
+        # Zalando Research's README (github.com/zalandoresearch/fashion-mnist, "Get the
+        # data"): the current files, which Keras downloads from KERAS_ORIGIN.
+        Release("official release of 2017-08-31 (what Keras downloads)", {
+            "train-images-idx3-ubyte.gz": ("md5", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+            "train-labels-idx1-ubyte.gz": ("md5", "25c81989df183df01b3e8a0aad5dffbe"),
+            "t10k-images-idx3-ubyte.gz": ("md5", "bef4ecab320f06d8554ea6380940ec79"),
+            "t10k-labels-idx1-ubyte.gz": ("md5", "bb300cfdad3c16e7a12a480ee83cd310")}),
+        # The first public release (commit 9490065), which the shipped subset is cut from.
+        Release("official release of 2017-08-26", {
+            "train-images-idx3-ubyte.gz": ("sha256", "08dc20ab1689590a0bcd66e874647b6e"
+                                                     "e8464e2d501b5a3f1f78831db19a3fdc"),
+            "train-labels-idx1-ubyte.gz": ("sha256", "b0197879cbda89f3dc7b894f9fd52b85"
+                                                     "8e68ea4182b6947c9d8c2b67e5f18dcc"),
+            "t10k-images-idx3-ubyte.gz": ("sha256", "78dcbbfb5a27efaf1b6c1d616caca685"
+                                                    "60be8766c5bffcb2791df9273a534229"),
+            "t10k-labels-idx1-ubyte.gz": ("sha256", "42bd18137a62d5998cdeae52bf3a0676"
+                                                    "ac6b706f5cf8439b47bb5b151ae3dccf")}),
+    ),
+    SMALL: (
+        Release("subset shipped in data/fashion-mnist-small (see its README.md)", {
+            "train-images-idx3-ubyte.gz": ("sha256", "11fc15a0468db8ba6cdf28bce827b1f4"
+                                                     "f558c24f61e7da829e49caab3fc097b0"),
+            "train-labels-idx1-ubyte.gz": ("sha256", "dbf98ee39f204be6f4d1c8cbac2581ef"
+                                                     "2b1e699114644a340f527e3bc245d9da"),
+            "t10k-images-idx3-ubyte.gz": ("sha256", "77f780860a035a968853060170a52a64"
+                                                    "05674938e751275aebdcf07041db3916"),
+            "t10k-labels-idx1-ubyte.gz": ("sha256", "d207e5f3e8a306e81b357a39a96b07ff"
+                                                    "4e535cdc7bbafb763a2e044b7003be72")}),
+    ),
+}
+
+
+class ChecksumMismatch(ValueError):
+    """The files are not any published release of the data set."""
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(folder: Path, name: str) -> Release:
+    """The known release that ``folder``'s four files are, or :class:`ChecksumMismatch`."""
+    folder = Path(folder)
+    missing = [f for f in FILES if not (folder / f).is_file()]
+    if missing:
+        raise ChecksumMismatch(f"{folder}: missing {', '.join(missing)}")
+    problems = []
+    for release in RELEASES[name]:
+        wrong = [f for f, (algorithm, expected) in release.digests.items()
+                 if file_digest(folder / f, algorithm) != expected]
+        if not wrong:
+            return release
+        problems.append(f"{release.label}: {', '.join(wrong)} differ")
+    raise ChecksumMismatch(f"{folder} holds no known release of {name} ("
+                           + "; ".join(problems) + ")")
+
+
+def fetch(name: str = FULL, cache_dir: Path | None = None, origin: str = KERAS_ORIGIN,
+          release: Release | None = None) -> Path:
+    """Download ``name`` through Keras' ``get_file`` and check the published checksums.
+
+    Files are downloaded into a temporary folder beside the cache and moved in only when
+    every checksum matches, so a failed or corrupted download leaves nothing behind.
+    ``cache_dir`` defaults to Keras' own (``$KERAS_HOME`` or ``~/.keras``).
+    """
+    from keras.utils import get_file  # only here: importing Keras is slow
+
+    release = release or RELEASES[name][0]
+    if cache_dir is None:
+        cache_dir = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    target = Path(cache_dir) / CATALOGUE[name].keras_subdir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=target.parent))
+    try:
+        for file in FILES:
+            algorithm, expected = release.digests[file]
+            if (target / file).is_file() and file_digest(target / file, algorithm) == expected:
+                continue  # already cached and intact
+            get_file(file, origin=origin + file, cache_dir=str(staging), cache_subdir="",
+                     file_hash=expected, hash_algorithm=algorithm)
+        for file in FILES:
+            if (staging / file).exists():
+                target.mkdir(exist_ok=True)
+                os.replace(staging / file, target / file)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """``array`` (uint8) as a gzipped IDX file, the format ``load_data()`` reads."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    magic = 2048 + array.ndim
+    header = np.array([magic, *array.shape], dtype=">u4").tobytes()
+    with gzip.open(path, "wb", compresslevel=1, mtime=0) as handle:
+        handle.write(header + array.tobytes())
+
+
+def write_keras_home(arrays, parent: str | None = None) -> Path:
+    """A new temporary Keras home whose ``load_data()`` returns ``arrays``; caller removes it.
+
+    ``arrays`` is ``((x_train, y_train), (x_test, y_test))``: whatever the assignment lets the
+    student see. Folders are 0755 and files 0644 so the sandbox's unprivileged uid can read
+    them.
+    """
+    (x_train, y_train), (x_test, y_test) = arrays
+    home = Path(tempfile.mkdtemp(prefix="keras-home-", dir=parent))
+    target = home / KERAS_SUBDIR
+    target.mkdir(parents=True)
+    for name, array in zip(FILES, (x_train, y_train, x_test, y_test)):
+        write_idx(target / name, array)
+        os.chmod(target / name, 0o644)
+    for folder in (home, home / "datasets", target):
+        os.chmod(folder, 0o755)
+    return home
 
 
 def make_keras_home(source: Path, parent: str | None = None) -> Path:
