@@ -190,8 +190,7 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     array = np.ascontiguousarray(array, dtype=np.uint8)
     magic = 2048 + array.ndim
     header = np.array([magic, *array.shape], dtype=">u4").tobytes()
-    with gzip.open(path, "wb", compresslevel=1, mtime=0) as handle:
-        handle.write(header + array.tobytes())
+    Path(path).write_bytes(gzip.compress(header + array.tobytes(), compresslevel=1, mtime=0))
 
 
 def write_keras_home(arrays, parent: str | None = None) -> Path:

@@ -4,8 +4,9 @@ Grading tests are ordinary pytest tests marked ``@pytest.mark.points(n)``; their
 docstring line is the name the student sees. They get the ``student`` fixture, a
 :class:`StudentProcess` for the submission under grading (with the assignment's data set,
 if it names one, in its Keras cache; the ``dataset`` fixture gives the grader's own copy of
-the arrays). A test that passes earns all its points unless it called the
-``partial_credit`` fixture, ``partial_credit(fraction, message)``, which awards that
+the arrays, and a suite that overrides the ``sandbox_dataset`` fixture chooses what part of
+them the student's cache holds, so grading data can stay out of the sandbox). A test that
+passes earns all its points unless it called the ``partial_credit`` fixture, ``partial_credit(fraction, message)``, which awards that
 fraction of them (a failure still earns nothing). Only failures the grader
 understands (a :class:`GradingFailure`, a probe error, an unreadable notebook) show their
 message; anything else is reported as a grader error without a traceback, so a report
@@ -48,9 +49,10 @@ class GradingPlugin:
         self.data_source = datasets.locate(assignment.dataset) if assignment.dataset else None
 
     @pytest.fixture(scope="session")
-    def student(self):
+    def student(self, request):
         cells = read_code_cells(self.submission)  # NotebookError fails every test alike
-        keras_home = datasets.make_keras_home(self.data_source) if self.data_source else None
+        keras_home = (datasets.write_keras_home(request.getfixturevalue("sandbox_dataset"))
+                      if self.data_source else None)
         process = StudentProcess(cells, policy=self.policy, data_dir=keras_home,
                                  notebook_seconds=self.assignment.notebook_seconds,
                                  call_seconds=self.assignment.call_seconds)
@@ -79,6 +81,12 @@ class GradingPlugin:
         if self.data_source is None:
             raise ValueError(f"assignment {self.assignment.name} names no data set")
         return datasets.load(self.data_source)
+
+    @pytest.fixture(scope="session")
+    def sandbox_dataset(self, dataset):
+        """What the student's ``load_data()`` returns: all of it, unless the suite overrides
+        this (session-scoped) fixture with a part of ``dataset``."""
+        return dataset
 
     @pytest.fixture
     def partial_credit(self, request):
