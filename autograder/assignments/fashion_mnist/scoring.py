@@ -2,16 +2,18 @@
 
 Thresholds (accuracy = fraction of images whose predicted class id equals the label):
 
-* test set, full Fashion-MNIST (10,000 images): 0 below 0.80, full marks from 0.87. The
+* test set, full Fashion-MNIST (10,000 images; the notebook trains on the 49,000 training
+  images the grader does not keep back): 0 below 0.80, full marks from 0.87. The
   reference MLP reaches about 0.90 and the Keras baseline of the data README (784-256-128-10,
   Adam, 5 epochs) 0.8865, so a sound MLP trained within the budget earns full marks while an
   under-trained or linear model lands in between.
-* test set, small subset (trained on 6,000 images, tested on 1,000): 0 below 0.76, full marks
-  from 0.83, i.e. 0.04 lower: with a tenth of the data the reference drops 0.03 (0.90 to
-  0.87) and the Keras baseline 0.05 (0.8865 to 0.837).
-* retrain check (the grader's own 5,000-image training subset, 1,000 held-out images, the
-  same sizes on both data sets): 0 below 0.50, full marks from 0.75. The reference reaches
-  0.83-0.87 on such subsets; the check asks that `train` really learns, not for a record.
+* test set, small subset (the notebook trains on the 3,000 images the grader does not keep
+  back, see settings.py; tested on 1,000): 0 below 0.74, full marks from 0.81, i.e. 0.06
+  lower: with 3,000 training images the reference drops 0.05 (0.90 to 0.85), and the
+  threshold keeps the full set's margin of 0.03 below it.
+* retrain check (the grader's own hidden training subset, 5,000 images and 1,000 held out on
+  the full set, 2,000 and 500 on the small one): 0 below 0.50, full marks from 0.75. The
+  reference reaches 0.83 on both; the check asks that `train` really learns, not for a record.
 """
 
 from __future__ import annotations
@@ -36,6 +38,6 @@ class Schedule:
 
 TEST_ACCURACY = {
     "fashion-mnist": Schedule(zero_below=0.80, full_at=0.87),
-    "fashion-mnist-small": Schedule(zero_below=0.76, full_at=0.83),
+    "fashion-mnist-small": Schedule(zero_below=0.74, full_at=0.81),
 }
 RETRAIN_ACCURACY = Schedule(zero_below=0.50, full_at=0.75)

@@ -39,6 +39,18 @@ from .settings import CLASSES, MAX_TEST_GAP, MIN_AGREEMENT, RETRAIN_SECONDS, SPL
 
 points = pytest.mark.points
 
+# The notebook's grade cell behind each check: one declaration that the contract table, the
+# cells' nbgrader points and the checks' points are all tested against
+# (tests/test_corpus_fashion_mnist.py), so they cannot drift apart.
+GRADE_CELLS = {
+    "test-preprocess": "test_preprocess",
+    "test-init-params": "test_init_params",
+    "test-train": "test_loss_history",
+    "test-predict": "test_predict_output",
+    "test-retrain": "test_retrain_accuracy",
+    "test-accuracy": "test_test_accuracy",
+}
+
 # The activation is read on multiples of 1/128 in [-40, 40] (exact in float32), ten per row.
 STEP, LIMIT = 1 / 128, 40.0
 GRID = np.arange(-LIMIT, LIMIT + STEP / 2, STEP)
@@ -185,7 +197,8 @@ class Model:
     g_values: np.ndarray | None = None
     table: np.ndarray | None = None  # preprocess, pixel value -> feature
     layout: Callable = row_major
-    error: str = ""
+    error: str = ""  # no trained MLP to compute (params missing, forward not that MLP)
+    forward_error: str = ""  # forward could not be read at all
 
     def features(self, images: np.ndarray) -> np.ndarray:
         table = self.table if self.table is not None else np.arange(256) / 255.0
@@ -233,12 +246,12 @@ def probe_activation(student, model: Model) -> None:
     model.g_values = out.astype(np.float64).reshape(-1)[:len(GRID)]
 
 
-def check_forward(student, model: Model) -> None:
+def check_forward(student, params, g_values) -> None:
     """``forward`` on the stored params must be the MLP the grader computes."""
     X = rng("forward-check").uniform(0, 1, (64, 784)).astype(np.float32)
-    got = as_array(student.call("forward", X, [p.astype(np.float32) for p in model.params]),
+    got = as_array(student.call("forward", X, [p.astype(np.float32) for p in params]),
                    "`forward(X, params)`", shape=(64, CLASSES), kinds="f")
-    expected = mlp_logits(model.params, model.g_values, X)
+    expected = mlp_logits(params, g_values, X)
     scale = 1 + np.abs(expected).max()
     if np.abs(got - expected).max() > 1e-3 * scale:
         if np.allclose(got.sum(axis=1), 1, atol=1e-4) and np.all(got >= 0):
@@ -255,10 +268,20 @@ def model(student):
     other probe (an ``init_params`` that sets the global could replace it)."""
     found = Model()
     try:
-        found.params = as_params(student.get("params"), "`params` after the notebook ran")
+        stored = student.get("params")
+    except ProbeError as exc:
+        stored, found.error = None, str(exc)
+    try:
         probe_preprocess(student, found)
         probe_activation(student, found)
-        check_forward(student, found)
+    except (ProbeError, AssertionError) as exc:
+        found.forward_error = str(exc)
+    if found.error:
+        return found
+    try:
+        found.params = as_params(stored, "`params` after the notebook ran")
+        if not found.forward_error:
+            check_forward(student, found.params, found.g_values)
     except (ProbeError, AssertionError) as exc:
         found.error = str(exc) + budget_hint(student)
     return found
@@ -288,8 +311,9 @@ def top_level_predictions(student, eval_set, model):
 
 def agreement(predicted: np.ndarray, model: Model, images: np.ndarray) -> None:
     """Fail unless ``predict`` gives the classes of the student's own MLP."""
-    if model.error:
-        fail(f"The grader could not compute your model's own predictions: {model.error}")
+    if model.forward_error or model.error:
+        fail("The grader could not compute your model's own predictions: "
+             + (model.forward_error or model.error))
     own = model.predict(images)
     share = float(np.mean(predicted == own))
     if share >= MIN_AGREEMENT:
@@ -332,9 +356,12 @@ def retrained(student, parts, assignment, model, top_level_predictions):
         outcome.error = f"The grader could not retrain your model: {exc}"
         return outcome
     try:
-        outcome.params = as_params(student.get("params"), "`params` after the retrain")
-        if model.g_values is None:
-            fail(f"The grader could not compute your model's predictions: {model.error}")
+        params = as_params(student.get("params"), "`params` after the retrain")
+        if model.forward_error:
+            fail("The grader could not compute your model's predictions: "
+                 + model.forward_error)
+        check_forward(student, params, model.g_values)
+        outcome.params = params
     except (ProbeError, AssertionError) as exc:
         outcome.error = str(exc)
         return outcome

@@ -1,0 +1,130 @@
+"""Fashion-MNIST: one source of truth for points, and a corpus graded end to end.
+
+* The contract table, the notebook's grade cells (nbgrader points) and the grading suite's
+  ``points`` markers must agree, check by check and in total (parsed from the source
+  notebook and read from the suite's markers, never from a grading run).
+* The corpus (tests/fixtures/fashion_submissions.py: correct-but-different answers,
+  realistic mistakes and attacks) is graded once per session, in one batch on the shipped small
+  subset: every correct answer earns full marks, every mistake fails exactly the checks
+  it lists, with a message that names the mistake.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import nbformat
+import pytest
+
+from autograder.batch.run import grade_batch
+from autograder.grading.assignment import get_assignment
+from autograder.grading.results import GradeResult
+from autograder.outputs.class_folder import stored_result
+from tests.fixtures import fashion_submissions as fs
+from tests.fixtures.submissions import write_notebooks
+
+ASSIGNMENT = "fashion-mnist-small"
+
+
+SUITE = fs.REPO / "autograder" / "assignments" / "fashion_mnist" / "test_fashion_mnist.py"
+TREE = ast.parse(SUITE.read_text())  # read, not imported: its markers belong to the grader
+
+
+def _suite_points() -> dict[str, float]:
+    """``{test function: points}`` from the suite's ``@points(n)`` decorators."""
+    out = {}
+    for node in TREE.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "points":
+                    out[node.name] = float(ast.literal_eval(deco.args[0]))
+    return out
+
+
+def _grade_cells() -> dict[str, str]:
+    for node in TREE.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "GRADE_CELLS":
+            return ast.literal_eval(node.value)
+    raise AssertionError("the suite declares no GRADE_CELLS")
+
+
+def _cell_points(path) -> dict[str, float]:
+    notebook = nbformat.read(path, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+            for c in notebook.cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+
+
+def _contract(path):
+    text = nbformat.read(path, as_version=4).cells[0].source
+    rows = re.findall(r"^\| `(test-[a-z-]+)` \|.*\| (\d+) \|$", text, re.M)
+    total = re.search(r"Points \((\d+) in total\)", text)
+    return {cell: float(p) for cell, p in rows}, float(total.group(1))
+
+
+@pytest.mark.parametrize("notebook", [fs.SOURCE, fs.RELEASE], ids=["source", "release"])
+def test_contract_cells_and_checks_award_the_same_points(notebook):
+    checks, cells = _suite_points(), _cell_points(notebook)
+    table, total = _contract(notebook)
+    assert set(_grade_cells().values()) == set(checks), "every check belongs to a cell"
+    assert set(_grade_cells()) == set(cells) == set(table), "every cell is in the contract"
+    for cell, check in _grade_cells().items():
+        assert cells[cell] == checks[check] == table[cell], (cell, cells[cell], checks[check],
+                                                              table[cell])
+    assert sum(cells.values()) == sum(checks.values()) == total
+
+
+def test_every_contract_function_is_graded():
+    text = nbformat.read(fs.SOURCE, as_version=4).cells[0].source
+    functions = set(re.findall(r"^\| `(\w+)\(", text, re.M))
+    source = SUITE.read_text()
+    called = set(re.findall(r'student\.call\("(\w+)"', source))
+    assert functions == called, (functions, called)
+
+
+# --- the corpus -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> dict[str, GradeResult]:
+    """Every corpus notebook graded once, in one batch (two at a time)."""
+    folder = tmp_path_factory.mktemp("fashion-corpus")
+    write_notebooks({**fs.corpus_notebooks(), **fs.attack_notebooks()}, folder / "in")
+    report = grade_batch(folder / "in", get_assignment(ASSIGNMENT), folder / "out",
+                         workers=2, quiet=True)
+    return {o.student: stored_result(folder / "out", o.student) for o in report.outcomes}
+
+
+def _failing(result: GradeResult) -> set[str]:
+    return {t.test_id for t in result.tests if t.score < t.max_score}
+
+
+def _explain(result: GradeResult) -> list:
+    return [(t.test_id, t.score, t.output[:300]) for t in result.tests] + result.notes[:5]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(fs.CORRECT))
+def test_correct_but_different_answers_earn_full_marks(corpus, name):
+    result = corpus["ok-" + name]
+    assert result.score == result.max_score == 15, _explain(result)
+    assert not result.internal_errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(fs.MISTAKES) + [f"attack-{a}" for a in fs.ATTACKS])
+def test_each_mistake_loses_exactly_its_checks_and_is_named(corpus, name):
+    """Attacks too: a memoriser, a made-up loss history, a model fitted to the test images."""
+    if name.startswith("attack-"):
+        _, breaks, phrase = fs.ATTACKS[name[len("attack-"):]]
+        result = corpus[name]
+    else:
+        _, breaks, phrase = fs.MISTAKES[name]
+        result = corpus["bad-" + name]
+    assert _failing(result) == breaks, _explain(result)
+    expected = sum(t.max_score for t in result.tests if t.test_id not in breaks)
+    assert result.score == pytest.approx(expected), _explain(result)
+    messages = " ".join(t.output for t in result.tests if t.test_id in breaks)
+    assert phrase in messages, _explain(result)
+    assert not result.internal_errors
