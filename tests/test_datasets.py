@@ -218,3 +218,30 @@ def test_verify_names_the_release_and_catches_an_altered_file(tmp_path, monkeypa
     with pytest.raises(datasets.ChecksumMismatch, match="t10k-labels"):
         (copy / datasets.FILES[3]).write_bytes(gzip.compress(b"\0" * 20))
         datasets.verify(copy, datasets.SMALL)
+
+
+# --- what the Fashion-MNIST sandbox gets --------------------------------------------------
+
+
+def test_the_sandbox_never_gets_test_or_retrain_images(tmp_path):
+    """The suite's split: training part and validation split only, written as a Keras cache
+    that load_data()'s reader returns unchanged."""
+    from autograder.assignments.fashion_mnist import settings
+
+    (x_train, y_train), (x_test, y_test) = datasets.load(SHIPPED)
+    sizes = settings.SPLITS[datasets.SMALL]
+    parts = settings.split(x_train, y_train, sizes)
+    home = datasets.write_keras_home((parts.train, parts.validation), parent=str(tmp_path))
+    (sx, sy), (vx, vy) = datasets.load(home / datasets.KERAS_SUBDIR)
+    assert np.array_equal(sx, parts.train[0]) and np.array_equal(vy, parts.validation[1])
+    assert np.bincount(sy).tolist() == [600 - sizes.retrain_fit - sizes.retrain_held
+                                        - sizes.validation] * 10
+    assert np.bincount(vy).tolist() == [sizes.validation] * 10
+    seen = {x.tobytes() for x in np.concatenate([sx, vx])}
+    for hidden in (x_test, parts.fit[0], parts.held[0]):
+        assert not any(x.tobytes() in seen for x in hidden)  # all 7,000 images are distinct
+    # the retrain images the sandbox does get are scrambled: none matches an image on file
+    scrambled, labels = parts.scramble(parts.fit)
+    on_file = {x.tobytes() for x in np.concatenate([x_train, x_test])}
+    assert not any(x.tobytes() in on_file for x in scrambled)
+    assert not np.any(labels == parts.fit[1])  # no class keeps its id

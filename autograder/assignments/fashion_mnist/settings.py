@@ -11,12 +11,16 @@ From the grader's training file, per class, in a fixed hidden order (seeded, see
 * the rest is the notebook's training set.
 
 The test file never enters the sandbox with its labels: only ``predict`` sees its images, after
-the model it is scored on has been fixed.
+the model it is scored on has been fixed. :func:`split` lives here, outside the pytest suite,
+so tests can check what the sandbox gets.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -41,3 +45,41 @@ MAX_TEST_GAP = 0.08
 # predict must give the class its own MLP (forward on the stored params) gives, on at least
 # this share of the test images (float32 vs float64 rounding flips a few near-ties).
 MIN_AGREEMENT = 0.99
+
+
+def rng(tag: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(tag.encode()))
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The grader's split of its training file (raw images, true labels)."""
+    train: tuple
+    validation: tuple
+    fit: tuple  # retrain: sent to train(), scrambled
+    held: tuple  # never sent: scrambled for the retrain, as they are for the gap check
+    pixels: np.ndarray
+    relabel: np.ndarray
+
+    def scramble(self, part):
+        x, y = part
+        images = x.reshape(len(x), -1)[:, self.pixels].reshape(len(x), 28, 28)
+        return np.ascontiguousarray(images), self.relabel[y].astype(np.uint8)
+
+
+def split(x_train, y_train, sizes) -> Parts:
+    r = rng("retrain")
+    chosen = {k: [] for k in ("fit", "held", "validation", "train")}
+    for c in range(CLASSES):
+        order = r.permutation(np.flatnonzero(y_train == c))
+        a, b = sizes.retrain_fit, sizes.retrain_fit + sizes.retrain_held
+        d = b + sizes.validation
+        for key, idx in zip(chosen, (order[:a], order[a:b], order[b:d], order[d:])):
+            chosen[key].append(idx)
+    take = {k: np.sort(np.concatenate(v)) for k, v in chosen.items()}
+    pixels = r.permutation(28 * 28)
+    relabel = r.permutation(CLASSES)
+    while np.any(relabel == np.arange(CLASSES)):  # no class keeps its id
+        relabel = r.permutation(CLASSES)
+    part = {k: (x_train[i], y_train[i]) for k, i in take.items()}
+    return Parts(part["train"], part["validation"], part["fit"], part["held"], pixels, relabel)

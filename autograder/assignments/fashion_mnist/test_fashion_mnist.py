@@ -24,7 +24,6 @@ earns no accuracy points. Selections and permutations come from fixed seeds.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -35,7 +34,8 @@ from autograder.grading.checks import as_array, as_sequence, fail
 from autograder.sandbox.process import ProbeError, ProbeTimeout
 
 from .scoring import RETRAIN_ACCURACY, TEST_ACCURACY
-from .settings import CLASSES, MAX_TEST_GAP, MIN_AGREEMENT, RETRAIN_SECONDS, SPLITS
+from .settings import (CLASSES, MAX_TEST_GAP, MIN_AGREEMENT, RETRAIN_SECONDS, SPLITS,
+                       rng, split)
 
 points = pytest.mark.points
 
@@ -55,10 +55,6 @@ GRADE_CELLS = {
 STEP, LIMIT = 1 / 128, 40.0
 GRID = np.arange(-LIMIT, LIMIT + STEP / 2, STEP)
 GRID_ROWS = -(-len(GRID) // 10)
-
-
-def rng(tag: str) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(tag.encode()))
 
 
 def budget_hint(student) -> str:
@@ -82,40 +78,6 @@ def class_ids(value, what: str, n: int) -> np.ndarray:
 
 
 # --- what the sandbox sees ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Parts:
-    """The grader's split of its training file (raw images, true labels)."""
-    train: tuple
-    validation: tuple
-    fit: tuple  # retrain: sent to train(), scrambled
-    held: tuple  # never sent: scrambled for the retrain, as they are for the gap check
-    pixels: np.ndarray
-    relabel: np.ndarray
-
-    def scramble(self, part):
-        x, y = part
-        images = x.reshape(len(x), -1)[:, self.pixels].reshape(len(x), 28, 28)
-        return np.ascontiguousarray(images), self.relabel[y].astype(np.uint8)
-
-
-def split(x_train, y_train, sizes) -> Parts:
-    r = rng("retrain")
-    chosen = {k: [] for k in ("fit", "held", "validation", "train")}
-    for c in range(CLASSES):
-        order = r.permutation(np.flatnonzero(y_train == c))
-        a, b = sizes.retrain_fit, sizes.retrain_fit + sizes.retrain_held
-        d = b + sizes.validation
-        for key, idx in zip(chosen, (order[:a], order[a:b], order[b:d], order[d:])):
-            chosen[key].append(idx)
-    take = {k: np.sort(np.concatenate(v)) for k, v in chosen.items()}
-    pixels = r.permutation(28 * 28)
-    relabel = r.permutation(CLASSES)
-    while np.any(relabel == np.arange(CLASSES)):  # no class keeps its id
-        relabel = r.permutation(CLASSES)
-    part = {k: (x_train[i], y_train[i]) for k, i in take.items()}
-    return Parts(part["train"], part["validation"], part["fit"], part["held"], pixels, relabel)
 
 
 @pytest.fixture(scope="session")
