@@ -75,7 +75,7 @@ def test_a_notebook_that_only_predicts_one_class_earns_zero(write):
 
 
 def test_under_trained_model_earns_the_schedules_partial_credit(write):
-    result = grade(write("one-epoch", fs.ONE_EPOCH.apply(fs.solved_notebook())), ASSIGNMENT)
+    result = grade(write("under-trained", fs.UNDER_TRAINED.apply(fs.solved_notebook())), ASSIGNMENT)
     tests = by_id(result)
     accuracy = measured(tests[ACCURACY], "Test accuracy")
     expected = tests[ACCURACY].max_score * TEST_ACCURACY[ASSIGNMENT].credit(accuracy)
