@@ -32,7 +32,7 @@ SHIPPED = datasets.REPO_ROOT / "data" / datasets.SMALL
 
 
 def _small():
-    return datasets.locate(datasets.SMALL)
+    return datasets.locate(datasets.SMALL)  # ../shared's copy where one exists, else SHIPPED
 
 
 def _digest(path):

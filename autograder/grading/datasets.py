@@ -57,15 +57,16 @@ class DatasetNotFound(FileNotFoundError):
 
 
 def candidates(name: str) -> list[Path]:
-    """Where ``name`` may live, in the order searched. Keras caches only the full set."""
+    """Where ``name`` may live, in the order searched. Keras caches only the full set; the
+    repository ships only the small one."""
     spec, found = CATALOGUE[name], []
     if spec.keras_caches_it:
         if os.environ.get("KERAS_HOME"):
             found.append(Path(os.environ["KERAS_HOME"]) / spec.keras_subdir)
         found.append(Path.home() / ".keras" / spec.keras_subdir)
+    found.append(SHARED_DATA / name)  # a course's (or Gradescope bundle's) own copy first
     if not spec.keras_caches_it:
         found.append(SHIPPED_DATA / name)
-    found.append(SHARED_DATA / name)
     return found
 
 
