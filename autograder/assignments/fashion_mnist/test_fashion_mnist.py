@@ -71,6 +71,9 @@ def class_ids(value, what: str, n: int) -> np.ndarray:
         fail(f"{what} returned 10 numbers per image (probabilities or logits): it should "
              "return one class id per image, the index of the largest logit (`argmax`).")
     labels = as_array(value, what, shape=(n,), kinds="iu")
+    if n and labels.min() >= 1 and labels.max() == CLASSES:
+        fail(f"{what} holds class ids from 1 to 10: ids start at 0, so the index of the "
+             "largest logit is the class id itself, not plus one.")
     if n and (labels.min() < 0 or labels.max() >= CLASSES):
         fail(f"{what} should hold class ids 0..9, but it holds values from "
              f"{labels.min()} to {labels.max()}.")
