@@ -78,9 +78,12 @@ def locate(name: str) -> Path:
     for folder in places:
         if all((folder / f).is_file() for f in FILES):
             return folder
+    fetch_hint = (f", or run `python -m autograder data fetch {name}`"
+                  if CATALOGUE[name].keras_caches_it else "")
     raise DatasetNotFound(f"data set {name!r} not found (looked in "
                           + ", ".join(str(p) for p in places) + "); the grader never "
-                          "downloads: put its four .gz files in one of these folders")
+                          "downloads: put its four .gz files in one of these folders"
+                          + fetch_hint)
 
 
 @dataclass(frozen=True)
