@@ -268,3 +268,22 @@ class DuePolicy:
         return dict(record, status=LATE if seconds_late > 0 else ON_TIME,
                     timestamp=when.isoformat(), seconds_late=round(seconds_late, 3),
                     penalty=points, reason=why)
+
+
+def validated_timestamp(result_late: dict, raw: str | None, now: datetime | None = None):
+    """The submission time to hand on (e.g. to nbgrader's gradebook), as an aware UTC
+    datetime: the one a due-date check accepted, or, without a due date, the raw text if it
+    parses and is not in the future; None otherwise (a flagged time is never passed on)."""
+    if result_late:
+        stamp = result_late.get("timestamp")
+        try:
+            return parse_timestamp(stamp) if stamp else None
+        except LateError:
+            return None
+    if not raw:
+        return None
+    try:
+        when = parse_timestamp(raw)
+    except LateError:
+        return None
+    return None if when > (now or datetime.now(timezone.utc)) + FUTURE_SLACK else when

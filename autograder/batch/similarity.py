@@ -35,6 +35,8 @@ from pathlib import Path
 
 from ..common.files import write_atomically
 from ..common.safe_text import student_text
+from ..grading.notebook import NotebookError, read_code_cells
+from ..outputs.records import stored_record
 
 K = 6  # tokens per fingerprinted k-gram: answers here are a few lines each
 W = 4  # winnowing window
@@ -167,3 +169,28 @@ def write_report(out_dir: Path, students: dict[str, list[str]], starter: list[st
     data = report(students, starter, top)
     write_atomically(Path(out_dir) / FILE, json.dumps(data, indent=1) + "\n")
     return data
+
+
+def class_sources(out_dir: Path, students: list[str]) -> dict[str, list[str]]:
+    """Each graded student's code cells, as their record kept them (read by the host from
+    the submitted file, not from the student's process)."""
+    sources = {}
+    for student in students:
+        cells = stored_record(out_dir, student)
+        if cells:
+            sources[student] = [c["source"] for c in sorted(cells, key=lambda c: c["index"])]
+    return sources
+
+
+def find_starter(assignment: str, roots: list[Path]) -> list[str]:
+    """The release notebook's code cells (``<root>/release/<name>/<name>.ipynb``, nbgrader's
+    layout), from the first root that has one; [] when none does."""
+    for root in roots:
+        folder = Path(root) / "release" / assignment
+        for notebook in [folder / f"{assignment}.ipynb", *sorted(folder.glob("*.ipynb"))]:
+            if notebook.is_file():
+                try:
+                    return read_code_cells(notebook)
+                except NotebookError:
+                    continue
+    return []
