@@ -176,7 +176,7 @@ def _lms_files(args, console: Console, out: Path, assignment: str, roster,
         written.append(("Moodle", args.moodle, write_moodle(
             Path(args.moodle), records, roster, args.moodle_item or assignment)))
     for lms, path, rows in written:
-        console.print(f"wrote {lms} gradebook {escape(str(path))}: {len(rows.rows) - 1} rows"
+        console.print(f"wrote {lms} gradebook {escape(str(path))}: {len(roster)} students"
                       + (f", missing: {escape(', '.join(rows.missing))}" if rows.missing
                          else ""))
         if rows.not_on_roster:
