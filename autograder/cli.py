@@ -5,6 +5,9 @@
   grade-batch        grade a class in parallel (local processes or ``--scheduler`` Dask),
                      resumable; writes per-student results and HTML feedback, gradebook.csv,
                      summary.json, index.html
+                     (course.toml: due dates and late penalties; --roster with
+                     --canvas/--moodle: LMS gradebook files; a similarity report and
+                     each student's record on the class page; docs/course-policy.md)
   report             rebuild gradebook.csv, summary.json and the HTML from a batch folder
   check              student self-check: the public checks only, and what to fix
   gradescope-bundle  write the Gradescope autograder zip for an assignment
