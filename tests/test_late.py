@@ -254,5 +254,8 @@ def test_nbgrader_export_gets_only_validated_times(graded, tmp_path):
     with Gradebook(db) as gb:
         ben = gb.find_submission("tiny", "ben")
         assert ben.timestamp == datetime(2024, 3, 4, 11, 59, 0, 500000)
+        # the penalty on nbgrader's scale: its test cells are worth 8 points, the suite 9
+        assert ben.late_submission_penalty == pytest.approx(pc.BEN_PENALTY * 8 / 9)
+        assert gb.find_submission("tiny", "cat").late_submission_penalty == 0
         assert gb.find_submission("tiny", "cat").timestamp is None
         assert gb.find_submission("tiny", "fay").timestamp is None

@@ -107,6 +107,12 @@ def export(out_dir: Path, assignment: str, db_url: str, *, field: str = "auto",
             stamp = stamp.replace(tzinfo=None) if stamp else None  # nbgrader keeps naive UTC
             gb.update_or_create_submission(assignment, student,
                                            **({"timestamp": stamp} if stamp else {}))
+            # the late penalty (autograder.batch.late), on nbgrader's scale, where
+            # formgrader shows it beside the score
+            submitted = gb.find_submission_notebook(notebook.name, assignment, student)
+            scale = sum(cells.values()) / result.max_score if result.max_score else 0.0
+            submitted.late_submission_penalty = (round(result.late_penalty * scale, 6)
+                                                 if result.late_penalty else None)
             for cell, score in scores.items():
                 grade = gb.find_grade(cell, notebook.name, assignment, student)
                 if field == "auto":
