@@ -98,3 +98,24 @@ def test_hostile_records_are_cleaned(tmp_path):
     assert [r["data-status"] for r in page.select("tr.cell")] == ["error", "timeout"]
     records.store_record(tmp_path, "zoe", None)  # graded again without a record: no stale one
     assert not (tmp_path / "zoe" / "record.html").exists()
+
+
+@pytest.mark.slow
+def test_the_sandbox_reports_each_cells_output_and_a_timeout():
+    """At the source: the runner captures what each cell printed, capped, inside the
+    sandbox, and a cell that runs past the budget is recorded as timed out."""
+    from autograder.sandbox.process import StudentProcess
+
+    cells = ["print('first')", "import sys\nprint('to stderr', file=sys.stderr)\n1 / 0",
+             f"print('z' * {2 * CELL_OUTPUT_CHARS})", "import time\ntime.sleep(60)"]
+    process = StudentProcess(cells, notebook_seconds=20, call_seconds=5)
+    try:
+        report = process.start()
+    finally:
+        process.close()
+    first, second, third, fourth = report.cells
+    assert (first.status, first.output) == ("ok", "first\n")
+    assert second.status == "error" and "ZeroDivisionError" in second.error
+    assert "to stderr" in second.output
+    assert third.truncated and third.output == "z" * CELL_OUTPUT_CHARS
+    assert fourth.status == "timeout"
