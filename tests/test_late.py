@@ -259,3 +259,21 @@ def test_nbgrader_export_gets_only_validated_times(graded, tmp_path):
         assert gb.find_submission("tiny", "cat").late_submission_penalty == 0
         assert gb.find_submission("tiny", "cat").timestamp is None
         assert gb.find_submission("tiny", "fay").timestamp is None
+
+
+def test_before_publication_the_penalty_does_not_reveal_hidden_checks():
+    """A penalty in points counts hidden checks; before publication only its rule shows."""
+    from autograder.grading.results import GradeResult, TestResult
+    from autograder.outputs.feedback import student_page
+
+    result = GradeResult("hw", "hw.ipynb", [TestResult("shown", 1.0, 1.0),
+                                            TestResult("secret", 2.0, 2.0,
+                                                       visibility="after_published")],
+                         late={"status": "late", "penalty": 0.9, "due": "d", "rule": "r",
+                               "reason": "submitted 1 d late: 30% of the points earned off"})
+    hidden = BeautifulSoup(student_page(result, "ann", include_hidden=False), "html.parser")
+    text = hidden.select_one("#late").get_text()
+    assert "30% of the points earned" in text and "0.9" not in text
+    shown = BeautifulSoup(student_page(result, "ann"), "html.parser")
+    assert "0.9" in shown.select_one("#late").get_text()
+    assert "2.1 / 3" in shown.select_one("#late").get_text()

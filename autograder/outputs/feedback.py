@@ -53,7 +53,9 @@ def student_page(result: GradeResult | None, student: str, *, error: str = "",
         notes=result.notes, tests=tests, figures=figures, error="",
         grader_version=result.grader_version or __version__,
         late=result.late or None, late_penalty=result.late_penalty,
-        final_score=max(0.0, sum(t["score"] for t in tests) - result.late_penalty))
+        final_score=max(0.0, sum(t["score"] for t in tests) - result.late_penalty),
+        # a penalty in points, counted on hidden checks too, would tell their outcome
+        late_points_hidden=hidden_count > 0)
 
 
 def class_page(summary: dict, records: list[Record]) -> str:
