@@ -5,6 +5,9 @@
   grade-batch        grade a class in parallel (local processes or ``--scheduler`` Dask),
                      resumable; writes per-student results and HTML feedback, gradebook.csv,
                      summary.json, index.html
+                     (course.toml: due dates and late penalties; --roster with
+                     --canvas/--moodle: LMS gradebook files; a similarity report and
+                     each student's record on the class page; docs/course-policy.md)
   report             rebuild gradebook.csv, summary.json and the HTML from a batch folder
   check              student self-check: the public checks only, and what to fix
   gradescope-bundle  write the Gradescope autograder zip for an assignment
@@ -121,6 +124,71 @@ def _assignment_or_usage(name: str, console: Console):
         return None
 
 
+def _course_settings(args, path: Path | None, console: Console):
+    """course.toml from --course-settings, else beside the submissions; (settings, ok)."""
+    from .batch.course import CourseError, find_course, load_course
+
+    try:
+        if getattr(args, "course_settings", None):
+            return load_course(Path(args.course_settings)), True
+        return (find_course(path) if path is not None else None), True
+    except CourseError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        return None, False
+
+
+def _before_class_outputs(args, console: Console, out: Path, assignment: str,
+                          students: list[str] | None, settings, roots: list[Path]):
+    """Similarity report and roster, ahead of the class files; (roster or None, missing,
+    ok)."""
+    from .batch.similarity import class_sources, find_starter, write_report
+    from .integrations.lms import RosterError, read_roster, roster_missing
+    from .outputs.class_folder import load_records
+
+    records = load_records(out, students)
+    if not getattr(args, "no_similarity", False):
+        starter = find_starter(assignment, roots)
+        write_report(out, class_sources(out, [r.student for r in records if r.graded]),
+                     starter)
+    roster_path = args.roster or (settings.roster if settings else None)
+    if not roster_path:
+        if args.canvas or args.moodle:
+            console.print("[red]error:[/] --canvas and --moodle need a roster (--roster or "
+                          "roster in course.toml)")
+            return None, [], False
+        return None, [], True
+    try:
+        roster = read_roster(Path(roster_path))
+    except RosterError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        return None, [], False
+    return roster, roster_missing(records, roster), True
+
+
+def _lms_files(args, console: Console, out: Path, assignment: str, roster,
+               students: list[str] | None) -> None:
+    from .integrations.lms import write_canvas, write_moodle
+    from .outputs.class_folder import load_records
+
+    if roster is None or not (args.canvas or args.moodle):
+        return
+    records = load_records(out, students)
+    written = []
+    if args.canvas:
+        written.append(("Canvas", args.canvas, write_canvas(
+            Path(args.canvas), records, roster, args.canvas_assignment or assignment)))
+    if args.moodle:
+        written.append(("Moodle", args.moodle, write_moodle(
+            Path(args.moodle), records, roster, args.moodle_item or assignment)))
+    for lms, path, rows in written:
+        console.print(f"wrote {lms} gradebook {escape(str(path))}: {len(roster)} students"
+                      + (f", missing: {escape(', '.join(rows.missing))}" if rows.missing
+                         else ""))
+        if rows.not_on_roster:
+            console.print(f"[yellow]graded but not on the roster (not in {lms}'s file):[/] "
+                          + escape(", ".join(rows.not_on_roster)))
+
+
 def cmd_grade_batch(args, console: Console) -> int:
     from .batch.run import BatchError, grade_batch
     from .outputs.class_outputs import write_class_outputs
@@ -132,17 +200,30 @@ def cmd_grade_batch(args, console: Console) -> int:
     if args.workers is not None and args.workers < 1:
         console.print("[red]error:[/] --workers must be at least 1")
         return EXIT_USAGE
+    settings, ok = _course_settings(args, Path(args.path), console)
+    if not ok:
+        return EXIT_USAGE
+    policy = settings.policy(assignment.name) if settings else None
     try:
         report = grade_batch(Path(args.path), assignment, Path(args.out), workers=args.workers,
                              scheduler=args.scheduler, timeout=args.timeout,
                              retries=args.retries, quiet=args.quiet,
-                             console=Console(stderr=True))
+                             console=Console(stderr=True), policy=policy)
     except BatchError as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_USAGE
+    students = [o.student for o in report.outcomes]
+    course_root = Path(args.path) if Path(args.path).name != "submitted" \
+        else Path(args.path).parent
+    roster, missing, ok = _before_class_outputs(args, console, Path(args.out), assignment.name,
+                                                students, settings, [course_root, REPO_ROOT])
+    if not ok:
+        return EXIT_USAGE
     summary = write_class_outputs(Path(args.out), assignment.name,
-                                  [o.student for o in report.outcomes], junit=args.junit,
-                                  html=not args.no_html, include_hidden=not args.hide_hidden)
+                                  students, junit=args.junit,
+                                  html=not args.no_html, include_hidden=not args.hide_hidden,
+                                  missing=missing)
+    _lms_files(args, console, Path(args.out), assignment.name, roster, students)
     console.print(f"graded {report.count('graded')}, reused {report.count('reused')}, "
                   f"not graded {report.count('failed')} in {report.wall_seconds:.0f} s; "
                   f"output in {args.out}")
@@ -158,8 +239,17 @@ def cmd_report(args, console: Console) -> int:
     if not out.is_dir():
         console.print(f"[red]error:[/] {out} is not a folder")
         return EXIT_USAGE
+    settings, ok = _course_settings(args, None, console)
+    if not ok:
+        return EXIT_USAGE
+    roots = [Path(args.course_root)] if args.course_root else []
+    roster, missing, ok = _before_class_outputs(args, console, out, args.assignment, None,
+                                                settings, roots + [REPO_ROOT])
+    if not ok:
+        return EXIT_USAGE
     summary = write_class_outputs(out, args.assignment, junit=args.junit,
-                                  include_hidden=not args.hide_hidden)
+                                  include_hidden=not args.hide_hidden, missing=missing)
+    _lms_files(args, console, out, args.assignment, roster, None)
     print_class_summary(summary, console)
     return EXIT_OK
 
@@ -272,6 +362,20 @@ def cmd_data(args, console: Console) -> int:
     return status
 
 
+def _add_course_outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--roster", metavar="FILE.csv",
+                        help="the class list, matched by student id (default: course.toml's)")
+    parser.add_argument("--canvas", metavar="FILE.csv",
+                        help="also write Canvas's gradebook import CSV here (needs a roster)")
+    parser.add_argument("--canvas-assignment", metavar="HEADER",
+                        help='its grade column, best "Name (canvas assignment id)"')
+    parser.add_argument("--moodle", metavar="FILE.csv",
+                        help="also write Moodle's grade import CSV here (needs a roster)")
+    parser.add_argument("--moodle-item", metavar="NAME", help="its grade column's header")
+    parser.add_argument("--no-similarity", action="store_true",
+                        help="skip the similarity report on the class page")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -315,6 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--hide-hidden", action="store_true",
                        help="leave hidden checks out of students' HTML (before publication)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.add_argument("--course-settings", metavar="course.toml",
+                       help="due dates, late rule, roster (default: course.toml in PATH, "
+                            "or beside submitted/); see docs/course-policy.md")
+    _add_course_outputs(batch)
     batch.set_defaults(handler=cmd_grade_batch)
 
     report = sub.add_parser("report", help="rebuild class outputs of a grade-batch folder")
@@ -322,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--assignment", required=True)
     report.add_argument("--junit", metavar="FILE")
     report.add_argument("--hide-hidden", action="store_true")
+    report.add_argument("--course-settings", metavar="course.toml",
+                        help="for its roster (late penalties are already in the results)")
+    report.add_argument("--course-root", default=None,
+                        help="where release/<assignment>/ is, for the similarity report")
+    _add_course_outputs(report)
     report.set_defaults(handler=cmd_report)
 
     check = sub.add_parser("check", help="self-check a notebook against the public checks")

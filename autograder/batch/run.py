@@ -30,7 +30,9 @@ from ..grading.assignment import Assignment
 from ..grading.results import GradeResult
 from ..outputs.class_folder import (CLASS_FILES, store_graded, store_log, store_not_graded,
                                     stored_result)
+from ..outputs.records import store_record
 from .fingerprint import grader_digest, submission_fingerprint
+from .late import DuePolicy, attach_timestamps
 from .submissions import BatchError, Submission, discover
 from .worker import assignment_spec, failed, run_child
 
@@ -63,8 +65,15 @@ class BatchReport:
 # -- storing outcomes ---------------------------------------------------------------------
 
 
+def apply_late(result: GradeResult, submission: Submission, policy: DuePolicy | None) -> None:
+    """Set ``result.late`` from the submission's time (after grading: the penalty may
+    depend on the score). Without a due date there is nothing to be late for."""
+    result.late = policy.assess(submission.student, submission.timestamp, result.raw_score,
+                                result.max_score) if policy else {}
+
+
 def store(out_dir: Path, submission: Submission, fingerprint: str, payload: dict,
-          seconds: float) -> Outcome:
+          seconds: float, policy: DuePolicy | None = None) -> Outcome:
     """Write one submission's outcome (atomically) and return its summary."""
     log_lines = list(payload.get("internal_errors") or [])
     if payload.get("status") == "graded":
@@ -73,7 +82,9 @@ def store(out_dir: Path, submission: Submission, fingerprint: str, payload: dict
                             notebook=str(submission.notebook), wall_seconds=round(seconds, 2))
         if submission.timestamp:
             result.extra["timestamp"] = submission.timestamp
+        apply_late(result, submission, policy)
         store_graded(out_dir, submission.student, result)
+        store_record(out_dir, submission.student, payload.get("record"))
         outcome = Outcome(submission.student, "graded", result.score, result.max_score,
                           seconds=seconds)
     else:
@@ -145,14 +156,17 @@ def _progress(console: Console, quiet: bool) -> Progress:
 def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
                 workers: int | None = None, scheduler: str | None = None,
                 timeout: float | None = None, retries: int = 2, quiet: bool = False,
-                console: Console | None = None) -> BatchReport:
+                console: Console | None = None, policy: DuePolicy | None = None) -> BatchReport:
     """Grade every submission under ``path`` into ``out_dir``; see the module docstring.
+
+    ``policy``: the assignment's due date and late rule (:mod:`autograder.batch.course`);
+    each result then carries its lateness and penalty (:mod:`autograder.batch.late`).
 
     Class-level files (CSV, summary, HTML, JUnit) are written afterwards by
     :func:`autograder.outputs.class_outputs.write_class_outputs`."""
     began = time.monotonic()
     out_dir = Path(out_dir)
-    submissions = discover(path, assignment.name)
+    submissions = attach_timestamps(discover(path, assignment.name), path)
     if not submissions:
         raise BatchError(f"no submissions for {assignment.name!r} under {path}")
     students = [s.student for s in submissions]
@@ -168,11 +182,15 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
     jobs: list[Job] = []
     for sub in submissions:
         if sub.notebook is None:
-            report.outcomes.append(store(out_dir, sub, "", failed(sub.problem), 0.0))
+            report.outcomes.append(store(out_dir, sub, "", failed(sub.problem), 0.0, policy))
             continue
         fingerprint = submission_fingerprint(sub.notebook.read_bytes(), digest)
         stored = stored_result(out_dir, sub.student)
         if stored is not None and stored.extra.get("fingerprint") == fingerprint:
+            late = stored.late
+            apply_late(stored, sub, policy)  # the course's dates may have changed since
+            if stored.late != late:
+                store_graded(out_dir, sub.student, stored)
             report.outcomes.append(Outcome(sub.student, "reused", stored.score,
                                            stored.max_score))
         else:
@@ -187,7 +205,7 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
                                  reused=reused)
 
         def done(job: Job, payload: dict, seconds: float) -> None:
-            outcome = store(out_dir, job.submission, job.fingerprint, payload, seconds)
+            outcome = store(out_dir, job.submission, job.fingerprint, payload, seconds, policy)
             report.outcomes.append(outcome)
             progress.update(task, advance=1, failed=report.count("failed"))
 

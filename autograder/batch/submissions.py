@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .late import TIMESTAMP_FILE, read_timestamp_file
+
 
 class BatchError(Exception):
     """The batch cannot start (nothing to grade, bad folder); ``str()`` says why."""
@@ -48,9 +50,8 @@ def discover(path: Path, assignment: str) -> list[Submission]:
         for student_dir in nbgrader:
             folder = student_dir / assignment
             notebook, problem = pick_notebook(folder, assignment)
-            stamp = folder / "timestamp.txt"
             found.append(Submission(student_dir.name, notebook, problem,
-                                    stamp.read_text().strip() if stamp.is_file() else None))
+                                    read_timestamp_file(folder / TIMESTAMP_FILE)))
         return found
     return [Submission(p.stem, p) for p in sorted(path.glob("*.ipynb"))
             if not p.name.startswith(".")]

@@ -68,7 +68,8 @@ def grade_payload(notebook: Path, assignment: Assignment) -> dict:
     except GraderError as exc:
         return failed(f"grader error: {exc}")
     return {"status": "graded", "results": result.to_gradescope(),
-            "internal_errors": list(result.internal_errors)}
+            "internal_errors": list(result.internal_errors),
+            "record": list(result.record)}  # the instructor's record, outside the results
 
 
 def _describe_exit(code: int) -> str:

@@ -50,6 +50,7 @@ def grade(submission: Path, assignment: Assignment | str, *,
                          grader_version=__version__, student_seconds=plugin.student_seconds,
                          internal_errors=plugin.internal_errors + collector.problems)
     collector.attach_to(result.tests)
+    result.record = plugin.record
     if plugin.internal_errors:  # artifact problems cost the student nothing: log only
         result.notes.append("The grader hit an internal error on some checks; your "
                             "instructor has been given the details.")

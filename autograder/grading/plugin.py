@@ -43,6 +43,7 @@ class GradingPlugin:
         self.notes: list[str] = []
         self.student_seconds = 0.0  # time spent running the student's code
         self.internal_errors: list[str] = []
+        self.record: list[dict] = []  # executed cells, for the instructor (never a score)
         self._process: StudentProcess | None = None
         self._fractions: dict[str, tuple[float, str]] = {}
         # Found now, so a missing data set stops grading before any score exists.
@@ -66,6 +67,9 @@ class GradingPlugin:
         finally:
             self.notes.extend(process.report.notes)
             self.student_seconds = process.report.seconds + process.report.probe_seconds
+            self.record = [{"index": c.index, "status": c.status, "error": c.error,
+                            "output": c.output, "truncated": c.truncated,
+                            "source": cells[c.index]} for c in process.report.cells]
             process.close()
             if keras_home:
                 shutil.rmtree(keras_home, ignore_errors=True)

@@ -59,10 +59,28 @@ class GradeResult:
     student_seconds: float = 0.0  # of execution_time, spent running the student's code
     internal_errors: list[str] = field(default_factory=list)  # instructor's log only
     extra: dict = field(default_factory=dict)  # batch bookkeeping: student, fingerprint, ...
+    # Lateness (autograder.batch.late): status, timestamp, due, penalty (points), reason.
+    late: dict = field(default_factory=dict)
+    # The executed cells, for the instructor's record only (never in results.json, never
+    # used for a score): index, status, error, output (capped), source.
+    record: list = field(default_factory=list)
+
+    @property
+    def raw_score(self) -> float:
+        """Points the checks gave, before any late penalty."""
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def late_penalty(self) -> float:
+        try:
+            return max(0.0, float(self.late.get("penalty") or 0.0))
+        except (TypeError, ValueError):
+            return 0.0
 
     @property
     def score(self) -> float:
-        return round(sum(t.score for t in self.tests), 6)
+        """The grade: the checks' points less the late penalty, never below zero."""
+        return round(max(0.0, self.raw_score - self.late_penalty), 6)
 
     @property
     def max_score(self) -> float:
@@ -79,6 +97,8 @@ class GradeResult:
                  "grader_version": self.grader_version}
         if artifacts:
             extra["artifacts"] = artifacts
+        if self.late:
+            extra["late"] = dict(self.late)
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -99,7 +119,9 @@ class GradeResult:
         extra = dict(data.get("extra_data") or {})
         artifacts = extra.pop("artifacts", None)
         artifacts = artifacts if isinstance(artifacts, dict) else {}
-        result = cls(assignment=str(extra.pop("assignment", "")),
+        late = extra.pop("late", None)
+        result = cls(late=late if isinstance(late, dict) else {},
+                     assignment=str(extra.pop("assignment", "")),
                      submission=str(extra.pop("submission", "")),
                      execution_time=float(data.get("execution_time") or 0.0),
                      notes=[n for n in str(data.get("output") or "").split("\n") if n],

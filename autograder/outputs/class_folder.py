@@ -22,7 +22,9 @@ from ..common.files import read_json, remove_if_present, write_atomically
 from ..grading.results import GradeResult
 
 RESULTS, ERROR, LOG = "results.json", "error.json", "grader.log"
-CLASS_FILES = {"gradebook.csv", "summary.json", "index.html"}  # beside the student folders
+CLASS_FILES = {"gradebook.csv", "summary.json", "index.html",  # beside the student folders
+               "similarity.json"}
+LATE_COLUMNS = ["late_status", "late_penalty", "late_reason"]
 
 
 @dataclass
@@ -94,12 +96,24 @@ def suite_columns(records: list[Record]) -> list[dict]:
     return list(seen.values())
 
 
-def gradebook_csv(records: list[Record]) -> str:
+def late_cells(result: GradeResult | None) -> list[str]:
+    """``late_status, late_penalty, late_reason`` of a result (empty without a due date)."""
+    late = result.late if result is not None else {}
+    if not late:
+        return ["", "", ""]
+    return [str(late.get("status", "")), f"{result.late_penalty:g}",
+            str(late.get("reason", ""))]
+
+
+def gradebook_csv(records: list[Record], missing: list[str] = ()) -> str:
+    """One row per student; ``score`` is after any late penalty (``late_penalty`` says how
+    much was taken, the check columns are before it). Roster students without a
+    submission (``missing``) get status ``missing``."""
     tests = suite_columns(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "status", "score", "max_score", "percent", "seconds"]
-                    + [t["name"] for t in tests] + ["error"])
+                    + [t["name"] for t in tests] + ["error"] + LATE_COLUMNS)
     for r in records:
         if r.result is not None:
             by_name = {t.name: t.score for t in r.result.tests}
@@ -108,10 +122,13 @@ def gradebook_csv(records: list[Record]) -> str:
                              f"{100 * score / top:.1f}" if top else "",
                              f"{r.seconds:.1f}"]
                             + [f"{by_name[t['name']]:g}" if t["name"] in by_name else ""
-                               for t in tests] + [""])
+                               for t in tests] + [""] + late_cells(r.result))
         else:
             writer.writerow([r.student, "failed", "", "", "", ""] + [""] * len(tests)
-                            + [r.error])
+                            + [r.error] + late_cells(None))
+    for student in missing:
+        writer.writerow([student, "missing", "", "", "", ""] + [""] * len(tests)
+                        + ["no submission"] + late_cells(None))
     return buffer.getvalue()
 
 
@@ -144,11 +161,28 @@ def class_summary(records: list[Record], assignment: str, slowest: int = 10) -> 
         "slowest": [{"student": r.student, "seconds": round(r.seconds, 2)}
                     for r in sorted(graded, key=lambda r: -r.seconds)[:slowest]],
         "failures": [{"student": r.student, "error": r.error} for r in records if not r.graded],
+        "late": late_summary(graded),
     }
 
 
-def write_summary_files(out_dir: Path, records: list[Record], assignment: str) -> dict:
+def late_summary(graded: list[Record]) -> list[dict]:
+    """Every submission that was late or flagged, with its penalty and reason."""
+    rows = []
+    for r in graded:
+        late = r.result.late
+        if late and late.get("status") != "on time":
+            rows.append({"student": r.student, "status": str(late.get("status", "")),
+                         "timestamp": late.get("timestamp") or late.get("raw_timestamp"),
+                         "due": late.get("due"), "penalty": r.result.late_penalty,
+                         "raw_score": r.result.raw_score, "score": r.result.score,
+                         "reason": str(late.get("reason", ""))})
+    return rows
+
+
+def write_summary_files(out_dir: Path, records: list[Record], assignment: str,
+                        missing: list[str] = ()) -> dict:
     summary = class_summary(records, assignment)
-    write_atomically(Path(out_dir) / "gradebook.csv", gradebook_csv(records))
+    summary["missing"] = list(missing)
+    write_atomically(Path(out_dir) / "gradebook.csv", gradebook_csv(records, missing))
     write_atomically(Path(out_dir) / "summary.json", json.dumps(summary, indent=1) + "\n")
     return summary

@@ -51,7 +51,11 @@ def student_page(result: GradeResult | None, student: str, *, error: str = "",
         score=sum(t["score"] for t in tests), max_score=sum(t["max_score"] for t in tests),
         hidden_count=hidden_count, hidden_points=hidden_points,
         notes=result.notes, tests=tests, figures=figures, error="",
-        grader_version=result.grader_version or __version__)
+        grader_version=result.grader_version or __version__,
+        late=result.late or None, late_penalty=result.late_penalty,
+        final_score=max(0.0, sum(t["score"] for t in tests) - result.late_penalty),
+        # a penalty in points, counted on hidden checks too, would tell their outcome
+        late_points_hidden=hidden_count > 0)
 
 
 def class_page(summary: dict, records: list[Record]) -> str:
@@ -60,10 +64,22 @@ def class_page(summary: dict, records: list[Record]) -> str:
                  "score": r.result.score if r.result else None,
                  "max_score": r.result.max_score if r.result else None}
                 for r in records]
+    records_of = set(summary.get("records") or [])
+    for row, record in zip(students, records):
+        row["record"] = record.student in records_of
+        row["late"] = record.result.late.get("status") if record.result else None
+        row["penalty"] = record.result.late_penalty if record.result else 0.0
     return _ENV.get_template("class.html.j2").render(
         s=summary, students=students, grader_version=__version__,
+        similarity=summary.get("similarity"),
         histogram=plots.histogram(summary["histogram"]["edges"], summary["histogram"]["counts"]),
         pass_rates=plots.pass_rates(names, [t["pass_rate"] for t in summary["tests"]]))
+
+
+def record_page(student: str, cells: list[dict]) -> str:
+    """The instructor's view of one student's executed notebook (outputs escaped)."""
+    return _ENV.get_template("record.html.j2").render(student=student, cells=cells,
+                                                      grader_version=__version__)
 
 
 def write_feedback(out_dir: Path, records: list[Record], summary: dict, *,

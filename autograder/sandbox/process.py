@@ -19,6 +19,9 @@ from ..common.safe_text import student_text
 from .confine import Sandbox, SandboxPolicy
 
 
+CELL_OUTPUT_CHARS = 8000  # of a cell's printed output kept; the runner cuts there too
+
+
 class ProbeError(Exception):
     """A probe could not produce an answer; ``str()`` is safe to show the student."""
 
@@ -44,6 +47,8 @@ class CellOutcome:
     index: int
     status: str  # "ok", "error", "timeout", "crashed", "skipped", "not run"
     error: str = ""
+    output: str = ""  # what the cell printed, capped (the instructor's record, never a score)
+    truncated: bool = False  # the output was cut at the cap
 
 
 @dataclass
@@ -111,7 +116,9 @@ class StudentProcess:
                     status = header.get("status")
                     outcomes[index] = CellOutcome(
                         index, status if status in ("ok", "error") else "error",
-                        student_text(header.get("error", ""), 500))
+                        student_text(header.get("error", ""), 500),
+                        student_text(header.get("output") or "", CELL_OUTPUT_CHARS),
+                        header.get("truncated") is True)
         except protocol.ProtocolError as exc:
             running = next((c.index for c in outcomes if c.status == "not run"), None)
             if isinstance(exc, protocol.ChannelTimeout):

@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...batch.late import validated_timestamp
 from ...grading.results import GradeResult
 from ...outputs.class_folder import RESULTS, stored_result
 from .tools import put_interpreter_tools_on_path
@@ -101,9 +102,17 @@ def export(out_dir: Path, assignment: str, db_url: str, *, field: str = "auto",
             report.unmapped_checks |= unmapped
             used |= set(scores)
             gb.update_or_create_student(student)
-            stamp = result.extra.get("timestamp")
+            # only a checked time (autograder.batch.late): a flagged one is not passed on
+            stamp = validated_timestamp(result.late, result.extra.get("timestamp"))
+            stamp = stamp.replace(tzinfo=None) if stamp else None  # nbgrader keeps naive UTC
             gb.update_or_create_submission(assignment, student,
                                            **({"timestamp": stamp} if stamp else {}))
+            # the late penalty (autograder.batch.late), on nbgrader's scale, where
+            # formgrader shows it beside the score
+            submitted = gb.find_submission_notebook(notebook.name, assignment, student)
+            scale = sum(cells.values()) / result.max_score if result.max_score else 0.0
+            submitted.late_submission_penalty = (round(result.late_penalty * scale, 6)
+                                                 if result.late_penalty else None)
             for cell, score in scores.items():
                 grade = gb.find_grade(cell, notebook.name, assignment, student)
                 if field == "auto":

@@ -50,12 +50,44 @@ def _reply(fd: int, header: dict, payload=None) -> None:
 
 
 def _run_cells(shell, cells: list[str], reply_fd: int) -> None:
+    """Run each cell, reporting its status and what it printed (the first
+    ``output_chars`` characters: for the instructor's record, never for a score)."""
+    import contextlib
+    import io
+
+    output_chars = 8000
+
+    class CappedOutput(io.TextIOBase):
+        """Keeps the start of what is written; counts, but drops, the rest."""
+
+        def __init__(self):
+            super().__init__()
+            self.parts, self.kept, self.truncated = [], 0, False
+
+        def writable(self):
+            return True
+
+        def write(self, text):
+            text = text if isinstance(text, str) else str(text)
+            room = output_chars - self.kept
+            if room > 0:
+                self.parts.append(text[:room])
+                self.kept += min(len(text), room)
+            if len(text) > room:
+                self.truncated = True
+            return len(text)
+
     for index, source in enumerate(cells):
-        result = shell.run_cell(source, store_history=False, silent=False)
+        captured = CappedOutput()
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            result = shell.run_cell(source, store_history=False, silent=False)
         error = result.error_before_exec or result.error_in_exec
         header = {"event": "cell", "index": index, "status": "ok" if error is None else "error"}
         if error is not None:
             header["error"] = _short_error(error)
+        header["output"] = "".join(captured.parts)[:output_chars]
+        if captured.truncated:
+            header["truncated"] = True
         _reply(reply_fd, header)
     _reply(reply_fd, {"event": "executed"})
 
