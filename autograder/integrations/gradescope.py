@@ -10,7 +10,8 @@ the student's files in ``/autograder/submission``, and must write
 are marked ``after_published``, so students see them once grades are published.
 
 The zip holds this grader package with only the bundled assignment's grading suite,
-``requirements.lock``, and the assignment's data set if it names one. A grader error
+the grader-runtime lock (``requirements-grader.lock``, as the zip's ``requirements.lock``:
+what grading needs, not the course tooling), and the assignment's data set if it names one. A grader error
 writes no results.json, so Gradescope shows the run as failed (and it can be rerun)
 instead of recording a wrong zero.
 """
@@ -68,7 +69,7 @@ def build_bundle(name: str, out: Path) -> Path:
             text = env.get_template(script).render(assignment=assignment.name)
             bundle.writestr(_entry(script, 0o755), text)
         bundle.writestr(_entry("requirements.lock", 0o644),
-                        (REPO_ROOT / "requirements.lock").read_bytes())
+                        (REPO_ROOT / "requirements-grader.lock").read_bytes())
         for path in _package_files(assignment):
             mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
             bundle.writestr(_entry(f"autograder/{path.relative_to(PACKAGE_DIR).as_posix()}", mode),
