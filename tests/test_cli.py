@@ -81,3 +81,16 @@ def test_nbgrader_export_to_a_wrong_course_root_leaves_no_gradebook(tmp_path, ca
                      "--course-root", str(wrong)]) == cli.EXIT_USAGE
     assert "not in" in " ".join(capsys.readouterr().out.split())
     assert list(wrong.iterdir()) == [], "a failed export left a gradebook behind"
+
+
+def test_a_bundle_that_cannot_be_built_leaves_no_zip(tmp_path, monkeypatch, capsys):
+    from autograder.grading import datasets
+
+    def no_data(name):
+        raise FileNotFoundError(f"the {name} data set is not on this machine")
+
+    monkeypatch.setattr(datasets, "locate", no_data)  # the data set, not the bundler, is faked
+    out = tmp_path / "gs" / "fashion.zip"
+    assert cli.main(["gradescope-bundle", "fashion-mnist", "--out", str(out)]) == cli.EXIT_USAGE
+    assert "not on this machine" in " ".join(capsys.readouterr().out.split())
+    assert list(out.parent.iterdir()) == [], "a failed bundle left files behind"

@@ -215,13 +215,14 @@ class PlainProgress:
             self._thread.join()
 
 
-def unlisted_files(path: Path, submissions: list[Submission]) -> tuple[list[Submission], list[str]]:
+def unlisted_files(path: Path, assignment: str,
+                   submissions: list[Submission]) -> tuple[list[Submission], list[str]]:
     """Files in a flat folder that :func:`discover` does not grade: a non-notebook whose
     name is no one else's becomes a not-graded submission (a row in gradebook.csv); the
     rest is returned as ``"name: why"`` lines to print."""
     path = Path(path)
     if not path.is_dir() or (path / "submitted").is_dir() or \
-            any(s.notebook is not None and s.notebook.parent != path for s in submissions):
+            any(d.is_dir() and (d / assignment).is_dir() for d in path.iterdir()):
         return [], []  # nbgrader layout: other folders are other assignments or students
     students = {s.student for s in submissions}
     added, skipped = [], []
@@ -252,7 +253,7 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
     began = time.monotonic()
     out_dir = Path(out_dir)
     submissions = discover(path, assignment.name)
-    extra, skipped = unlisted_files(path, submissions)
+    extra, skipped = unlisted_files(path, assignment.name, submissions)
     submissions = sorted(submissions + extra, key=lambda s: s.student)
     if not submissions:
         raise BatchError(f"no submissions for {assignment.name!r} under {path}")
