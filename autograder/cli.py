@@ -229,6 +229,10 @@ def cmd_check(args, console: Console) -> int:
     from .grading.selfcheck import self_check
     from .outputs.terminal import markdown_summary, print_advice
 
+    problem = _not_a_notebook(Path(args.notebook))
+    if problem:
+        console.print(f"[red]error:[/] {escape(problem)}")
+        return EXIT_USAGE
     name = args.assignment or Path(args.notebook).stem
     if name not in ASSIGNMENTS:
         console.print(f"[red]error:[/] cannot tell the assignment from {args.notebook!r}; "

@@ -29,6 +29,11 @@ def test_grade_of_something_that_is_no_notebook_is_a_usage_error(tmp_path, capsy
     assert not out.exists(), "a failed command left files behind"
 
 
+def test_check_of_a_missing_notebook_is_a_usage_error(tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path / "nn-basics.ipynb")]) == cli.EXIT_USAGE
+    assert "does not exist" in " ".join(capsys.readouterr().out.split())
+
+
 def test_a_notebook_of_another_assignment_is_recognised():
     fashion = FIXTURES / "fashion-mnist" / "01-solved.ipynb"
     nn_basics = FIXTURES / "nn-basics" / "01-solved.ipynb"
