@@ -198,7 +198,7 @@ class PlainProgress:
             self.done += 1
             self.failed += outcome.status == "failed"
             what = (f"{outcome.score:g}/{outcome.max_score:g}" if outcome.status == "graded"
-                    else f"NOT GRADED ({outcome.error.splitlines()[0][:120] if outcome.error else '?'})")
+                    else f"NOT GRADED ({(outcome.error or '?').splitlines()[0][:120]})")
             self._print(f"{outcome.student}: {what} in {outcome.seconds:.0f} s | {self.line()}")
 
     def _heartbeat(self) -> None:
@@ -233,7 +233,9 @@ def unlisted_files(path: Path, assignment: str,
             skipped.append(f"{item.name}: hidden")
         elif item.is_dir():
             skipped.append(f"{item.name}/: a folder (a flat folder holds <student>.ipynb)")
-        elif item.stem in students or item.stem in CLASS_FILES:
+        elif item.name in CLASS_FILES:
+            skipped.append(f"{item.name}: a class-level output of grade-batch")
+        elif item.stem in students:
             skipped.append(f"{item.name}: not a notebook (.ipynb)")
         else:
             students.add(item.stem)
