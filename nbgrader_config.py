@@ -5,12 +5,20 @@ Read by the `nbgrader` command line (run from this directory) and by
 does not depend on whatever ~/.jupyter/nbgrader_config.py a machine has.
 """
 import os
+import sys
 
 c = get_config()  # noqa: F821 -- injected by traitlets' config loader
 
 # Where this file lives is the course: paths below must not depend on the
 # current working directory of whoever runs nbgrader.
 _ROOT = os.path.dirname(os.path.abspath(__file__))
+
+# nbgrader stamps a new gradebook by running the `alembic` executable found on PATH: put
+# this interpreter's own bin/ first, so `.venv/bin/nbgrader ...` works without activating
+# the venv (otherwise: "No such file or directory: 'alembic'").
+_BIN = os.path.dirname(sys.executable)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 # ---------------------------------------------------------------- course layout
 # nbgrader keys its gradebook and exchange entries by course id.

@@ -59,6 +59,55 @@ def cmd_release(args, console: Console) -> int:
     return EXIT_OK
 
 
+def _not_a_notebook(path: Path) -> str | None:
+    """Why ``path`` cannot be a submission to ``grade`` (a usage error), or None."""
+    if not path.exists():
+        return f"{path} does not exist"
+    if path.is_dir():
+        return f"{path} is a folder; grade its notebooks, or use grade-batch for a class"
+    if path.suffix != ".ipynb":
+        return f"{path} is not a notebook (.ipynb)"
+    return None
+
+
+def _grade_ids(path: Path) -> set[str]:
+    """nbgrader's cell ids in a notebook (empty when unreadable): what identifies the
+    assignment a notebook was released as, whatever its file is called."""
+    import json
+
+    try:
+        if path.stat().st_size > 50 << 20:
+            return set()
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        return {str(c["metadata"]["nbgrader"]["grade_id"]) for c in cells
+                if isinstance(c, dict) and isinstance(c.get("metadata"), dict)
+                and isinstance(c["metadata"].get("nbgrader"), dict)
+                and "grade_id" in c["metadata"]["nbgrader"]}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return set()
+
+
+def looks_like_other_assignment(path: Path, assignment, root: Path = REPO_ROOT) -> str | None:
+    """The name of another assignment whose released notebook ``path`` resembles more than
+    ``assignment``'s (by nbgrader cell ids, else by file name), or None."""
+    from .grading.assignment import ASSIGNMENTS
+
+    family = {n for n, a in ASSIGNMENTS.items() if a.tests_dir == assignment.tests_dir}
+    ids = _grade_ids(path)
+    overlap = {}
+    for name in ASSIGNMENTS:
+        release = root / "release" / name / f"{name}.ipynb"
+        if ids and release.is_file():
+            overlap[name] = len(ids & _grade_ids(release))
+    ours = max((overlap.get(n, 0) for n in family), default=0)
+    others = {n: k for n, k in overlap.items() if n not in family and k > ours and k >= 3}
+    if others:
+        return max(others, key=others.get)
+    if path.stem in ASSIGNMENTS and path.stem not in family and not ours:
+        return path.stem
+    return None
+
+
 def cmd_grade(args, console: Console) -> int:
     from .grading.assignment import UnknownAssignment, get_assignment
     from .grading.grade import GraderError, grade
@@ -72,6 +121,17 @@ def cmd_grade(args, console: Console) -> int:
     if args.results and len(args.submissions) > 1:
         console.print("[red]error:[/] --results takes one submission; use --out for several")
         return EXIT_USAGE
+    problems = [p for p in (_not_a_notebook(Path(s)) for s in args.submissions) if p]
+    if problems:
+        for problem in problems:
+            console.print(f"[red]error:[/] {escape(problem)}")
+        return EXIT_USAGE
+    for submission in args.submissions:
+        other = looks_like_other_assignment(Path(submission), assignment)
+        if other:
+            console.print(f"[yellow]note:[/] {escape(str(submission))} looks like the "
+                          f"{other} assignment, not {assignment.name}; if so, grade it with "
+                          f"--assignment {other}")
     status = EXIT_OK
     summary = []
     graded: dict = {}
@@ -261,6 +321,10 @@ def cmd_check(args, console: Console) -> int:
     from .grading.selfcheck import self_check
     from .outputs.terminal import markdown_summary, print_advice
 
+    problem = _not_a_notebook(Path(args.notebook))
+    if problem:
+        console.print(f"[red]error:[/] {escape(problem)}")
+        return EXIT_USAGE
     name = args.assignment or Path(args.notebook).stem
     if name not in ASSIGNMENTS:
         console.print(f"[red]error:[/] cannot tell the assignment from {args.notebook!r}; "
@@ -314,13 +378,25 @@ def cmd_gradescope_run(args, console: Console) -> int:
 def cmd_nbgrader_export(args, console: Console) -> int:
     from .integrations.nbgrader.gradebook import GradebookError, export
 
+    if not args.db and not Path(args.course_root).is_dir():
+        console.print(f"[red]error:[/] --course-root {args.course_root} is not a folder")
+        return EXIT_USAGE
     db = args.db or f"sqlite:///{Path(args.course_root).resolve() / 'gradebook.db'}"
+    # a failed export must not leave a new, empty gradebook behind (e.g. a wrong --course-root)
+    db_file = Path(db[len("sqlite:///"):]) if db.startswith("sqlite:///") else None
+    existed = db_file is None or db_file.exists()
     try:
         report = export(Path(args.out), args.assignment, db,
                         field="manual" if args.manual else "auto")
-    except GradebookError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return EXIT_USAGE
+    except BaseException as exc:
+        if not existed:
+            from .common.files import remove_if_present
+
+            remove_if_present(db_file)
+        if isinstance(exc, GradebookError):
+            console.print(f"[red]error:[/] {exc}")
+            return EXIT_USAGE
+        raise
     console.print(f"wrote scores of {len(report.students)} students into {db}")
     if report.unmapped_checks:
         console.print("[yellow]checks with no nbgrader grade cell (not exported):[/] "
@@ -376,49 +452,77 @@ def _add_course_outputs(parser: argparse.ArgumentParser) -> None:
                         help="skip the similarity report on the class page")
 
 
+def _default_timeouts() -> str:
+    from .batch.run import default_timeout
+    from .grading.assignment import ASSIGNMENTS
+
+    return ", ".join(f"{n}: {default_timeout(a):.0f} s" for n, a in sorted(ASSIGNMENTS.items()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    from .grading.assignment import ASSIGNMENTS
+
+    names = ", ".join(sorted(ASSIGNMENTS))
+    assignment_help = f"the assignment to grade against: one of {names}"
 
     release = sub.add_parser("release", help="build release/ from source/ with nbgrader")
     release.add_argument("assignments", nargs="*", help="assignment names (default: all)")
-    release.add_argument("--course-root", default=str(REPO_ROOT))
+    release.add_argument("--course-root", default=str(REPO_ROOT),
+                         help="the nbgrader course folder (default: this repository)")
     release.set_defaults(handler=cmd_release)
 
     grade = sub.add_parser("grade", help="grade submitted notebooks")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
-    grade.add_argument("--assignment", required=True)
-    grade.add_argument("--results", help="write Gradescope results.json here (one submission)")
-    grade.add_argument("--out", help="write <submission>.json for each submission here")
-    grade.add_argument("--fail-under", type=float, default=None,
-                       help="exit with status 1 when a score is below this")
-    grade.add_argument("--quiet", action="store_true", help="no per-check table")
-    grade.add_argument("--junit", metavar="FILE", help="also write JUnit XML here (for CI)")
+    grade.add_argument("--assignment", required=True, help=assignment_help)
+    grade.add_argument("--results", metavar="FILE",
+                       help="write Gradescope results.json here (one submission; default: "
+                            "not written)")
+    grade.add_argument("--out", metavar="DIR",
+                       help="write <submission>.json for each submission here (default: not "
+                            "written)")
+    grade.add_argument("--fail-under", type=float, default=None, metavar="POINTS",
+                       help="exit with status 1 when a score is below this (default: off)")
+    grade.add_argument("--quiet", action="store_true",
+                       help="no per-check table (default: the table is printed)")
+    grade.add_argument("--junit", metavar="FILE",
+                       help="also write JUnit XML here (for CI; default: not written)")
     grade.add_argument("--markdown", metavar="FILE",
-                       help="append a Markdown score table (e.g. \"$GITHUB_STEP_SUMMARY\")")
+                       help="append a Markdown score table (e.g. \"$GITHUB_STEP_SUMMARY\"; "
+                            "default: not written)")
     grade.set_defaults(handler=cmd_grade)
 
     batch = sub.add_parser("grade-batch", help="grade a whole class, in parallel, resumably")
     batch.add_argument("path", metavar="PATH",
                        help="course root or submitted/ (nbgrader layout), or a folder of "
                             "<student>.ipynb")
-    batch.add_argument("--assignment", required=True)
-    batch.add_argument("--out", required=True, metavar="DIR")
+    batch.add_argument("--assignment", required=True, help=assignment_help)
+    batch.add_argument("--out", required=True, metavar="DIR",
+                       help="the class folder: per-student results, gradebook.csv, HTML")
     batch.add_argument("--workers", type=int, default=None,
                        help="local grading processes at a time (default: number of cores)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
-                       help="grade on this Dask scheduler (e.g. tcp://host:8786) instead")
+                       help="grade on this Dask scheduler (e.g. tcp://host:8786) instead "
+                            "(default: local processes)")
     batch.add_argument("--retries", type=int, default=2,
                        help="Dask: retries of a task that raised (worker deaths are "
-                            "rescheduled by the scheduler)")
-    batch.add_argument("--timeout", type=float, default=None,
-                       help="seconds before one submission's grading is stopped")
-    batch.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
-    batch.add_argument("--no-html", action="store_true", help="skip the HTML feedback")
+                            "rescheduled by the scheduler; default: %(default)s)")
+    batch.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                       help="seconds before one submission's grading is stopped (default: "
+                            "3 x the assignment's notebook budget + 30 x its call budget "
+                            "+ 60 s, e.g. " + _default_timeouts() + ")")
+    batch.add_argument("--junit", metavar="FILE",
+                       help="also write JUnit XML here (default: not written)")
+    batch.add_argument("--no-html", action="store_true",
+                       help="skip the HTML feedback (default: written)")
     batch.add_argument("--hide-hidden", action="store_true",
-                       help="leave hidden checks out of students' HTML (before publication)")
-    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+                       help="leave hidden checks out of students' HTML (before publication; "
+                            "default: shown)")
+    batch.add_argument("--quiet", action="store_true",
+                       help="no progress output (default: a bar on a terminal, plain lines "
+                            "otherwise)")
     batch.add_argument("--course-settings", metavar="course.toml",
                        help="due dates, late rule, roster (default: course.toml in PATH, "
                             "or beside submitted/); see docs/course-policy.md")
@@ -426,42 +530,53 @@ def build_parser() -> argparse.ArgumentParser:
     batch.set_defaults(handler=cmd_grade_batch)
 
     report = sub.add_parser("report", help="rebuild class outputs of a grade-batch folder")
-    report.add_argument("out", metavar="DIR")
-    report.add_argument("--assignment", required=True)
-    report.add_argument("--junit", metavar="FILE")
-    report.add_argument("--hide-hidden", action="store_true")
+    report.add_argument("out", metavar="DIR", help="a grade-batch output folder")
+    report.add_argument("--assignment", required=True, help=assignment_help)
+    report.add_argument("--junit", metavar="FILE",
+                        help="also write JUnit XML here (default: not written)")
+    report.add_argument("--hide-hidden", action="store_true",
+                        help="leave hidden checks out of students' HTML (default: shown)")
     report.add_argument("--course-settings", metavar="course.toml",
-                        help="for its roster (late penalties are already in the results)")
+                        help="for its roster (late penalties are already in the results; "
+                             "default: course.toml beside DIR's course, if any)")
     report.add_argument("--course-root", default=None,
-                        help="where release/<assignment>/ is, for the similarity report")
+                        help="where release/<assignment>/ is, for the similarity report "
+                             "(default: none, so starter code is not subtracted)")
     _add_course_outputs(report)
     report.set_defaults(handler=cmd_report)
 
     check = sub.add_parser("check", help="self-check a notebook against the public checks")
-    check.add_argument("notebook", metavar="NOTEBOOK.ipynb")
-    check.add_argument("--assignment", help="default: the notebook's file name")
-    check.add_argument("--junit", metavar="FILE")
-    check.add_argument("--markdown", metavar="FILE")
+    check.add_argument("notebook", metavar="NOTEBOOK.ipynb", help="your notebook")
+    check.add_argument("--assignment",
+                       help=f"one of {names} (default: the notebook's file name)")
+    check.add_argument("--junit", metavar="FILE",
+                       help="also write JUnit XML here (default: not written)")
+    check.add_argument("--markdown", metavar="FILE",
+                       help="append a Markdown summary here (default: not written)")
     check.set_defaults(handler=cmd_check)
 
     bundle = sub.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
-    bundle.add_argument("assignment", metavar="NAME")
+    bundle.add_argument("assignment", metavar="NAME", help=f"one of {names}")
     bundle.add_argument("--out", metavar="FILE.zip", help="default: gradescope-NAME.zip")
     bundle.set_defaults(handler=cmd_gradescope_bundle)
 
     gs_run = sub.add_parser("gradescope-run", help="(run_autograder's entry point)")
-    gs_run.add_argument("assignment", metavar="NAME")
-    gs_run.add_argument("--root", default="/autograder")
+    gs_run.add_argument("assignment", metavar="NAME", help=f"one of {names}")
+    gs_run.add_argument("--root", default="/autograder",
+                        help="Gradescope's folder (default: %(default)s)")
     gs_run.set_defaults(handler=cmd_gradescope_run)
 
     export = sub.add_parser("nbgrader-export", help="scores of a batch into nbgrader's gradebook")
     export.add_argument("out", metavar="DIR", help="a grade-batch output folder")
-    export.add_argument("--assignment", required=True)
+    export.add_argument("--assignment", required=True, help=assignment_help)
     export.add_argument("--course-root", default=str(REPO_ROOT),
-                        help="its gradebook.db is used unless --db is given")
-    export.add_argument("--db", metavar="URL", help="e.g. sqlite:////path/gradebook.db")
+                        help="its gradebook.db is used unless --db is given (default: this "
+                             "repository)")
+    export.add_argument("--db", metavar="URL",
+                        help="e.g. sqlite:////path/gradebook.db (default: the course root's)")
     export.add_argument("--manual", action="store_true",
-                        help="write manual scores (kept by later nbgrader autograde runs)")
+                        help="write manual scores (kept by later nbgrader autograde runs; "
+                             "default: auto scores)")
     export.set_defaults(handler=cmd_nbgrader_export)
 
     data = sub.add_parser("data", help="fetch (through Keras) or verify the data sets")

@@ -310,3 +310,49 @@ def test_real_nn_basics_notebooks_through_the_batch_path(tmp_path):
     write_class_outputs(tmp_path / "out", "nn-basics")
     html = (tmp_path / "out" / "solved" / "feedback.html").read_text()
     assert 'data-kind="training_loss"' in html
+
+
+def test_without_a_terminal_progress_is_plain_lines_with_a_real_eta(tiny, tmp_path):
+    """A CI log gets a line per finished submission (done/failed/left, ETA), and every file
+    in the folder is graded or listed with its reason: bob.py is a not-graded row."""
+    import io
+
+    from rich.console import Console
+
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    folder.mkdir()
+    for i, bug in enumerate(tiny_course.BUGS[:3]):
+        nbformat.write(tiny_course.with_bugs([bug]), folder / f"s{i}.ipynb")
+    (folder / "bob.py").write_text("def add(a, b): return a + b\n")
+    (folder / "s0.txt").write_text("s0's notes")  # s0 is a student already: listed only
+    (folder / ".DS_Store").write_bytes(b"\0")
+    (folder / "extra").mkdir()
+    log = io.StringIO()
+    console = Console(file=log, force_terminal=False, width=200)
+    report = batch.grade_batch(folder, tiny, out, workers=1, console=console)
+    lines = log.getvalue().splitlines()
+    assert any("bob.py" not in l and "s0.txt: not a notebook" in l for l in lines)
+    assert any(".DS_Store: hidden" in l for l in lines)
+    assert any("extra/: a folder" in l for l in lines)
+    # bob was "done" from the start (not gradable), then the three in some order
+    finished = [l for l in lines if " in " in l and "| done " in l]
+    assert len(finished) == 3, lines
+    for k, line in enumerate(finished, start=2):
+        assert f"done {k}/4, failed 1, left {4 - k};" in line, line
+        eta = line.rsplit("ETA ", 1)[1]
+        assert eta != "unknown until the first result"
+        if k == 4:
+            assert eta == "0:00:00"
+    assert report.count("graded") == 3 and report.count("failed") == 1
+    [bob] = report.failed
+    assert bob.student == "bob" and "bob.py is not a notebook" in bob.error
+    write_class_outputs(out, tiny_course.NAME)
+    rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
+    assert set(rows) == {"s0", "s1", "s2", "bob"}
+    assert rows["bob"]["status"] == "failed" and "not a notebook" in rows["bob"]["error"]
+
+
+def test_eta_is_this_runs_throughput_times_what_is_left():
+    assert batch.eta_seconds(0, 30.0, 5) is None  # nothing finished yet: no guess
+    assert batch.eta_seconds(2, 60.0, 4) == pytest.approx(120.0)
+    assert batch.eta_seconds(3, 60.0, 0) == 0.0

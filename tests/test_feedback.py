@@ -188,3 +188,135 @@ def test_partial_credit_is_shown_as_partial():
     row = BeautifulSoup(feedback.student_page(GradeResult.from_gradescope(data), "x"), "html.parser").select_one("tr.check")
     assert row["data-status"] == "partial"
     assert row.select_one("td.points").get_text(strip=True) == "1.5 / 3"
+
+
+# -- what a person sees: the pages rendered in a real browser -----------------------------
+
+WIDTHS = {"desktop": 1280, "phone": 400}
+# The harness page holds each page in an iframe of the exact width (a headless window has a
+# minimum width) and, once everything has loaded, measures each as rendered.
+HARNESS = """<!DOCTYPE html><html><body style="margin:0">{frames}<pre id="probe"></pre>
+<script>
+function measure(frame) {
+  const win = frame.contentWindow, doc = win.document, width = win.innerWidth;
+  const wide = [];
+  for (const el of doc.body.querySelectorAll('*')) {
+    if (el.getBoundingClientRect().right > width + 0.5 && !el.closest('.table-wrap'))
+      wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : ''));
+  }
+  return {
+    width: width, scrollWidth: doc.documentElement.scrollWidth, wide: wide,
+    scrollingTables: [...doc.querySelectorAll('.table-wrap')]
+      .filter(w => w.scrollWidth > w.clientWidth + 0.5).map(w => w.firstElementChild.id),
+    text: doc.body.innerText,
+    images: [...doc.querySelectorAll('figure.plot img')].map(i => ({
+      kind: i.closest('figure').dataset.kind, natural: i.naturalWidth,
+      shown: i.getBoundingClientRect().width, right: i.getBoundingClientRect().right})),
+    checks: [...doc.querySelectorAll('#checks tr.check td.name')].map(td => td.innerText),
+    notes: doc.querySelectorAll('#notes li').length,
+  };
+}
+addEventListener('load', () => {
+  const got = {};
+  for (const frame of document.querySelectorAll('iframe')) {
+    try { got[frame.dataset.key] = measure(frame); }
+    catch (e) { got[frame.dataset.key] = {error: String(e)}; }
+  }
+  document.getElementById('probe').textContent = JSON.stringify(got);
+});
+</script></body></html>"""
+
+
+def render(pages: list[Path], tmp_path: Path) -> dict[str, dict]:
+    """Each page at each width in one headless Chromium: ``{"<folder>/<file>@<width>": seen}``."""
+    frames = []
+    for page_path in pages:
+        for width in WIDTHS.values():
+            key = f"{page_path.parent.name}/{page_path.name}@{width}"
+            frames.append(f'<iframe data-key="{key}" src="{page_path.as_uri()}" '
+                          f'style="width:{width}px;height:900px;border:0;display:block"></iframe>')
+    harness = tmp_path / "harness.html"
+    harness.write_text(HARNESS.replace("{frames}", "".join(frames)))
+    done = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                           "--allow-file-access-from-files",
+                           f"--window-size={max(WIDTHS.values()) + 40},1000", "--dump-dom",
+                           harness.as_uri()], capture_output=True, text=True, timeout=240)
+    probe = BeautifulSoup(done.stdout, "html.parser").select_one("#probe")
+    assert probe is not None and probe.get_text(), done.stderr[-2000:]
+    seen = json.loads(probe.get_text())
+    assert len(seen) == len(frames) and not [v for v in seen.values() if "error" in v], seen
+    return seen
+
+
+def seen_at(rendered: dict, page_name: str, width: int) -> dict:
+    [seen] = [v for k, v in rendered.items() if k.endswith(f"{page_name}@{width}")]
+    return seen
+
+
+def assert_fits(seen: dict, where: str) -> None:
+    assert seen["scrollWidth"] <= seen["width"], f"{where} scrolls sideways: {seen['wide'][:8]}"
+    assert seen["wide"] == [], where
+    assert seen["scrollingTables"] == [], f"{where}: tables wider than the screen"
+
+
+@pytest.fixture(scope="module")
+def rendered(graded, tmp_path_factory):
+    if _chromium() is None:
+        pytest.skip("no headless Chromium installed (Debian: apt-get install chromium; "
+                    ".ci/run installs it)")
+    pages = [graded / s / "feedback.html" for s in ("ben", "cas", "dot")] + \
+        [graded / "index.html"]
+    return render(pages, tmp_path_factory.mktemp("browser"))
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_student_pages_fit_the_screen_and_list_every_check(graded, rendered, width):
+    for student in ("ben", "cas", "dot"):
+        seen = seen_at(rendered, f"{student}/feedback.html", width)
+        assert_fits(seen, f"{student} at {width} px")
+        data = json.loads((graded / student / "results.json").read_text())
+        assert [c.split(" graded after")[0].strip() for c in seen["checks"]] == \
+            [t["name"] for t in data["tests"]]
+        text = seen["text"]
+        assert "`" not in text, "Markdown backticks shown as text"
+        for raw in ("&lt;", "&gt;", "&amp;", "<code>", "<span", "**"):
+            assert raw not in text, f"raw markup {raw!r} shown on {student}'s page"
+    assert SCRIPT in seen_at(rendered, "dot/feedback.html", width)["text"]  # student text, as text
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_plots_are_shown_whole_at_every_width(rendered, width):
+    for key, kinds in (("cas/feedback.html", {"training_loss", "confusion_matrix",
+                                              "misclassified"}),
+                       ("index.html", {"histogram", "pass-rates"})):
+        seen = seen_at(rendered, key, width)
+        assert {i["kind"] for i in seen["images"]} == kinds, key
+        for image in seen["images"]:
+            assert image["natural"] > 200, (key, image)  # decoded, not a broken image
+            assert 0 < image["shown"] and image["right"] <= width + 0.5, (key, width, image)
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_class_page_fits_the_screen(graded, rendered, width):
+    seen = seen_at(rendered, "/index.html", width)
+    assert_fits(seen, f"class page at {width} px")
+    assert "`" not in seen["text"] and "&lt;" not in seen["text"]
+    for student in STUDENTS:
+        assert student in seen["text"]
+
+
+def test_a_blank_notebooks_notes_are_grouped_not_listed_27_times(tmp_path):
+    notes = [f"Code cell {i} raised NotImplementedError: write your code here (`x`)."
+             for i in range(1, 28)] + ["the notebook ran past its 300 s budget"]
+    data = {"tests": [{"name": f"check {i}", "score": 0, "max_score": 1, "visibility": "visible",
+                       "output": "`forward` raised NotImplementedError"} for i in range(3)],
+            "output": "\n".join(notes)}
+    result = GradeResult.from_gradescope(data)
+    assert result.notes == notes
+    soup = BeautifulSoup(feedback.student_page(result, "blank"), "html.parser")
+    items = [li.get_text() for li in soup.select("#notes li")]
+    assert len(items) == 2
+    assert items[0].startswith("Code cells 1, 2, 3, 4, 5, 6 and 21 more raised")
+    assert items[1] == notes[-1]
+    assert soup.select_one("#more-notes") is None
+    assert [c.get_text() for c in soup.select("#checks td.message code")] == ["`forward`"] * 3

@@ -158,3 +158,35 @@ def test_bundle_carries_the_data_set_where_its_grader_finds_it(tmp_path):
                             "print(datasets.locate(datasets.SMALL))"], cwd=root / "source",
                            env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(found) == root / "shared" / "data" / "fashion-mnist-small"
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """name (normalised) -> version, for the ``name==version`` lines of a requirements file."""
+    import re
+
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].split(";", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
+    return pins
+
+
+def test_the_bundle_installs_the_smaller_grader_lock(bundle):
+    """The grader lock is requirements.lock's versions for what grading needs; the bundle
+    ships it (not the course tooling: jupyterlab, dask, nbgrader). That it resolves for
+    each supported Python is checked against PyPI by scripts/grader_lock.py check (CI)."""
+    grader, full = _pins(REPO / "requirements-grader.lock"), _pins(REPO / "requirements.lock")
+    wanted = _pins(REPO / "requirements-grader.in")
+    assert wanted.items() <= grader.items(), "a direct grader dependency is not locked"
+    assert {n: v for n, v in grader.items() if n in full} == \
+        {n: full[n] for n in grader if n in full}, "the grader lock disagrees with requirements.lock"
+    # tomli: Python 3.10 only; setuptools and wheel: required by TensorFlow's dependencies,
+    # left out of requirements.lock by pip freeze
+    assert set(grader) - set(full) <= {"tomli", "setuptools", "wheel"}
+    assert not {"jupyterlab", "dask", "distributed", "nbgrader"} & set(grader)
+    assert len(grader) < 0.6 * len(full)
+    with zipfile.ZipFile(bundle) as archive:
+        assert archive.read("requirements.lock") == \
+            (REPO / "requirements-grader.lock").read_bytes()

@@ -10,11 +10,16 @@
   written as soon as their submission is done.
 - Resumable: every file is written atomically as soon as its submission is done, and a
   rerun reuses a result whose fingerprint (:mod:`autograder.batch.fingerprint`) is unchanged.
+- Progress: a live bar on a terminal; otherwise (a CI log, a redirected file) one plain line
+  per finished submission with done/failed/left and an ETA from this run's throughput.
+- Nothing is silently left out: a file in a flat folder that is not a notebook becomes a
+  not-graded row (``alice.py``: "not a notebook"), and what is skipped is printed with why.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -146,11 +151,108 @@ def default_timeout(assignment: Assignment) -> float:
 
 
 def _progress(console: Console, quiet: bool) -> Progress:
+    # rich estimates speed over the last 30 s by default: with gradings of a minute or more
+    # that window is mostly empty and the ETA reads -:--:--; this run's whole history is used
     return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                     MofNCompleteColumn(), TextColumn("[red]failed {task.fields[failed]}"),
                     TextColumn("reused {task.fields[reused]}"), TimeElapsedColumn(),
                     TextColumn("left"), TimeRemainingColumn(), console=console,
-                    disable=quiet, transient=False)
+                    disable=quiet or not console.is_terminal, transient=False,
+                    speed_estimate_period=24 * 3600)
+
+
+def eta_seconds(finished_this_run: int, elapsed: float, left: int) -> float | None:
+    """Seconds left at this run's average throughput; None before the first result."""
+    if left <= 0:
+        return 0.0
+    if finished_this_run <= 0 or elapsed <= 0:
+        return None
+    return left * elapsed / finished_this_run
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown until the first result"
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class PlainProgress:
+    """Progress as plain lines, for logs: one per finished submission, and a heartbeat every
+    ``every`` seconds while nothing finishes (so a CI log never looks stuck)."""
+
+    def __init__(self, console: Console, assignment: str, total: int, already: int,
+                 failed: int, every: float = 60.0):
+        self.console, self.assignment, self.total = console, assignment, total
+        self.done, self.failed, self.already = already, failed, already
+        self.began = time.monotonic()
+        self.every = every
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._heartbeat, daemon=True)
+
+    def start(self, workers: str) -> None:
+        self._print(f"{self.assignment}: {self.total} submissions, {self.already} already "
+                    f"done (reused or not gradable), {self.total - self.already} to grade "
+                    f"({workers})")
+        self._thread.start()
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.began
+        left = self.total - self.done
+        eta = eta_seconds(self.done - self.already, elapsed, left)
+        return (f"done {self.done}/{self.total}, failed {self.failed}, left {left}; "
+                f"elapsed {_clock(elapsed)}, ETA {_clock(eta)}")
+
+    def finished(self, outcome: "Outcome") -> None:
+        with self._lock:
+            self.done += 1
+            self.failed += outcome.status == "failed"
+            what = (f"{outcome.score:g}/{outcome.max_score:g}" if outcome.status == "graded"
+                    else f"NOT GRADED ({(outcome.error or '?').splitlines()[0][:120]})")
+            self._print(f"{outcome.student}: {what} in {outcome.seconds:.0f} s | {self.line()}")
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.every):
+            with self._lock:
+                self._print(f"still grading | {self.line()}")
+
+    def _print(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def unlisted_files(path: Path, assignment: str,
+                   submissions: list[Submission]) -> tuple[list[Submission], list[str]]:
+    """Files in a flat folder that :func:`discover` does not grade: a non-notebook whose
+    name is no one else's becomes a not-graded submission (a row in gradebook.csv); the
+    rest is returned as ``"name: why"`` lines to print."""
+    path = Path(path)
+    if not path.is_dir() or (path / "submitted").is_dir() or \
+            any(d.is_dir() and (d / assignment).is_dir() for d in path.iterdir()):
+        return [], []  # nbgrader layout: other folders are other assignments or students
+    students = {s.student for s in submissions}
+    added, skipped = [], []
+    for item in sorted(path.iterdir()):
+        if item.suffix == ".ipynb" and item.is_file() and not item.name.startswith("."):
+            continue
+        if item.name.startswith("."):
+            skipped.append(f"{item.name}: hidden")
+        elif item.is_dir():
+            skipped.append(f"{item.name}/: a folder (a flat folder holds <student>.ipynb)")
+        elif item.name in CLASS_FILES:
+            skipped.append(f"{item.name}: a class-level output of grade-batch")
+        elif item.stem in students:
+            skipped.append(f"{item.name}: not a notebook (.ipynb)")
+        else:
+            students.add(item.stem)
+            added.append(Submission(item.stem, None, f"{item.name} is not a notebook (.ipynb); "
+                                                     f"submit the .ipynb file"))
+    return added, skipped
 
 
 def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
@@ -167,6 +269,8 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
     began = time.monotonic()
     out_dir = Path(out_dir)
     submissions = attach_timestamps(discover(path, assignment.name), path)
+    extra, skipped = unlisted_files(path, assignment.name, submissions)
+    submissions = sorted(submissions + extra, key=lambda s: s.student)
     if not submissions:
         raise BatchError(f"no submissions for {assignment.name!r} under {path}")
     students = [s.student for s in submissions]
@@ -197,7 +301,16 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
             jobs.append(Job(sub, fingerprint))
 
     console = console or Console(stderr=True)
+    if not quiet:
+        for line in skipped:
+            console.print(f"not graded: {line}", markup=False, highlight=False)
     timeout = timeout or default_timeout(assignment)
+    plain = None
+    if not quiet and not console.is_terminal:
+        plain = PlainProgress(console, assignment.name, len(submissions),
+                              len(report.outcomes), report.count("failed"))
+        plain.start(f"Dask scheduler {scheduler}" if scheduler else
+                    f"{workers or default_workers()} local workers")
     with _progress(console, quiet) as progress:
         reused = report.count("reused")
         task = progress.add_task(assignment.name, total=len(submissions),
@@ -208,14 +321,20 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
             outcome = store(out_dir, job.submission, job.fingerprint, payload, seconds, policy)
             report.outcomes.append(outcome)
             progress.update(task, advance=1, failed=report.count("failed"))
+            if plain is not None:
+                plain.finished(outcome)
 
         spec = assignment_spec(assignment)
-        if jobs and scheduler:
-            from .dask_backend import run_dask
+        try:
+            if jobs and scheduler:
+                from .dask_backend import run_dask
 
-            run_dask(jobs, spec, digest, scheduler, timeout, retries, done)
-        elif jobs:
-            run_local(jobs, spec, workers or default_workers(), timeout, done)
+                run_dask(jobs, spec, digest, scheduler, timeout, retries, done)
+            elif jobs:
+                run_local(jobs, spec, workers or default_workers(), timeout, done)
+        finally:
+            if plain is not None:
+                plain.stop()
     order = {name: i for i, name in enumerate(students)}
     report.outcomes.sort(key=lambda o: order[o.student])
     report.wall_seconds = time.monotonic() - began

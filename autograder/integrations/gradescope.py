@@ -10,7 +10,8 @@ the student's files in ``/autograder/submission``, and must write
 are marked ``after_published``, so students see them once grades are published.
 
 The zip holds this grader package with only the bundled assignment's grading suite,
-``requirements.lock``, and the assignment's data set if it names one. A grader error
+the grader-runtime lock (``requirements-grader.lock``, as the zip's ``requirements.lock``:
+what grading needs, not the course tooling), and the assignment's data set if it names one. A grader error
 writes no results.json, so Gradescope shows the run as failed (and it can be rerun)
 instead of recording a wrong zero.
 """
@@ -63,23 +64,27 @@ def build_bundle(name: str, out: Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    with zipfile.ZipFile(tmp, "w") as bundle:
-        for script in ("setup.sh", "run_autograder"):
-            text = env.get_template(script).render(assignment=assignment.name)
-            bundle.writestr(_entry(script, 0o755), text)
-        bundle.writestr(_entry("requirements.lock", 0o644),
-                        (REPO_ROOT / "requirements.lock").read_bytes())
-        for path in _package_files(assignment):
-            mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
-            bundle.writestr(_entry(f"autograder/{path.relative_to(PACKAGE_DIR).as_posix()}", mode),
-                            path.read_bytes())
-        if assignment.dataset:
-            from ..grading import datasets
+    try:
+        with zipfile.ZipFile(tmp, "w") as bundle:
+            for script in ("setup.sh", "run_autograder"):
+                text = env.get_template(script).render(assignment=assignment.name)
+                bundle.writestr(_entry(script, 0o755), text)
+            bundle.writestr(_entry("requirements.lock", 0o644),
+                            (REPO_ROOT / "requirements-grader.lock").read_bytes())
+            for path in _package_files(assignment):
+                mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
+                name = f"autograder/{path.relative_to(PACKAGE_DIR).as_posix()}"
+                bundle.writestr(_entry(name, mode), path.read_bytes())
+            if assignment.dataset:
+                from ..grading import datasets
 
-            folder = datasets.locate(assignment.dataset)
-            for data_file in datasets.FILES:
-                bundle.writestr(_entry(f"data/{assignment.dataset}/{data_file}", 0o644),
-                                (folder / data_file).read_bytes())
+                folder = datasets.locate(assignment.dataset)
+                for data_file in datasets.FILES:
+                    bundle.writestr(_entry(f"data/{assignment.dataset}/{data_file}", 0o644),
+                                    (folder / data_file).read_bytes())
+    except BaseException:  # e.g. the data set is missing: leave nothing behind
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(out)
     return out
 

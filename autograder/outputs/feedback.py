@@ -10,9 +10,11 @@ left out and only counted.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup, escape
 
 from .. import __version__
 from ..common.files import write_atomically
@@ -24,6 +26,47 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                    trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["points"] = lambda x: f"{float(x):.4g}" if x is not None else "–"
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_CELL_NOTE = re.compile(r"^Code cell (\d+)\b(.*)$", re.DOTALL)
+NOTES_SHOWN = 4  # more distinct notes than this go behind a "more" toggle
+
+
+def code_spans(text) -> Markup:
+    """Messages quote code Markdown-style (`x`): shown as code, not as backticks. The
+    backticks stay in the page, hidden, so its text is still the message verbatim."""
+    escaped = str(escape(text if text is not None else ""))
+    return Markup(_CODE_SPAN.sub(
+        r'<code><span class="tick">`</span>\1<span class="tick">`</span></code>', escaped))
+
+
+def group_notes(notes: list[str]) -> list[str]:
+    """One line per distinct note: "Code cell 1 X", "Code cell 2 X", ... become
+    "Code cells 1, 2, ... X" (a blank notebook has one per unanswered cell)."""
+    cells: dict[str, list[str]] = {}
+    order: list[tuple[str, str]] = []
+    for note in notes:
+        match = _CELL_NOTE.match(note)
+        if match:
+            if match.group(2) not in cells:
+                order.append(("cells", match.group(2)))
+            cells.setdefault(match.group(2), []).append(match.group(1))
+        else:
+            order.append(("note", note))
+    grouped = []
+    for kind, text in order:
+        if kind == "note":
+            grouped.append(text)
+        elif len(cells[text]) == 1:
+            grouped.append(f"Code cell {cells[text][0]}{text}")
+        else:
+            numbers = cells[text]
+            listed = ", ".join(numbers[:-1]) + " and " + numbers[-1] if len(numbers) <= 8 \
+                else ", ".join(numbers[:6]) + f" and {len(numbers) - 6} more"
+            grouped.append(f"Code cells {listed}{text}")
+    return grouped
+
+
+_ENV.filters["code_spans"] = code_spans
 
 
 def student_page(result: GradeResult | None, student: str, *, error: str = "",
@@ -50,7 +93,8 @@ def student_page(result: GradeResult | None, student: str, *, error: str = "",
         submission=result.submission, graded_at=result.extra.get("timestamp"),
         score=sum(t["score"] for t in tests), max_score=sum(t["max_score"] for t in tests),
         hidden_count=hidden_count, hidden_points=hidden_points,
-        notes=result.notes, tests=tests, figures=figures, error="",
+        notes=group_notes(result.notes), notes_shown=NOTES_SHOWN, tests=tests,
+        figures=figures, error="",
         grader_version=result.grader_version or __version__,
         late=result.late or None, late_penalty=result.late_penalty,
         final_score=max(0.0, sum(t["score"] for t in tests) - result.late_penalty),
