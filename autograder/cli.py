@@ -442,14 +442,18 @@ def _add_course_outputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--roster", metavar="FILE.csv",
                         help="the class list, matched by student id (default: course.toml's)")
     parser.add_argument("--canvas", metavar="FILE.csv",
-                        help="also write Canvas's gradebook import CSV here (needs a roster)")
+                        help="also write Canvas's gradebook import CSV here (needs a roster; "
+                             "default: not written)")
     parser.add_argument("--canvas-assignment", metavar="HEADER",
-                        help='its grade column, best "Name (canvas assignment id)"')
+                        help='its grade column, best "Name (canvas assignment id)" '
+                             '(default: the assignment\'s name)')
     parser.add_argument("--moodle", metavar="FILE.csv",
-                        help="also write Moodle's grade import CSV here (needs a roster)")
-    parser.add_argument("--moodle-item", metavar="NAME", help="its grade column's header")
+                        help="also write Moodle's grade import CSV here (needs a roster; "
+                             "default: not written)")
+    parser.add_argument("--moodle-item", metavar="NAME",
+                        help="its grade column's header (default: the assignment's name)")
     parser.add_argument("--no-similarity", action="store_true",
-                        help="skip the similarity report on the class page")
+                        help="skip the similarity report on the class page (default: made)")
 
 
 def _default_timeouts() -> str:
