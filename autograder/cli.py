@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .common.paths import REPO_ROOT
+from .common.safe_text import terminal_text
 
 # The one place exit codes are defined (see the module docstring); commands return these.
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE, EXIT_GRADER_ERROR = 0, 1, 2, 3
@@ -54,6 +55,23 @@ def cmd_release(args, console: Console) -> int:
     return EXIT_OK
 
 
+def _refuse_unsafe_rung(args, console: Console, outputs) -> str | None:
+    """The sandbox's rung, named on stderr; None (after saying why) when untrusted work
+    must not be graded here (see autograder.sandbox.rungs)."""
+    from .sandbox import rungs
+
+    rung = rungs.detect()
+    try:
+        rungs.require_safe(rung, allow_unsafe=args.allow_unsafe_rung,
+                           outputs=[Path(p) for p in outputs if p])
+    except rungs.UnsafeRung as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        return None
+    Console(stderr=True).print(f"sandbox rung: {escape(rungs.describe(rung))}",
+                               highlight=False)
+    return rung
+
+
 def cmd_grade(args, console: Console) -> int:
     from .grading.assignment import UnknownAssignment, get_assignment
     from .grading.grade import GraderError, grade
@@ -67,6 +85,10 @@ def cmd_grade(args, console: Console) -> int:
     if args.results and len(args.submissions) > 1:
         console.print("[red]error:[/] --results takes one submission; use --out for several")
         return EXIT_USAGE
+    rung = _refuse_unsafe_rung(args, console, [args.results, args.out, args.junit,
+                                               args.markdown])
+    if rung is None:
+        return EXIT_USAGE
     status = EXIT_OK
     summary = []
     graded: dict = {}
@@ -77,11 +99,12 @@ def cmd_grade(args, console: Console) -> int:
         except Exception as exc:  # noqa: BLE001 - costs this submission only, never the batch
             if not isinstance(exc, GraderError):
                 exc = GraderError(f"{type(exc).__name__}: {exc}")
-            console.print(f"[red]grader error[/] for {escape(str(submission))}: "
-                          f"{escape(str(exc))}")
+            console.print(f"[red]grader error[/] for {escape(terminal_text(submission))}: "
+                          f"{escape(terminal_text(exc))}")
             status = EXIT_GRADER_ERROR
             errors[Path(submission).stem] = f"grader error: {exc}"
             continue
+        result.extra["sandbox_rung"] = rung
         graded[Path(submission).stem] = result
         if args.markdown:
             from .common.files import append_text
@@ -129,6 +152,8 @@ def cmd_grade_batch(args, console: Console) -> int:
         return EXIT_USAGE
     if args.workers is not None and args.workers < 1:
         console.print("[red]error:[/] --workers must be at least 1")
+        return EXIT_USAGE
+    if _refuse_unsafe_rung(args, console, [args.out, args.junit]) is None:
         return EXIT_USAGE
     try:
         report = grade_batch(Path(args.path), assignment, Path(args.out), workers=args.workers,
@@ -239,6 +264,10 @@ def cmd_nbgrader_export(args, console: Console) -> int:
     return EXIT_OK
 
 
+UNSAFE_HELP = ("grade even where the student's code could forge its result or kill the "
+               "grader (an ordinary user: no uid of its own); for work you trust only")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -260,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--junit", metavar="FILE", help="also write JUnit XML here (for CI)")
     grade.add_argument("--markdown", metavar="FILE",
                        help="append a Markdown score table (e.g. \"$GITHUB_STEP_SUMMARY\")")
+    grade.add_argument("--allow-unsafe-rung", action="store_true", help=UNSAFE_HELP)
     grade.set_defaults(handler=cmd_grade)
 
     batch = sub.add_parser("grade-batch", help="grade a whole class, in parallel, resumably")
@@ -282,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--hide-hidden", action="store_true",
                        help="leave hidden checks out of students' HTML (before publication)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.add_argument("--allow-unsafe-rung", action="store_true", help=UNSAFE_HELP)
     batch.set_defaults(handler=cmd_grade_batch)
 
     report = sub.add_parser("report", help="rebuild class outputs of a grade-batch folder")

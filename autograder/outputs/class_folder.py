@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.files import read_json, remove_if_present, write_atomically
+from ..common.safe_text import csv_cell
 from ..grading.results import GradeResult
 
 RESULTS, ERROR, LOG = "results.json", "error.json", "grader.log"
@@ -99,19 +100,19 @@ def gradebook_csv(records: list[Record]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "status", "score", "max_score", "percent", "seconds"]
-                    + [t["name"] for t in tests] + ["error"])
+                    + [csv_cell(t["name"]) for t in tests] + ["error"])
     for r in records:
         if r.result is not None:
             by_name = {t.name: t.score for t in r.result.tests}
             score, top = r.result.score, r.result.max_score
-            writer.writerow([r.student, "graded", f"{score:g}", f"{top:g}",
+            writer.writerow([csv_cell(r.student), "graded", f"{score:g}", f"{top:g}",
                              f"{100 * score / top:.1f}" if top else "",
                              f"{r.seconds:.1f}"]
                             + [f"{by_name[t['name']]:g}" if t["name"] in by_name else ""
                                for t in tests] + [""])
         else:
-            writer.writerow([r.student, "failed", "", "", "", ""] + [""] * len(tests)
-                            + [r.error])
+            writer.writerow([csv_cell(r.student), "failed", "", "", "", ""]
+                            + [""] * len(tests) + [csv_cell(r.error)])
     return buffer.getvalue()
 
 

@@ -201,7 +201,10 @@ class Sandbox:
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> "Sandbox":
-        self._tmp = tempfile.mkdtemp(prefix="autograder-sandbox-")
+        base = None
+        if self.mode == rungs.SETUID and not rungs.others_can_reach(tempfile.gettempdir()):
+            base = "/tmp"  # the sandbox's uid must reach its runner and home
+        self._tmp = tempfile.mkdtemp(prefix="autograder-sandbox-", dir=base)
         runner_dir = Path(self._tmp, "runner")
         runner_dir.mkdir()
         for name in _RUNNER_FILES:

@@ -24,7 +24,6 @@ from pathlib import Path
 NAMESPACES, SETUID, USER = "namespaces", "setuid", "user"
 LADDER = (NAMESPACES, SETUID, USER)
 SAFE_RUNGS = (NAMESPACES, SETUID)
-ALLOW_ENV = "AUTOGRADER_ALLOW_UNSAFE_RUNG"  # "1": the operator accepts the user rung
 
 # capability numbers (linux/capability.h)
 CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SYS_CHROOT, CAP_SYS_ADMIN = 5, 6, 7, 18, 21
@@ -61,9 +60,35 @@ def detect() -> str:
                                 "true"], capture_output=True)
         if probe.returncode == 0:
             return NAMESPACES
-    if all(has_capability(cap) for cap in _SETUID_NEEDS):
+    if all(has_capability(cap) for cap in _SETUID_NEEDS) and not unreachable_python():
         return SETUID
     return USER
+
+
+def others_can_reach(path: str, *, read: bool = False) -> bool:
+    """Whether a user with no relation to the file's owner can traverse to ``path`` (and
+    read it): the setuid rung's sandbox runs the interpreter under a uid of its own."""
+    real = os.path.realpath(path)
+    parts = Path(real).parents
+    try:
+        for folder in parts:
+            if not os.stat(folder).st_mode & stat.S_IXOTH:
+                return False
+        mode = os.stat(real).st_mode
+    except OSError:
+        return False
+    if read and not mode & stat.S_IROTH:
+        return False
+    return not stat.S_ISDIR(mode) or bool(mode & stat.S_IXOTH)
+
+
+def unreachable_python() -> list[str]:
+    """The interpreter's files a uid of its own could not run or read (empty: all fine)."""
+    import sys
+
+    needed = [sys.executable, sys.base_prefix, sys.prefix]
+    needed += [p for p in sys.path if "site-packages" in p and os.path.isdir(p)]
+    return [p for p in needed if not others_can_reach(p, read=True)]
 
 
 def resolve(confine: str) -> str:
@@ -82,10 +107,6 @@ def is_safe(rung: str) -> bool:
     return rung in SAFE_RUNGS
 
 
-def unsafe_allowed() -> bool:
-    return os.environ.get(ALLOW_ENV) == "1"
-
-
 def describe(rung: str) -> str:
     return {
         NAMESPACES: "namespaces (private root, PID/IPC/network namespaces, own uid, cgroups)",
@@ -101,9 +122,16 @@ def require_safe(rung: str, *, allow_unsafe: bool = False, outputs=()) -> None:
 
     ``outputs`` are the paths the grader will write results to: on a rung without a
     private file-system view they must not be writable by the sandbox's uid."""
-    if allow_unsafe or unsafe_allowed():
+    if allow_unsafe:
         return
     if not is_safe(rung):
+        blocked = unreachable_python() if os.geteuid() == 0 else []
+        if blocked:
+            raise UnsafeRung(
+                f"refusing to grade untrusted work on the '{rung}' rung: root without "
+                f"CAP_SYS_ADMIN could run the student under a uid of its own, but that uid "
+                f"cannot reach the Python installation ({blocked[0]}); install Python where "
+                f"all users can read it, or grant CAP_SYS_ADMIN")
         raise UnsafeRung(
             f"refusing to grade untrusted work on the '{rung}' rung: {describe(rung)}. "
             f"Grade as root (a container is enough), or pass --allow-unsafe-rung to grade "
