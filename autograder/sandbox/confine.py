@@ -155,7 +155,8 @@ class _OutputTail(threading.Thread):
 
 
 class _MemoryGuard(threading.Thread):
-    """Kills the sandbox once its processes together hold more resident memory than allowed.
+    """Kills the sandbox once its processes together hold more memory than allowed (the
+    kernel's count for its cgroup, memfds and shared memory included, where there is one).
 
     Polling every ``interval`` seconds bounds the overshoot to what a process can touch in
     that time. Pages shared after a fork count once per process, so forking code meets the
@@ -169,7 +170,9 @@ class _MemoryGuard(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.wait(self._interval):
-            if not self._sandbox.alive():
+            # a forked copy can outlive the process we started and keep its pipes: watch
+            # until the sandbox has no process left, not until the first one ends
+            if not self._sandbox.alive() and not self._sandbox.pids():
                 return
             if self._sandbox.memory_bytes() > self._limit_mb << 20:
                 self._sandbox.killed_for = (f"its processes used more than "
