@@ -330,8 +330,9 @@ class Sandbox:
         """Memory held by the sandbox: the kernel's count for its cgroup (memfds and shared
         memory included) or, without one, the sum of its processes' resident sizes."""
         counted = self.cgroup.memory_bytes() if self.cgroup is not None else None
-        resident = resident_bytes(self.pids())
-        return max(resident, counted or 0)
+        if counted is not None:  # pages shared with the fork server are not its own
+            return counted
+        return resident_bytes(self.pids())
 
     def kill(self) -> None:
         """End the child and everything it started, even what left its process group."""
