@@ -144,7 +144,9 @@ def read_timestamp(folder: Path) -> str | None:
 def discover(path: Path, assignment: str) -> list[Submission]:
     """Submissions under ``path``, sorted by student (see the module docstring)."""
     path = Path(path)
-    if path.is_file() and not path.is_symlink():
+    if path.is_symlink() and path.is_file():
+        raise BatchError(f"{path} is a symbolic link; give the notebook itself")
+    if path.is_file():
         problem = refusal(path, path.parent)
         return [Submission(path.stem, None if problem else path,
                            f"the hand-in was refused: {problem}" if problem else "")]

@@ -146,6 +146,27 @@ def own_path(controller: str | None) -> str:
     return "/"
 
 
+STALE_SECONDS = 3600
+
+
+def remove_stale(parent: Path) -> None:
+    """Remove sandbox groups left empty by a grader that was killed (an hour old, so a
+    group another grader has just made and not yet entered is never touched)."""
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for folder in entries:
+        try:
+            if not folder.name.startswith("sandbox-") or \
+                    time.time() - folder.stat().st_mtime < STALE_SECONDS or \
+                    (folder / "cgroup.procs").read_text().strip():
+                continue
+            folder.rmdir()
+        except OSError:
+            continue
+
+
 def _write(path: Path, value) -> bool:
     try:
         path.write_text(str(value))
@@ -173,6 +194,7 @@ def create(cpus: float, memory_bytes: int, max_pids: int, root: Path = ROOT) -> 
                    " ".join(f"+{c}" for c in sorted(wanted & available)))
             _write(parent / "cgroup.subtree_control",
                    " ".join(f"+{c}" for c in sorted(wanted & available)))
+            remove_stale(parent)
             folder = parent / name
             folder.mkdir()
             group = Cgroup([folder], 2)
@@ -189,6 +211,7 @@ def create(cpus: float, memory_bytes: int, max_pids: int, root: Path = ROOT) -> 
                 if not (base / "cgroup.procs").is_file():
                     continue
                 folder = base / own_path(controller).lstrip("/") / PARENT / name
+                remove_stale(folder.parent)
                 folder.mkdir(parents=True)
                 group.folders.append(folder)
                 if controller == "cpu" and cpus > 0:
