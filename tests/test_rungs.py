@@ -155,10 +155,10 @@ def test_forged_results_and_killed_grader_change_nothing(rung, tmp_path):
 SUITE_SUBSET = {
     # defences that change with the rung, one attack or dedicated test each
     "setuid": "kill-parent or write-results or forged_results or threads_and_daemons or "
-              "site_packages or shm or memfd or outlives or fork-bomb or network or "
+              "site_packages or nothing_left or memfd or outlives or fork-bomb or network or "
               "reference-import",
     "user": "kill-parent or write-results or forged_results or network or memory-bomb "
-            "or shm or memfd or reference-import",
+            "or nothing_left or memfd or reference-import",
 }
 
 
