@@ -134,7 +134,7 @@ def test_every_output_gets_its_own_safe_form(capsys):
 
     markdown = markdown_summary(result)
     assert "](https://" not in markdown and "https://evil" not in markdown
-    assert "<" not in markdown.replace("&lt;", "")
+    assert "<" not in markdown.replace("&lt;", "").replace("<br>", "")  # its only tag
     table_rows = [line for line in markdown.splitlines() if line.startswith("| ")]
     assert all(line.count(" | ") == 3 for line in table_rows[1:]), table_rows
 

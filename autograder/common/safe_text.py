@@ -9,7 +9,8 @@ student strings through its own before writing them:
 * :func:`csv_cell`: a spreadsheet never sees a formula (``=``, ``+``, ``-``, ``@``, tab or
   carriage return first), and the row stays one line;
 * :func:`xml_text`: only characters XML 1.0 can hold (ElementTree escapes the markup);
-* :func:`markdown_text`: no live links, images, HTML or table breaks;
+* :func:`markdown_text`: no live links, images, HTML or table breaks (a line break
+  becomes ``<br>``, the only tag it writes);
 * :func:`html_text`: escaped for HTML text and attributes (for code outside Jinja's
   autoescaping).
 
@@ -66,11 +67,11 @@ def xml_text(value, limit: int = 20000) -> str:
 def markdown_text(value, limit: int = 2000) -> str:
     """For a Markdown table cell or line: literal text, no link, image, HTML, emphasis or
     cell break; a bare URL is broken with a zero-width space so no autolink is made."""
-    text = one_line(student_text(value, limit))
+    text = student_text(value, limit).replace("\r", "").replace("\t", " ")
     text = _LINK_SCHEMES.sub(lambda m: (m.group(1) + ":\u200b//") if m.group(2)
                              else (m.group(3) + "\u200b."), text)
-    text = html.escape(text, quote=False)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return text.replace("\n", "<br>")  # our own tag: a line break that cannot end the cell
 
 
 def html_text(value, limit: int = 20000) -> str:
