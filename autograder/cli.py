@@ -33,6 +33,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .common.paths import REPO_ROOT
+from .common.safe_text import terminal_text
 
 # The one place exit codes are defined (see the module docstring); commands return these.
 EXIT_OK, EXIT_BELOW_THRESHOLD, EXIT_USAGE, EXIT_GRADER_ERROR = 0, 1, 2, 3
@@ -108,6 +109,24 @@ def looks_like_other_assignment(path: Path, assignment, root: Path = REPO_ROOT) 
     return None
 
 
+def _refuse_unsafe_rung(args, console: Console, outputs) -> str | None:
+    """The sandbox's rung, named on stderr; None (after saying why) when untrusted work
+    must not be graded here (see autograder.sandbox.rungs)."""
+    from .sandbox import rungs
+
+    rung = rungs.detect()
+    allow = args.allow_unsafe_rung or os.environ.get(ALLOW_UNSAFE_ENV) == "1"
+    try:
+        rungs.require_safe(rung, allow_unsafe=allow,
+                           outputs=[Path(p) for p in outputs if p])
+    except rungs.UnsafeRung as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        return None
+    Console(stderr=True).print(f"sandbox rung: {escape(rungs.describe(rung))}",
+                               highlight=False)
+    return rung
+
+
 def cmd_grade(args, console: Console) -> int:
     from .grading.assignment import UnknownAssignment, get_assignment
     from .grading.grade import GraderError, grade
@@ -132,6 +151,10 @@ def cmd_grade(args, console: Console) -> int:
             console.print(f"[yellow]note:[/] {escape(str(submission))} looks like the "
                           f"{other} assignment, not {assignment.name}; if so, grade it with "
                           f"--assignment {other}")
+    rung = _refuse_unsafe_rung(args, console, [args.results, args.out, args.junit,
+                                               args.markdown])
+    if rung is None:
+        return EXIT_USAGE
     status = EXIT_OK
     summary = []
     graded: dict = {}
@@ -142,11 +165,12 @@ def cmd_grade(args, console: Console) -> int:
         except Exception as exc:  # noqa: BLE001 - costs this submission only, never the batch
             if not isinstance(exc, GraderError):
                 exc = GraderError(f"{type(exc).__name__}: {exc}")
-            console.print(f"[red]grader error[/] for {escape(str(submission))}: "
-                          f"{escape(str(exc))}")
+            console.print(f"[red]grader error[/] for {escape(terminal_text(submission))}: "
+                          f"{escape(terminal_text(exc))}")
             status = EXIT_GRADER_ERROR
             errors[Path(submission).stem] = f"grader error: {exc}"
             continue
+        result.extra["sandbox_rung"] = rung
         graded[Path(submission).stem] = result
         if args.markdown:
             from .common.files import append_text
@@ -264,6 +288,8 @@ def cmd_grade_batch(args, console: Console) -> int:
     if not ok:
         return EXIT_USAGE
     policy = settings.policy(assignment.name) if settings else None
+    if _refuse_unsafe_rung(args, console, [args.out, args.junit]) is None:
+        return EXIT_USAGE
     try:
         report = grade_batch(Path(args.path), assignment, Path(args.out), workers=args.workers,
                              scheduler=args.scheduler, timeout=args.timeout,
@@ -463,6 +489,12 @@ def _default_timeouts() -> str:
     return ", ".join(f"{n}: {default_timeout(a):.0f} s" for n, a in sorted(ASSIGNMENTS.items()))
 
 
+ALLOW_UNSAFE_ENV = "AUTOGRADER_ALLOW_UNSAFE_RUNG"  # "1": as --allow-unsafe-rung (CI as a user)
+UNSAFE_HELP = ("grade even where the student's code could forge its result or kill the "
+               f"grader (an ordinary user: no uid of its own); for work you trust only "
+               f"(or set {ALLOW_UNSAFE_ENV}=1; default: refuse)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -496,6 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--markdown", metavar="FILE",
                        help="append a Markdown score table (e.g. \"$GITHUB_STEP_SUMMARY\"; "
                             "default: not written)")
+    grade.add_argument("--allow-unsafe-rung", action="store_true", help=UNSAFE_HELP)
     grade.set_defaults(handler=cmd_grade)
 
     batch = sub.add_parser("grade-batch", help="grade a whole class, in parallel, resumably")
@@ -531,6 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="due dates, late rule, roster (default: course.toml in PATH, "
                             "or beside submitted/); see docs/course-policy.md")
     _add_course_outputs(batch)
+    batch.add_argument("--allow-unsafe-rung", action="store_true", help=UNSAFE_HELP)
     batch.set_defaults(handler=cmd_grade_batch)
 
     report = sub.add_parser("report", help="rebuild class outputs of a grade-batch folder")

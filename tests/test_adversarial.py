@@ -4,8 +4,10 @@ Each attack in tests/fixtures/attacks.py is graded for real. On the blank releas
 score exactly 0; on the solution it must score the full marks minus exactly the checks it
 gives up (``breaks``), the points coming from the grading suite's own markers. Either way
 the grader must finish with a message that says what happened, never an internal error,
-and leave no sandbox directory behind. Attacks whose defence needs root mode are skipped,
-with the reason, when the grader cannot run as root (see README, "Threat model").
+and leave no sandbox directory behind. The suite runs on whichever rung of the capability ladder
+the machine gives the grader (tests/test_rungs.py runs it again under each rung this
+machine can imitate); an attack whose defence does not hold on that rung is skipped with
+the reason, and docs/threat-model.md says what it achieves there.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pytest
 
 from autograder import cli
 from autograder.sandbox import confine as sandbox
+from autograder.sandbox import rungs
 from autograder.sandbox.child import protocol
 from autograder.grading.assignment import get_assignment
 from autograder.grading.grade import grade
@@ -37,6 +40,10 @@ from tests.fixtures.submissions import REPO, solved_notebook
 pytestmark = pytest.mark.slow
 
 ROOT = sandbox.root_mode_available()
+RUNG = rungs.detect()
+# The CLI refuses untrusted work on the user rung; there these tests check what still holds
+# once an operator overrides that.
+UNSAFE = ["--allow-unsafe-rung"] if not rungs.is_safe(RUNG) else []
 NN_BASICS = get_assignment("nn-basics")
 # Budgets: generous for notebooks (the honest part must fit on a loaded machine), short for
 # probe calls (the longest honest call takes well under a second).
@@ -48,12 +55,12 @@ SHORT_NOTEBOOK = dataclasses.replace(NN_BASICS, notebook_seconds=15, call_second
 # Attacks with a test of their own below (they need the CLI or extra observations).
 DEDICATED = {"write-results-files", "daemon-rewrites-results", "threads-and-daemons",
              "site-packages", "hostile-frames", "fifty-megabytes", "network-fetch",
-             "hostile-messages"}
+             "hostile-messages", "shm-plant", "shm-pickup"}
 
 
 def skip_unless_allowed(attack) -> None:
-    if attack.root_only and not ROOT:
-        pytest.skip(f"needs root mode: {attack.root_only}")
+    if RUNG not in attack.holds_on():
+        pytest.skip(f"does not hold on the {RUNG} rung: {attack.root_only}")
 
 
 # --- fixtures -----------------------------------------------------------------------------
@@ -105,7 +112,9 @@ def context(tmp_path, solution_server, sandbox_tmp):
     out.mkdir()
     return {"REPO": str(REPO), "SUBMISSION_DIR": str(submissions), "OUT_DIR": str(out),
             "PORT": solution_server.server_address[1],
-            "MARKER": f"adversarial-{uuid.uuid4().hex}"}
+            "MARKER": f"adversarial-{uuid.uuid4().hex}",
+            "SOLUTION": json.dumps(attacks.solution_code_cells()),
+            "SHM_KEY": str(uuid.uuid4().int % 0xFFFF)}
 
 
 def write_attack(attack, context) -> Path:
@@ -287,7 +296,8 @@ def _marked_processes(marker: str) -> set[tuple[int, int]]:
     return found
 
 
-@pytest.mark.skipif(not ROOT, reason=f"needs root mode: {attacks.ROOT_PROCS}")
+@pytest.mark.skipif(RUNG not in attacks.HOLDS_ON[attacks.ROOT_PROCS],
+                    reason=f"needs a uid of its own: {attacks.ROOT_PROCS}")
 def test_threads_and_daemons_are_all_gone_after_grading(context, sandbox_tmp):
     """Honest grading survives them, and afterwards no process of the sandbox uid and no
     sandbox directory is left."""
@@ -309,8 +319,8 @@ def test_threads_and_daemons_are_all_gone_after_grading(context, sandbox_tmp):
     assert_no_sandbox_left(sandbox_tmp)
 
 
-@pytest.mark.skipif(not ROOT, reason="needs root mode: only root mode binds the "
-                                     "interpreter's directories read-only")
+@pytest.mark.skipif(RUNG not in attacks.HOLDS_ON[attacks.ROOT_SITE],
+                    reason=f"needs root: {attacks.ROOT_SITE}")
 def test_site_packages_stay_untouched(context, sandbox_tmp):
     import site
     import sys
@@ -333,7 +343,7 @@ def test_forged_results_files_are_overwritten_by_the_grader(context, sandbox_tmp
     path = write_attack(attack, context)
     out = Path(context["OUT_DIR"])
     status = cli.main(["grade", str(path), "--assignment", "nn-basics", "--out", str(out),
-                       "--quiet"])
+                       "--quiet", *UNSAFE])
     assert status == cli.EXIT_OK
     data = json.loads((out / f"{attack.name}.json").read_text())
     assert data["score"] == 0 and data["max_score"] > 0
@@ -345,7 +355,8 @@ def test_batch_attack_between_honest_submissions_changes_nothing(context, sandbo
                                                                  capsys):
     """Honest, hostile, honest through the CLI: the honest results are full marks and stay
     so after the hostile one's daemon had its chance; every results file is whole JSON."""
-    attack = BY_NAME["daemon-rewrites-results" if ROOT else "forged-replies"]
+    attack = BY_NAME["daemon-rewrites-results" if RUNG in attacks.HOLDS_ON[attacks.ROOT_PROCS]
+                     else "forged-replies"]
     folder = Path(context["SUBMISSION_DIR"])
     honest_a, honest_b = folder / "honest-a.ipynb", folder / "honest-b.ipynb"
     nbformat.write(solved_notebook(), honest_a)
@@ -353,7 +364,7 @@ def test_batch_attack_between_honest_submissions_changes_nothing(context, sandbo
     hostile = write_attack(attack, context)
     out = Path(context["OUT_DIR"])
     status = cli.main(["grade", str(honest_a), str(hostile), str(honest_b),
-                       "--assignment", "nn-basics", "--out", str(out), "--quiet"])
+                       "--assignment", "nn-basics", "--out", str(out), "--quiet", *UNSAFE])
     assert status == cli.EXIT_OK
     time.sleep(1.0)  # the daemon, were it alive, rewrites its targets every 50 ms
     results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
@@ -377,7 +388,8 @@ def test_hostile_messages_reach_the_report_defused(context, sandbox_tmp, capsys)
     attack = BY_NAME["hostile-messages"]
     path = write_attack(attack, context)
     out = Path(context["OUT_DIR"])
-    status = cli.main(["grade", str(path), "--assignment", "nn-basics", "--out", str(out)])
+    status = cli.main(["grade", str(path), "--assignment", "nn-basics", "--out", str(out),
+                       *UNSAFE])
     assert status == cli.EXIT_OK
     printed = capsys.readouterr().out
     assert "\x1b[2J" not in printed and "\ud800" not in printed and "\u202e" not in printed
@@ -389,6 +401,22 @@ def test_hostile_messages_reach_the_report_defused(context, sandbox_tmp, capsys)
     assert all(t["output"] and "internal error" not in t["output"] for t in data["tests"])
     for _, text in attack.expect:  # results.json names tests by title, not by id
         assert any(text in t["output"] for t in data["tests"]), text
+    assert_no_sandbox_left(sandbox_tmp)
+
+
+@pytest.mark.skipif(RUNG not in attacks.HOLDS_ON[attacks.ROOT_IPC],
+                    reason=f"needs root: {attacks.ROOT_IPC}")
+def test_nothing_left_in_shared_memory_reaches_the_next_submission(context, sandbox_tmp):
+    """A solved submission leaves its code in System V shared memory, /dev/shm, /tmp and
+    /var/tmp; a blank one graded next looks for it everywhere and finds nothing."""
+    plant, pickup = BY_NAME["shm-plant"], BY_NAME["shm-pickup"]
+    planted = grade_attack(plant, context)
+    assert_exact_score(planted, plant)  # the plant itself costs the solution nothing
+    found = grade_attack(pickup, context)
+    assert_exact_score(found, pickup)
+    assert_finished_clearly(found, pickup)
+    for folder in ("/dev/shm", "/tmp", "/var/tmp"):
+        assert not os.path.exists(f"{folder}/{context['MARKER']}"), folder
     assert_no_sandbox_left(sandbox_tmp)
 
 

@@ -38,7 +38,7 @@ from ..outputs.class_folder import (CLASS_FILES, store_graded, store_log, store_
 from ..outputs.records import store_record
 from .fingerprint import grader_digest, submission_fingerprint
 from .late import DuePolicy, attach_timestamps
-from .submissions import BatchError, Submission, discover
+from .submissions import BatchError, HandinRefused, Submission, discover, read_handin
 from .worker import assignment_spec, failed, run_child
 
 
@@ -83,6 +83,7 @@ def store(out_dir: Path, submission: Submission, fingerprint: str, payload: dict
     log_lines = list(payload.get("internal_errors") or [])
     if payload.get("status") == "graded":
         result = GradeResult.from_gradescope(payload["results"])
+        log_lines.insert(0, f"sandbox rung: {result.extra.get('sandbox_rung', 'unknown')}")
         result.extra.update(student=submission.student, fingerprint=fingerprint,
                             notebook=str(submission.notebook), wall_seconds=round(seconds, 2))
         if submission.timestamp:
@@ -101,6 +102,15 @@ def store(out_dir: Path, submission: Submission, fingerprint: str, payload: dict
         log_lines.append("grading process stderr (tail):\n" + payload["log"])
     store_log(out_dir, submission.student, log_lines)
     return outcome
+
+
+def _renamed_if_clashing(sub: Submission) -> Submission:
+    """A student whose name is a class-level file's (``gradebook.csv.ipynb``) is graded
+    under a name of its own, with a note, instead of stopping the batch."""
+    if sub.student not in CLASS_FILES:
+        return sub
+    return Submission(f"{sub.student}.student", sub.notebook,
+                      sub.problem or "", sub.timestamp)
 
 
 def _clean_partial_writes(out_dir: Path) -> None:
@@ -273,12 +283,10 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
     submissions = sorted(submissions + extra, key=lambda s: s.student)
     if not submissions:
         raise BatchError(f"no submissions for {assignment.name!r} under {path}")
+    submissions = [_renamed_if_clashing(s) for s in submissions]
     students = [s.student for s in submissions]
     if len(set(students)) != len(students):
         raise BatchError("two submissions map to the same student name")
-    clashes = sorted(set(students) & CLASS_FILES)
-    if clashes:
-        raise BatchError(f"student names clash with the class-level outputs: {clashes}")
     out_dir.mkdir(parents=True, exist_ok=True)
     _clean_partial_writes(out_dir)
     digest = grader_digest(assignment)
@@ -288,7 +296,13 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
         if sub.notebook is None:
             report.outcomes.append(store(out_dir, sub, "", failed(sub.problem), 0.0, policy))
             continue
-        fingerprint = submission_fingerprint(sub.notebook.read_bytes(), digest)
+        try:  # a hostile file (FIFO, link, huge) is refused before any read
+            data = read_handin(sub.notebook, sub.notebook.parent)
+        except HandinRefused as exc:
+            report.outcomes.append(store(out_dir, sub, "", failed(
+                f"the hand-in was refused: {exc}"), 0.0, policy))
+            continue
+        fingerprint = submission_fingerprint(data, digest)
         stored = stored_result(out_dir, sub.student)
         if stored is not None and stored.extra.get("fingerprint") == fingerprint:
             late = stored.late

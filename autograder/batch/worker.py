@@ -62,11 +62,13 @@ def failed(error: str, log: str = "") -> dict:
 def grade_payload(notebook: Path, assignment: Assignment) -> dict:
     """Grade in this process; the outcome dict (see the module docstring)."""
     from ..grading.grade import GraderError, grade
+    from ..sandbox.confine import current_rung
 
     try:
         result = grade(notebook, assignment)
     except GraderError as exc:
         return failed(f"grader error: {exc}")
+    result.extra["sandbox_rung"] = current_rung()
     return {"status": "graded", "results": result.to_gradescope(),
             "internal_errors": list(result.internal_errors),
             "record": list(result.record)}  # the instructor's record, outside the results

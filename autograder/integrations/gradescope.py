@@ -105,9 +105,19 @@ def run(name: str, root: Path) -> None:
     from ..grading.grade import grade
     from ..outputs.terminal import print_result
 
+    from ..grading.grade import GraderError
+    from ..sandbox import rungs
+
     assignment = get_assignment(name)
     root = Path(root)
     results = root / "results" / "results.json"
+    # never on a rung where the student could forge results.json or kill this process
+    rung = rungs.detect()
+    try:
+        rungs.require_safe(rung, allow_unsafe=False, outputs=[results])
+    except rungs.UnsafeRung as exc:
+        raise GraderError(str(exc)) from None
+    print(f"sandbox rung: {rungs.describe(rung)}")
     notebook, problem = pick_notebook(root / "submission", assignment.name)
     if notebook is None:
         write_atomically(results, json.dumps(_no_notebook_result(
@@ -115,6 +125,7 @@ def run(name: str, root: Path) -> None:
         print(problem)
         return
     result = grade(notebook, assignment)
+    result.extra["sandbox_rung"] = rung
     # only visible checks' numbers leave the grader (a hidden check's may hold answers)
     data = result.to_gradescope(visible_artifacts_only=True)
     write_atomically(results, json.dumps(data, indent=1) + "\n")

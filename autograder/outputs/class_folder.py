@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.files import read_json, remove_if_present, write_atomically
+from ..common.safe_text import csv_cell
 from ..grading.results import GradeResult
 
 RESULTS, ERROR, LOG = "results.json", "error.json", "grader.log"
@@ -101,8 +102,9 @@ def late_cells(result: GradeResult | None) -> list[str]:
     late = result.late if result is not None else {}
     if not late:
         return ["", "", ""]
-    return [str(late.get("status", "")), f"{result.late_penalty:g}",
-            str(late.get("reason", ""))]
+    # the reason may quote the student's timestamp.txt: defused like every student string
+    return [csv_cell(late.get("status", "")), f"{result.late_penalty:g}",
+            csv_cell(late.get("reason", ""))]
 
 
 def gradebook_csv(records: list[Record], missing: list[str] = ()) -> str:
@@ -113,21 +115,21 @@ def gradebook_csv(records: list[Record], missing: list[str] = ()) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "status", "score", "max_score", "percent", "seconds"]
-                    + [t["name"] for t in tests] + ["error"] + LATE_COLUMNS)
+                    + [csv_cell(t["name"]) for t in tests] + ["error"] + LATE_COLUMNS)
     for r in records:
         if r.result is not None:
             by_name = {t.name: t.score for t in r.result.tests}
             score, top = r.result.score, r.result.max_score
-            writer.writerow([r.student, "graded", f"{score:g}", f"{top:g}",
+            writer.writerow([csv_cell(r.student), "graded", f"{score:g}", f"{top:g}",
                              f"{100 * score / top:.1f}" if top else "",
                              f"{r.seconds:.1f}"]
                             + [f"{by_name[t['name']]:g}" if t["name"] in by_name else ""
                                for t in tests] + [""] + late_cells(r.result))
         else:
-            writer.writerow([r.student, "failed", "", "", "", ""] + [""] * len(tests)
-                            + [r.error] + late_cells(None))
+            writer.writerow([csv_cell(r.student), "failed", "", "", "", ""]
+                            + [""] * len(tests) + [csv_cell(r.error)] + late_cells(None))
     for student in missing:
-        writer.writerow([student, "missing", "", "", "", ""] + [""] * len(tests)
+        writer.writerow([csv_cell(student), "missing", "", "", "", ""] + [""] * len(tests)
                         + ["no submission"] + late_cells(None))
     return buffer.getvalue()
 

@@ -8,19 +8,16 @@ submission that could not be graded is one <testcase> with an <error>. Points go
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..common.files import write_atomically
+from ..common.safe_text import xml_text
 from ..grading.results import GradeResult
 
-# Characters XML 1.0 cannot hold (a student's exception text may contain any of them).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
 def _clean(text) -> str:
-    return _NOT_XML.sub("\ufffd", str(text))
+    """Student text (names, messages, file names) as XML 1.0 can hold it."""
+    return xml_text(text)
 
 
 def to_junit(assignment: str, graded: dict[str, GradeResult],
@@ -29,6 +26,7 @@ def to_junit(assignment: str, graded: dict[str, GradeResult],
     root = ET.Element("testsuites", name=assignment)
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for student, result in graded.items():
+        student = _clean(student)
         tests = result.tests
         failures = sum(not t.passed for t in tests)
         suite = ET.SubElement(root, "testsuite", name=f"{assignment}: {student}",
@@ -52,6 +50,7 @@ def to_junit(assignment: str, graded: dict[str, GradeResult],
         totals["tests"] += len(tests)
         totals["failures"] += failures
     for student, error in (errors or {}).items():
+        student = _clean(student)
         suite = ET.SubElement(root, "testsuite", name=f"{assignment}: {student}", tests="1",
                               failures="0", errors="1", skipped="0", time="0")
         case = ET.SubElement(suite, "testcase", classname=f"{assignment}.{student}",

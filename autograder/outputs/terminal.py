@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..common.files import write_atomically
-from ..common.safe_text import student_text
+from ..common.safe_text import markdown_text, terminal_text
 from ..grading.results import PARTIAL, PASSED, GradeResult
 
 _MARKS = {PASSED: "[green]✓[/]", PARTIAL: "[yellow]◐[/]"}
@@ -24,7 +24,7 @@ def write_results_json(result: GradeResult, path: Path) -> None:
 
 
 def score_table(result: GradeResult) -> Table:
-    title = student_text(f"{result.assignment}: {result.submission}", 200)  # a file name
+    title = terminal_text(f"{result.assignment}: {result.submission}", 200)  # a file name
     table = Table(title=Text(title), show_lines=False)
     table.add_column("check")
     table.add_column("points", justify="right")
@@ -32,8 +32,9 @@ def score_table(result: GradeResult) -> Table:
     for test in result.tests:
         mark = _MARKS.get(test.outcome, "[red]✗[/]")
         # names and messages may quote the student's text: never parse them as markup
-        table.add_row(Text.from_markup(mark + " ") + Text(test.name),
-                      f"{test.score:g}/{test.max_score:g}", Text(test.output))
+        table.add_row(Text.from_markup(mark + " ") + Text(terminal_text(test.name)),
+                      f"{test.score:g}/{test.max_score:g}",
+                      Text(terminal_text(test.output, multiline=True)))
     table.add_section()
     table.add_row("[bold]total[/]", f"[bold]{result.score:g}/{result.max_score:g}[/]", "")
     return table
@@ -43,7 +44,7 @@ def print_result(result: GradeResult, console: Console | None = None) -> None:
     console = console or Console()
     console.print(score_table(result))
     for note in result.notes:
-        console.print(Text.from_markup("[yellow]note:[/] ") + Text(note))
+        console.print(Text.from_markup("[yellow]note:[/] ") + Text(terminal_text(note)))
 
 
 def print_advice(result: GradeResult, console: Console) -> None:
@@ -53,23 +54,22 @@ def print_advice(result: GradeResult, console: Console) -> None:
                   f"{len(result.tests)} public checks pass "
                   f"({result.score:g}/{result.max_score:g} public points).")
     for note in result.notes:
-        console.print(f"[yellow]notebook:[/] {escape(note)}", highlight=False)
+        console.print(f"[yellow]notebook:[/] {escape(terminal_text(note))}", highlight=False)
     if not todo:
         console.print("[green]Everything the public checks cover works.[/] Hidden checks "
                       "run when your work is graded.")
         return
     console.print("\n[bold]To fix:[/]")
     for test in todo:
-        console.print(f"[red]✗[/] {escape(test.name)} ({test.score:g}/{test.max_score:g})",
-                      highlight=False)
+        console.print(f"[red]✗[/] {escape(terminal_text(test.name))} "
+                      f"({test.score:g}/{test.max_score:g})", highlight=False)
         if test.output:
-            console.print("    " + escape(test.output), highlight=False)
+            console.print("    " + escape(terminal_text(test.output)), highlight=False)
 
 
 def _md_cell(text) -> str:
-    """Text safe inside a GitHub-flavoured Markdown table cell."""
-    text = str(text).replace("\r", "").replace("&", "&amp;").replace("<", "&lt;")
-    return text.replace(">", "&gt;").replace("|", "\\|").replace("\n", "<br>")
+    """Text safe inside a GitHub-flavoured Markdown table cell: literal, no live link."""
+    return markdown_text(text)
 
 
 def markdown_summary(result: GradeResult, title: str | None = None) -> str:
@@ -96,8 +96,8 @@ def print_class_summary(summary: dict, console: Console) -> None:
                   fmt(summary["median"]))
     console.print(table)
     for failure in summary["failures"][:20]:
-        console.print(f"[red]not graded:[/] {escape(failure['student'])}: "
-                      f"{escape(failure['error'])}", highlight=False)
+        console.print(f"[red]not graded:[/] {escape(terminal_text(failure['student'], 200))}: "
+                      f"{escape(terminal_text(failure['error'], 500))}", highlight=False)
 
 
 def print_scores(assignment: str, scores: list[tuple[str, float, float]],
@@ -107,5 +107,5 @@ def print_scores(assignment: str, scores: list[tuple[str, float, float]],
     table.add_column("submission")
     table.add_column("score", justify="right")
     for name, score, max_score in scores:
-        table.add_row(escape(name), f"{score:g}/{max_score:g}")
+        table.add_row(Text(terminal_text(name, 200)), f"{score:g}/{max_score:g}")
     console.print(table)

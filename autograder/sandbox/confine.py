@@ -1,22 +1,26 @@
 """Starting, confining and reliably ending the process that runs student code.
 
-What holds depends on who runs the grader (see README, "Threat model"):
+What holds depends on the rung of the capability ladder this machine allows
+(:mod:`autograder.sandbox.rungs`, docs/threat-model.md):
 
-* as root (CI, LMS containers): the child gets its own mount and network namespaces, a
-  root directory that holds only read-only system/Python directories, the runner and the
-  data, small tmpfs mounts for its home and /tmp, a uid of its own (so RLIMIT_NPROC and the
-  final kill cover exactly its processes), and resource limits;
-* as an ordinary user: resource limits, a new session, a scrubbed environment and a
-  private working directory; the grader's files stay readable to it.
+* ``namespaces`` (root with CAP_SYS_ADMIN): the child gets its own mount, network, PID and
+  IPC namespaces, a root directory that holds only read-only system/Python directories,
+  the runner and the data, a minimal /dev, small tmpfs mounts for its home, /tmp and
+  /dev/shm, a uid of its own, a cgroup, and resource limits;
+* ``setuid`` (root without CAP_SYS_ADMIN, e.g. a default Docker container): a uid of its
+  own, a cgroup where /sys/fs/cgroup is writable, resource limits, and its leftovers in
+  world-writable folders removed afterwards;
+* ``user`` (an ordinary user): resource limits, a new session, a scrubbed environment and
+  a private working directory; the grader's files stay readable to it.
 
-In both modes a seccomp filter (set by the launcher) refuses network sockets, and a memory
-guard caps the resident memory of all the sandbox's processes together.
+On every rung a seccomp filter (set by the launcher) refuses network sockets, and a memory
+guard caps the memory of all the sandbox's processes together (counted by the kernel's
+cgroup where there is one, else by polling resident sizes).
 """
 
 from __future__ import annotations
 
 import collections
-import functools
 import json
 import os
 import shutil
@@ -29,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import warm
+from . import cgroups, rungs, warm
 
 CHILD_DIR = Path(__file__).resolve().parent / "child"  # runs inside the sandbox
 _RUNNER_FILES = ("runner.py", "protocol.py")
@@ -53,7 +57,13 @@ class SandboxPolicy:
     tmpfs_mb: int = 256  # home and /tmp each; bounds what a disk-filling loop can take
     network: bool = False
     output_tail_bytes: int = 64 * 1024
-    confine: str = "auto"  # "auto": root mode when running as root, else "user"
+    # the rung: "auto" (the strongest this machine allows), "namespaces" ("root" is its
+    # old name), "setuid" or "user"; see autograder.sandbox.rungs
+    confine: str = "auto"
+    # CPU share of one sandbox (its cgroup's quota), in cores; AUTOGRADER_SANDBOX_CPUS
+    # changes the default
+    cpus: float = field(default_factory=lambda: float(
+        os.environ.get("AUTOGRADER_SANDBOX_CPUS") or 1))
     # fork student processes from a server that imported TensorFlow once (autograder.warm);
     # (root mode only); cold starts (a fresh interpreter each) when False, in user mode, or
     # when no server can start
@@ -71,13 +81,14 @@ class SandboxPolicy:
         }
 
 
-@functools.lru_cache(maxsize=1)
 def root_mode_available() -> bool:
-    """True when we are root and the kernel lets us build the namespaces."""
-    if os.geteuid() != 0:
-        return False
-    probe = subprocess.run(["unshare", "--mount", "--net", "true"], capture_output=True)
-    return probe.returncode == 0
+    """True on the strongest rung: root, and the kernel lets us build the namespaces."""
+    return rungs.detect() == rungs.NAMESPACES
+
+
+def current_rung(policy: SandboxPolicy | None = None) -> str:
+    """The rung a sandbox with ``policy`` runs on (for reports)."""
+    return rungs.resolve((policy or SandboxPolicy()).confine)
 
 
 def _next_uid() -> int:
@@ -101,6 +112,22 @@ def _python_dirs() -> list[str]:
             dirs.add(entry)
     return sorted(dirs, key=len)
 
+
+def _write_and_close(fd: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# The launcher's own environment: nothing of the grader's (its paths, tokens) leaks into
+# the sandbox's /proc/PID/environ before the exec replaces it with the student's.
+_LAUNCHER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+                 **{k: os.environ[k] for k in ("LD_LIBRARY_PATH",) if k in os.environ}}
 
 _SYSTEM_DIRS = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/dev", "/sys",
                 "/opt"]
@@ -128,7 +155,8 @@ class _OutputTail(threading.Thread):
 
 
 class _MemoryGuard(threading.Thread):
-    """Kills the sandbox once its processes together hold more resident memory than allowed.
+    """Kills the sandbox once its processes together hold more memory than allowed (the
+    kernel's count for its cgroup, memfds and shared memory included, where there is one).
 
     Polling every ``interval`` seconds bounds the overshoot to what a process can touch in
     that time. Pages shared after a fork count once per process, so forking code meets the
@@ -142,9 +170,11 @@ class _MemoryGuard(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.wait(self._interval):
-            if not self._sandbox.alive():
+            # a forked copy can outlive the process we started and keep its pipes: watch
+            # until the sandbox has no process left, not until the first one ends
+            if not self._sandbox.alive() and not self._sandbox.pids():
                 return
-            if resident_bytes(self._sandbox.pids()) > self._limit_mb << 20:
+            if self._sandbox.memory_bytes() > self._limit_mb << 20:
                 self._sandbox.killed_for = (f"its processes used more than "
                                             f"{self._limit_mb} MB of memory together")
                 self._sandbox.kill()
@@ -160,11 +190,9 @@ class Sandbox:
     def __init__(self, policy: SandboxPolicy | None = None, data_dir: Path | None = None):
         self.policy = policy or SandboxPolicy()
         self.data_dir = Path(data_dir) if data_dir else None
-        if self.policy.confine == "auto":
-            self.mode = "root" if root_mode_available() else "user"
-        else:
-            self.mode = self.policy.confine
+        self.mode = rungs.resolve(self.policy.confine)  # the rung
         self.uid = self.gid = None
+        self.cgroup: cgroups.Cgroup | None = None
         self.process: subprocess.Popen | None = None
         self.request_fd = self.reply_fd = None
         self._tmp: str | None = None
@@ -176,7 +204,10 @@ class Sandbox:
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> "Sandbox":
-        self._tmp = tempfile.mkdtemp(prefix="autograder-sandbox-")
+        base = None
+        if self.mode == rungs.SETUID and not rungs.others_can_reach(tempfile.gettempdir()):
+            base = "/tmp"  # the sandbox's uid must reach its runner and home
+        self._tmp = tempfile.mkdtemp(prefix="autograder-sandbox-", dir=base)
         runner_dir = Path(self._tmp, "runner")
         runner_dir.mkdir()
         for name in _RUNNER_FILES:
@@ -185,14 +216,22 @@ class Sandbox:
         root_dir.mkdir()
         home = Path(self._tmp, "home")
         home.mkdir()
-        if self.mode == "root":
+        if self.mode in (rungs.NAMESPACES, rungs.SETUID):
             self.uid = self.gid = _next_uid()
             os.chmod(self._tmp, 0o711)
             for path in (runner_dir, *runner_dir.iterdir()):
                 os.chmod(path, 0o755 if path.is_dir() else 0o644)
+            self.cgroup = cgroups.create(
+                self.policy.cpus,
+                (self.policy.total_memory_mb + 3 * self.policy.tmpfs_mb + 512) << 20,
+                self.policy.max_processes)
+        if self.mode == rungs.NAMESPACES:
             runner_path = "/sandbox/runner/runner.py"
             home_path, data_path = "/home/student", "/sandbox/data"
         else:
+            if self.mode == rungs.SETUID:
+                os.chown(home, self.uid, self.gid)
+                os.chmod(home, 0o700)
             runner_path = str(runner_dir / "runner.py")
             home_path, data_path = str(home), str(self.data_dir or "")
 
@@ -204,10 +243,12 @@ class Sandbox:
             "binds_ro": _SYSTEM_DIRS + _python_dirs(),
             "runner_dir": str(runner_dir),
             "data_dir": str(self.data_dir) if self.data_dir else None,
+            "home": home_path,
             "uid": self.uid, "gid": self.gid,
             "tmpfs_mb": self.policy.tmpfs_mb,
             "network": self.policy.network,
             "rlimits": self.policy.rlimits(),
+            "cgroup_procs": self.cgroup.procs_files if self.cgroup else [],
             "argv": [sys.executable, "-I", "-B", runner_path, str(request_r), str(reply_w)],
             "env": self._environment(home_path, data_path),
             # Keras loads cached data only from a writable KERAS_HOME (else it downloads), so
@@ -215,21 +256,32 @@ class Sandbox:
             "links": [[f"{home_path}/.keras/datasets", f"{data_path}/datasets"]]
             if self.data_dir else [],
         }
-        # Root mode gives every sandbox the same paths (/home/student, ...), hence the same
-        # environment; user mode's per-sandbox home would need a server per submission.
-        use_warm = self.policy.warm_start and self.mode == "root"
+        # The namespaces rung gives every sandbox the same paths (/home/student, ...), hence
+        # the same environment; elsewhere a per-sandbox home would need a server each.
+        use_warm = self.policy.warm_start and self.mode == rungs.NAMESPACES
         fork_server = warm.server(config["env"]) if use_warm else None
         if fork_server is not None:
             self.process = fork_server.spawn(config, request_r, reply_w)
             self.warm = True
         else:
+            # the config goes through a pipe: a command line is readable by every process
+            config_r, config_w = os.pipe()
+            data = json.dumps(config).encode()
+            writer = threading.Thread(target=_write_and_close, args=(config_w, data),
+                                      daemon=True)
+            writer.start()
             launcher = str(CHILD_DIR / "launcher.py")
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", "-S", launcher, json.dumps(config)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(request_r, reply_w), start_new_session=True,
-                cwd=home if self.mode == "user" else "/",
-            )
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-I", "-S", launcher, "--config-fd", str(config_r)],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    pass_fds=(request_r, reply_w, config_r), start_new_session=True,
+                    cwd=home if self.mode == rungs.USER else "/",
+                    env=_LAUNCHER_ENV,
+                )
+            finally:
+                os.close(config_r)
+            writer.join(timeout=10)
         os.close(request_r)
         os.close(reply_w)
         os.set_blocking(request_w, False)
@@ -264,13 +316,23 @@ class Sandbox:
         return self._tail.text() if self._tail else ""
 
     def pids(self) -> list[int]:
-        """The sandbox's live processes: every process of its uid as root; as an ordinary
-        user, those in its session or descending from it (a double fork escapes that)."""
+        """The sandbox's live processes: its cgroup's, else every process of its uid, else
+        (user rung) those in its session or descending from it (a double fork escapes)."""
         if self.process is None:
             return []
-        if self.mode == "root" and self.uid is not None:
+        if self.cgroup is not None:
+            return self.cgroup.pids()
+        if self.uid is not None:
             return processes_of_uid(self.uid)
         return session_and_descendants(self.process.pid)
+
+    def memory_bytes(self) -> int:
+        """Memory held by the sandbox: the kernel's count for its cgroup (memfds and shared
+        memory included) or, without one, the sum of its processes' resident sizes."""
+        counted = self.cgroup.memory_bytes() if self.cgroup is not None else None
+        if counted is not None:  # pages shared with the fork server are not its own
+            return counted
+        return resident_bytes(self.pids())
 
     def kill(self) -> None:
         """End the child and everything it started, even what left its process group."""
@@ -280,7 +342,9 @@ class Sandbox:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if self.mode == "root" and self.uid is not None:
+        if self.cgroup is not None:
+            self.cgroup.kill()
+        if self.uid is not None:
             kill_all_of_uid(self.uid)
         else:
             for pid in session_and_descendants(self.process.pid):
@@ -310,6 +374,12 @@ class Sandbox:
             self._tail.join(timeout=5)
         if self.process is not None and self.process.stdout:
             self.process.stdout.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
+        if self.mode == rungs.SETUID and self.uid is not None:
+            # no private /tmp or IPC namespace here: what it left for the next one goes
+            remove_leftovers_of_uid(self.uid)
         if self._tmp:
             _remove_tree(self._tmp)
             self._tmp = None
@@ -415,3 +485,51 @@ def kill_all_of_uid(uid: int, rounds: int = 20) -> None:
         subprocess.run([sys.executable, "-I", "-S", "-c", _KILLER.format(uid=uid)],
                        capture_output=True)
         time.sleep(0.05)
+
+
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
+
+
+def remove_leftovers_of_uid(uid: int, folders=WORLD_WRITABLE) -> None:
+    """Delete what ``uid`` left in shared writable folders and System V IPC, so nothing of
+    one submission reaches the next on a rung without private mounts or IPC namespace."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
+    _remove_sysv_ipc_of_uid(uid)
+
+
+_IPC_RMID = 0
+
+
+def _remove_sysv_ipc_of_uid(uid: int) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, remove in (("shm", libc.shmctl), ("msg", libc.msgctl), ("sem", None)):
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        header = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[0].split()
+        for line in lines:
+            row = dict(zip(header, line.split()))
+            if row.get("uid") != str(uid):
+                continue
+            ident = int(row.get("shmid") or row.get("msqid") or row.get("semid"))
+            if remove is None:
+                libc.semctl(ident, 0, _IPC_RMID)
+            else:
+                remove(ident, _IPC_RMID, None)

@@ -20,6 +20,8 @@ from .confine import Sandbox, SandboxPolicy
 
 
 CELL_OUTPUT_CHARS = 8000  # of a cell's printed output kept; the runner cuts there too
+MAX_CELLS = 1000  # honest notebooks have a few dozen; each cell's outcome becomes a note
+MAX_NOTES = 50
 
 
 class ProbeError(Exception):
@@ -88,7 +90,17 @@ class StudentProcess:
             self._launch()
         return self.report
 
+    def _note(self, text: str) -> None:
+        """Notes are capped: a notebook of a million failing cells gets a short report."""
+        if len(self.report.notes) < MAX_NOTES:
+            self.report.notes.append(text)
+        elif len(self.report.notes) == MAX_NOTES:
+            self.report.notes.append("(further notes left out)")
+
     def _launch(self) -> None:
+        if len(self.cells) > MAX_CELLS:
+            raise StudentCrashed(f"the notebook has {len(self.cells)} code cells, above the "
+                                 f"limit of {MAX_CELLS}; merge cells and submit again")
         if self._starts > self.max_restarts:
             raise StudentCrashed(f"the notebook's process stopped and was not restarted "
                                  f"again ({self._last_failure})")
@@ -130,10 +142,10 @@ class StudentProcess:
             if running is not None:
                 outcomes[running].status = "timeout" if "budget" in what else "crashed"
                 self._skipped.add(running)
-                self.report.notes.append(f"Code cell {running + 1} {what}; it is skipped when "
-                                         "the notebook is run again for grading.")
+                self._note(f"Code cell {running + 1} {what}; it is skipped when "
+                           "the notebook is run again for grading.")
             else:
-                self.report.notes.append(f"The notebook {what}.")
+                self._note(f"The notebook {what}.")
         finally:
             self.report.seconds += time.monotonic() - began
             self.report.cells = outcomes

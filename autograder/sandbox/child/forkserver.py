@@ -108,6 +108,7 @@ def serve(sock, preload):
 
 def main():
     launcher.die_with_parent()
+    launcher.confine_server(os.environ.get("HOME", "/home/student"))
     sock = socket.socket(fileno=int(sys.argv[1]))
     serve(sock, json.loads(sys.argv[2]))
 

@@ -2,17 +2,27 @@
 
 Started by :mod:`autograder.sandbox` as a fresh interpreter (``python -I -S``), so none of
 this runs inside the grader's own, multi-threaded process (where ``preexec_fn`` would be
-unsafe). Standard library only. Reads one JSON argument:
+unsafe). Standard library only. Reads one JSON object from the file descriptor named by
+``--config-fd N`` (never from its command line, which other processes can read):
 
-``{"mode": "root"|"user", "root_dir", "binds_ro": [...], "runner_dir", "data_dir",
-"uid", "gid", "tmpfs_mb", "network": bool, "rlimits": {...}, "argv": [...], "env": {...},
-"links": [[link, target], ...]}`` (symlinks made as the final uid, just before exec)
+``{"mode": "namespaces"|"setuid"|"user", "root_dir", "binds_ro": [...], "runner_dir",
+"data_dir", "home", "uid", "gid", "tmpfs_mb", "network": bool, "rlimits": {...},
+"cgroup_procs": [...], "argv": [...], "env": {...}, "links": [[link, target], ...]}``
 
-As root it builds a private mount namespace whose new root holds only read-only binds of
-the system and Python directories, the runner and the data, and two small tmpfs mounts
-(``/home/student`` and ``/tmp``); it unshares the network namespace, sets resource limits,
-drops to an unprivileged uid/gid and execs. As an ordinary user it can only set limits.
-In both modes, unless the policy allows network, a seccomp filter refuses network sockets.
+The rung (``mode``) decides what is built (see ``autograder/sandbox/rungs.py``):
+
+* ``namespaces``: mount, network, PID and IPC namespaces; a root holding only read-only
+  binds of the system and Python directories, the runner and the data, a minimal ``/dev``
+  (null, zero, full, random, urandom; no ptys) and small tmpfs mounts for the home, ``/tmp``
+  and ``/dev/shm``; a ``/proc`` that shows only the sandbox's processes. The first process
+  of the PID namespace is a small init that reaps orphans and ends the namespace (every
+  process in it) when the runner ends.
+* ``setuid``: a uid and gid of their own, no supplementary groups; no System V IPC.
+* ``user``: limits only.
+
+Every rung: the cgroup (joined first, so every later process is counted), resource
+limits, ``no_new_privs`` and, unless the policy allows network, a seccomp filter that
+refuses network sockets (required where no network namespace exists).
 """
 
 import ctypes
@@ -24,11 +34,15 @@ import sys
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWIPC = 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 38, 22, 2
-# machine -> (AUDIT_ARCH_*, __NR_socket); io_uring_setup is 425 on both
-_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}
+# machine -> (AUDIT_ARCH_*, __NR_socket, (System V IPC calls: shmget, semget, msgget));
+# io_uring_setup is 425 on both
+_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41, (29, 64, 68)),
+                 "aarch64": (0xC00000B7, 198, (194, 190, 186))}
 _NR_IO_URING_SETUP = 425
 AF_UNIX, AF_NETLINK, EACCES = 1, 16, 13
 
@@ -63,6 +77,22 @@ def _writable_tmpfs(target, cfg):
            f"size={int(cfg['tmpfs_mb'])}m,mode=1777")
 
 
+_DEVICES = ("null", "zero", "full", "random", "urandom")
+
+
+def _minimal_dev(target):
+    """A tmpfs /dev with the harmless character devices bound in: no ptys, no disks."""
+    os.makedirs(target, mode=0o755, exist_ok=True)
+    _mount("sandbox-dev", target, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
+    for name in _DEVICES:
+        if os.path.exists("/dev/" + name):
+            open(f"{target}/{name}", "a").close()
+            _mount("/dev/" + name, f"{target}/{name}", None, MS_BIND)
+    for name, link in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                       ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(link, f"{target}/{name}")
+
+
 def _build_root(cfg):
     root = cfg["root_dir"]
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
@@ -71,7 +101,10 @@ def _build_root(cfg):
     # land on top of the new /tmp, not be hidden by it.
     _writable_tmpfs(root + "/home/student", cfg)
     _writable_tmpfs(root + "/tmp", cfg)
+    _minimal_dev(root + "/dev")
     for path in cfg["binds_ro"]:
+        if path == "/dev":
+            continue
         inside = root + path
         if os.path.islink(path) and os.path.dirname(path) == "/":
             os.symlink(os.readlink(path), inside)  # merged /usr: /bin -> usr/bin
@@ -82,9 +115,13 @@ def _build_root(cfg):
     _bind_readonly(cfg["runner_dir"], root + "/sandbox/runner")
     if cfg.get("data_dir"):
         _bind_readonly(cfg["data_dir"], root + "/sandbox/data")
-    _writable_tmpfs(root + "/dev/shm", cfg)  # inside the /dev bind, so after it
+    _writable_tmpfs(root + "/dev/shm", cfg)  # inside the /dev tmpfs, so after it
+    _mount(None, root + "/dev", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+           | MS_NOEXEC)
     os.makedirs(root + "/proc", exist_ok=True)
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # a new proc mount in the new PID namespace: only the sandbox's own processes
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+           "hidepid=2")
     os.chroot(root)
     os.chdir("/home/student")
 
@@ -98,9 +135,11 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _block_inet_sockets():
+def _block_inet_sockets(block_sysv_ipc=False):
     """Seccomp filter: socket() only for AF_UNIX/AF_NETLINK, no io_uring (whose socket op
-    would bypass the filter), no foreign-ABI system calls. Returns False where unsupported.
+    would bypass the filter), no foreign-ABI system calls, and with ``block_sysv_ipc`` no
+    new System V shared memory, semaphores or queues (which outlive a process and, without
+    an IPC namespace, reach the next submission). Returns False where unsupported.
 
     This is the network block where no network namespace can be made (user mode), and a
     second wall behind it in root mode. The filter is inherited by every child and cannot
@@ -108,21 +147,29 @@ def _block_inet_sockets():
     arch = _SECCOMP_ARCH.get(os.uname().machine)
     if arch is None:
         return False
-    audit_arch, nr_socket = arch
+    audit_arch, nr_socket, ipc_calls = arch
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     allow, deny = 0x7FFF0000, 0x00050000 | EACCES
+    refused = list(ipc_calls if block_sysv_ipc else ()) + [_NR_IO_URING_SETUP]
+    n = len(refused)
+    # layout: 0 ld arch, 1 jeq arch, 2 ld nr, 3 jge x32, 4..3+n refused calls,
+    # 4+n jeq socket, 5+n ld domain, 6+n AF_UNIX, 7+n AF_NETLINK, 8+n deny, 9+n allow
+    deny_at, allow_at = 8 + n, 9 + n
     program = [
-        (ld, 0, 0, 4),                      # 0: A = seccomp_data.arch
-        (jeq, 0, 7, audit_arch),            # 1: foreign ABI -> 9
-        (ld, 0, 0, 0),                      # 2: A = seccomp_data.nr
-        (jge, 5, 0, 0x40000000),            # 3: x32 ABI -> 9
-        (jeq, 4, 0, _NR_IO_URING_SETUP),    # 4: -> 9
-        (jeq, 0, 4, nr_socket),             # 5: not socket() -> 10
-        (ld, 0, 0, 16),                     # 6: A = low word of args[0] (the domain)
-        (jeq, 2, 0, AF_UNIX),               # 7: -> 10
-        (jeq, 1, 0, AF_NETLINK),            # 8: -> 10
-        (ret, 0, 0, deny),                  # 9
-        (ret, 0, 0, allow),                 # 10
+        (ld, 0, 0, 4),                                  # A = seccomp_data.arch
+        (jeq, 0, deny_at - 2, audit_arch),              # foreign ABI -> deny
+        (ld, 0, 0, 0),                                  # A = seccomp_data.nr
+        (jge, deny_at - 4, 0, 0x40000000),              # x32 ABI -> deny
+    ]
+    for i, nr in enumerate(refused):
+        program.append((jeq, deny_at - (5 + i), 0, nr))  # -> deny
+    program += [
+        (jeq, 0, allow_at - (5 + n), nr_socket),        # not socket() -> allow
+        (ld, 0, 0, 16),                                 # A = low word of args[0]
+        (jeq, allow_at - (7 + n), 0, AF_UNIX),          # -> allow
+        (jeq, allow_at - (8 + n), 0, AF_NETLINK),       # -> allow
+        (ret, 0, 0, deny),
+        (ret, 0, 0, allow),
     ]
     filters = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
     fprog = _SockFprog(len(program), filters)
@@ -142,22 +189,108 @@ def die_with_parent():
         os._exit(1)
 
 
+def _join_cgroup(cfg):
+    """Enter the sandbox's cgroup first, so the kernel counts everything that follows."""
+    for procs in cfg.get("cgroup_procs") or []:
+        with open(procs, "w") as handle:
+            handle.write(str(os.getpid()))
+
+
+def _exit_like(status):
+    """End this process the way its child ended (a signal stays a signal)."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    code = os.WEXITSTATUS(status)
+    if code > 128 and os.getpid() != 1:  # init's way of saying "killed by a signal"
+        signal.signal(code - 128, signal.SIG_DFL)
+        os.kill(os.getpid(), code - 128)
+    os._exit(code)
+
+
+def _close_all_but_std():
+    os.closerange(3, 1 << 16)
+
+
+def _relay(child):
+    """Outside the PID namespace: wait for its init and end the same way."""
+    _close_all_but_std()
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    _exit_like(status)
+
+
+def _init(child, uid, gid):
+    """PID 1 of the sandbox: reaps orphans; when the runner ends, so does the namespace
+    (the kernel kills every process left in it). Runs as the sandbox's uid, no privilege."""
+    _close_all_but_std()
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
+                signal.SIGPIPE, signal.SIGALRM):
+        signal.signal(sig, signal.SIG_DFL)  # pid 1 ignores signals without a handler
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(1)
+        if pid == child:
+            if os.WIFSIGNALED(status):
+                os._exit(128 + os.WTERMSIG(status))
+            os._exit(os.WEXITSTATUS(status))
+
+
+def _drop_to(cfg):
+    os.setgroups([])
+    os.setgid(cfg["gid"])
+    os.setuid(cfg["uid"])
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # cleared by setuid
+
+
 def confine(cfg):
-    """Everything but the exec: shared by cold starts (below) and warm forks (forkserver)."""
-    if cfg["mode"] == "root":
-        flags = CLONE_NEWNS | (CLONE_NEWNET if not cfg["network"] else 0)
+    """Everything but the exec: shared by cold starts (below) and warm forks (forkserver).
+
+    On the namespaces rung the calling process stays outside as a relay and never returns;
+    what returns is a process two forks down, inside the new namespaces."""
+    mode = cfg["mode"]
+    _join_cgroup(cfg)
+    if mode == "namespaces":
+        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC
+        flags |= CLONE_NEWNET if not cfg["network"] else 0
         _check(_libc.unshare(flags), "unshare")
+        child = os.fork()
+        if child:
+            _relay(child)
+        # pid 1 of the new PID namespace
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         _build_root(cfg)
         os.chown("/home/student", cfg["uid"], cfg["gid"])
+        child = os.fork()
+        if child:
+            _init(child, cfg["uid"], cfg["gid"])
         _set_limits(cfg["rlimits"])
-        os.setgroups([])
-        os.setgid(cfg["gid"])
-        os.setuid(cfg["uid"])
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # cleared by setuid
+        _drop_to(cfg)
+    elif mode == "setuid":
+        _set_limits(cfg["rlimits"])
+        _drop_to(cfg)
+        os.chdir(cfg["home"])
+    elif mode == "user":
+        _set_limits(cfg["rlimits"])
     else:
-        _set_limits(cfg["rlimits"])
+        raise ValueError(f"unknown sandbox rung {mode!r}")
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    if not cfg["network"] and not _block_inet_sockets() and cfg["mode"] != "root":
+    if not cfg["network"] and not _block_inet_sockets(block_sysv_ipc=mode != "namespaces") \
+            and mode != "namespaces":
         raise OSError("network access cannot be blocked on this machine (no seccomp); "
                       "grade as root, or set SandboxPolicy(network=True) knowingly")
     os.umask(0o077)
@@ -166,8 +299,39 @@ def confine(cfg):
         os.symlink(target, link)
 
 
+def confine_server(home):
+    """The server runs as root (it must build each child's namespaces) but sees none of the
+    host's home folders: in a mount namespace of its own, ``home`` (the path children get
+    as ``HOME``) is an empty tmpfs, so nothing planted in the real one changes an import.
+    Skipped where namespaces cannot be made (then the server is not used for root work)."""
+    if os.geteuid() != 0:
+        return
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        return
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    needed = [os.path.realpath(p) for p in sys.path + [sys.executable, sys.prefix] if p]
+    inside = [p for p in needed if (p + "/").startswith(os.path.realpath(home) + "/")]
+    if os.path.isdir(home) and not inside:  # never hide the interpreter's own files
+        _mount("server-home", home, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=700")
+    os.chdir("/")
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def read_config(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return json.loads(b"".join(chunks))
+
+
 def main():
-    cfg = json.loads(sys.argv[1])
+    if sys.argv[1:2] != ["--config-fd"]:
+        raise ValueError("usage: launcher.py --config-fd N")
+    cfg = read_config(int(sys.argv[2]))
     die_with_parent()
     confine(cfg)
     argv = cfg["argv"]
