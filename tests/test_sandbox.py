@@ -134,3 +134,22 @@ def test_user_mode_still_limits_and_cleans_up():
     p.close()
     time.sleep(0.2)
     assert not os.path.exists(f"/proc/{pid}")
+
+
+@needs_root
+@pytest.mark.parametrize("warm", ["0", "1"])
+def test_a_grader_that_is_pid_1_is_a_live_parent(warm):
+    """`docker run image python -m autograder ...` without --init makes the grader pid 1;
+    its sandboxes must not take that for a dead parent and quit (scoring correct work 0)."""
+    import subprocess
+    import sys
+
+    script = ("from autograder.sandbox.process import StudentProcess\n"
+              "with StudentProcess(['x = 40 + 2'], notebook_seconds=60, call_seconds=20) as p:\n"
+              "    assert [c.status for c in p.report.cells] == ['ok'], p.report\n"
+              "    print('x =', p.get('x'), 'pid', __import__('os').getpid())\n")
+    run_ = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c",
+                           script], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, AUTOGRADER_WARM=warm, PYTHONPATH=REPO))
+    assert run_.returncode == 0, run_.stdout + run_.stderr
+    assert "x = 42 pid 1" in run_.stdout

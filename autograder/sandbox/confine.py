@@ -250,6 +250,7 @@ class Sandbox:
             "rlimits": self.policy.rlimits(),
             "cgroup_procs": self.cgroup.procs_files if self.cgroup else [],
             "argv": [sys.executable, "-I", "-B", runner_path, str(request_r), str(reply_w)],
+            "parent_pid": os.getpid(),  # the launcher dies with us, even when we are pid 1
             "env": self._environment(home_path, data_path),
             # Keras loads cached data only from a writable KERAS_HOME (else it downloads), so
             # the student's home gets one whose datasets/ links into the read-only data dir.

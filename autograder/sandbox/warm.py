@@ -61,7 +61,7 @@ class ForkServer:
         self._sock = ours
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-B", str(_CHILD_DIR / "forkserver.py"), str(theirs.fileno()),
-             json.dumps(preload)],
+             json.dumps(preload), str(os.getpid())],
             pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()

@@ -107,7 +107,7 @@ def serve(sock, preload):
 
 
 def main():
-    launcher.die_with_parent()
+    launcher.die_with_parent(sys.argv[3])
     launcher.confine_server(os.environ.get("HOME", "/home/student"))
     sock = socket.socket(fileno=int(sys.argv[1]))
     serve(sock, json.loads(sys.argv[2]))

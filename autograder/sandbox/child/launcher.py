@@ -182,11 +182,17 @@ def _set_limits(rlimits):
         resource.setrlimit(limit, (int(value), int(value)))
 
 
-def die_with_parent():
-    """SIGKILL this process when the one that started it dies (set again after setuid)."""
+SETUP_FAILED = 121  # the status the host reads as "the sandbox could not be set up"
+
+
+def die_with_parent(expected_parent):
+    """SIGKILL this process when the one that started it dies (set again after setuid).
+
+    The parent is named by pid rather than assumed alive unless we were re-parented to 1:
+    a grader that is itself pid 1 (``docker run`` without ``--init``) is a live parent."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # parent already gone
-        os._exit(1)
+    if os.getppid() != int(expected_parent):  # the parent died before prctl took effect
+        os._exit(SETUP_FAILED)
 
 
 def _join_cgroup(cfg):
@@ -332,7 +338,7 @@ def main():
     if sys.argv[1:2] != ["--config-fd"]:
         raise ValueError("usage: launcher.py --config-fd N")
     cfg = read_config(int(sys.argv[2]))
-    die_with_parent()
+    die_with_parent(cfg["parent_pid"])
     confine(cfg)
     argv = cfg["argv"]
     os.execve(argv[0], argv, cfg["env"])
