@@ -110,7 +110,7 @@ def _uses(function: ast.AST, aliases: dict[str, str]) -> set[str]:
         if isinstance(node, (ast.Attribute, ast.Name, ast.Call)):
             path = resolve(node, local)
             if path:
-                found.add(path)
+                found.add(_canonical(path))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             found.update(_import_aliases(node).values())
     return found
