@@ -82,7 +82,9 @@ def require_kind(value, what: str, kinds: tuple[str, ...], hint: str = "") -> No
     """The returned object must be one of ``kinds`` (``tf.Tensor``, ``ndarray``, ...)."""
     kind = kind_of(value)
     if kind not in kinds:
-        wanted = " or ".join(f"a {k}" if k.startswith("tf.") else _a(k) for k in kinds)
+        names = {"ndarray": "NumPy array (np.ndarray)", "numpy scalar": "NumPy scalar"}
+        wanted = " or ".join(f"a {k}" if k.startswith("tf.") else _a(names.get(k, k))
+                             for k in kinds)
         fail(f"{what} should return {wanted}, but it returned {_describe(value)}."
              + (f" {hint}" if hint else ""))
 

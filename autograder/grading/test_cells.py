@@ -20,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 
+from .checks import readable_error
+
 FILE_NAME = "test_cells.json"
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -77,7 +79,7 @@ def explain(cell_id: str, cell: dict, report: dict) -> str:
     hidden_from = cell.get("hidden_from")
     first = cell["source"].strip().split("\n", 1)[0][:80]
     where = f"The notebook's test cell `{cell_id}` (starting `{first}`)"
-    error = str(report.get("error", "")).strip()
+    error = readable_error(str(report.get("error", "")).strip())
     kind = error.split(":", 1)[0].split("\n")[0][:80] or "an error"
     if line is not None and (hidden_from is None or line < hidden_from):
         detail = f"{error[:300]} (line {line})"

@@ -370,7 +370,7 @@ return tf.constant(sklearn_datasets.load_diabetes().data)""")},
         ["load_diabetes_tensor"], says="float64"),
     bad("first-returns-tensor", {"first-examples": fn("first_examples(X_numpy, k)", """
 return tf.stack(list(tf.data.Dataset.from_tensor_slices(X_numpy).take(k)))""")},
-        ["first_examples"], says="should return an ndarray"),
+        ["first_examples"], says="should return a NumPy array"),
     bad("first-slices-directly", {"first-examples": fn("first_examples(X_numpy, k)",
                                                        "return X_numpy[:k]")},
         ["first_examples"], says="must use tf.data.Dataset.from_tensor_slices"),
