@@ -74,8 +74,9 @@ def where_not_finite(value: np.ndarray) -> str:
              if mask.any()]
     first = tuple(int(i) for i in np.argwhere(bad)[0]) if value.ndim else ()
     at = f" (first at index {list(first)})" if first else ""
-    return (f"contains {' and '.join(kinds)} in {int(bad.sum())} of {value.size} entries{at}: "
-            "usually an exp or a division overflowed on large inputs.")
+    return (f"contains NaN or infinite values ({' and '.join(kinds)} in {int(bad.sum())} of "
+            f"{value.size} entries{at}): usually an exp or a division overflowed on large "
+            "inputs.")
 
 
 def require_kind(value, what: str, kinds: tuple[str, ...], hint: str = "") -> None:
