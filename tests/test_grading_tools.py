@@ -137,7 +137,7 @@ def test_a_matching_wrong_variant_is_named_without_values():
                      mistakes={"summing instead of averaging": expected * 7})
     assert "This is what summing instead of averaging gives." in str(info.value)
     assert "0.2" not in str(info.value) and "1.4" not in str(info.value)
-    with pytest.raises(GradingFailure, match=r"1 of 3 entries differ"):
+    with pytest.raises(GradingFailure, match=r"the answer differs from the reference in 1 of 3 entries"):
         assert_close(np.array([0.2, 0.3, 0.6]), expected, "x", rtol=1e-5, atol=1e-6)
 
 

@@ -177,8 +177,9 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, what: str, *, rtol: f
     if bad:
         worst = float(np.max(np.abs(a - e)))
         mistake = known_mistake(a, mistakes, rtol, atol)
-        text = (f"{what}: {bad} of {a.size} entries differ from the reference "
-                f"(largest difference {worst:.3g}; tolerance {atol:g} + {rtol:g}*|expected|).")
+        text = (f"{what}: the answer differs from the reference in {bad} of {a.size} "
+                f"entries (largest difference {worst:.3g}; tolerance {atol:g} + "
+                f"{rtol:g}*|expected|).")
         if mistake:
             text += f" This is what {mistake} gives."
         elif getattr(actual, "dtype", None) is not None and actual.dtype in (np.float16,):
