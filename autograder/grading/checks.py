@@ -7,9 +7,11 @@ reference values themselves.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from ..sandbox.child.protocol import Unsupported
+from ..sandbox.child.protocol import Unsupported, kind_of
 
 
 class GradingFailure(AssertionError):
@@ -27,12 +29,17 @@ def fail(message: str):
     raise GradingFailure(message)
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
 def _describe(value) -> str:
     if isinstance(value, Unsupported):
-        article = "an" if value.description[:1].lower() in "aeiou" else "a"
-        return f"{article} {value.description}"
+        return _a(value.description)
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
+        kind = kind_of(value)
+        noun = {"ndarray": "array", "numpy scalar": "NumPy scalar"}.get(kind, kind)
+        return f"{_a(noun)} of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
     return f"a {type(value).__name__}"
@@ -52,12 +59,78 @@ def as_array(value, what: str, shape: tuple | None = None, kinds: str = "fiu",
     if value.dtype.kind not in kinds:
         names = {"f": "float", "i": "integer", "u": "unsigned", "b": "bool"}
         wanted = " or ".join(names[k] for k in kinds)
-        fail(f"{what} should have a {wanted} dtype, but it has dtype {value.dtype}.")
+        fail(f"{what} should have {_a(wanted)} dtype, but it has dtype {value.dtype}.")
     if shape is not None and tuple(value.shape) != tuple(shape):
         fail(f"{what} should have shape {tuple(shape)}, but it has shape {tuple(value.shape)}.")
     if finite and value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-        fail(f"{what} contains NaN or infinite values.")
+        fail(f"{what} {where_not_finite(value)}")
     return value
+
+
+def where_not_finite(value: np.ndarray) -> str:
+    """'contains NaN in 3 of 120 entries (first at [0, 4]) ...', saying where an overflow shows."""
+    bad = ~np.isfinite(value)
+    kinds = [name for name, mask in (("NaN", np.isnan(value)), ("inf", np.isinf(value)))
+             if mask.any()]
+    first = tuple(int(i) for i in np.argwhere(bad)[0]) if value.ndim else ()
+    at = f" (first at index {list(first)})" if first else ""
+    return (f"contains NaN or infinite values ({' and '.join(kinds)} in {int(bad.sum())} of "
+            f"{value.size} entries{at}): usually an exp or a division overflowed on large "
+            "inputs.")
+
+
+def require_kind(value, what: str, kinds: tuple[str, ...], hint: str = "") -> None:
+    """The returned object must be one of ``kinds`` (``tf.Tensor``, ``ndarray``, ...)."""
+    kind = kind_of(value)
+    if kind not in kinds:
+        names = {"ndarray": "NumPy array (np.ndarray)", "numpy scalar": "NumPy scalar"}
+        wanted = " or ".join(f"a {k}" if k.startswith("tf.") else _a(names.get(k, k))
+                             for k in kinds)
+        fail(f"{what} should return {wanted}, but it returned {_describe(value)}."
+             + (f" {hint}" if hint else ""))
+
+
+# TensorFlow's error text names internal ops and devices; students need the shapes.
+_TF_NOISE = [re.compile(r"\{\{function_node [^}]*\}\}\s*"), re.compile(r"\s*\[Op:[A-Za-z0-9_]+\]"),
+             re.compile(r"\s*name:\s*$"), re.compile(r"/job:localhost/replica:\d+/task:\d+/")]
+_MATMUL = re.compile(r"Matrix size-incompatible: In\[0\]: \[([\d,]+)\], In\[1\]: \[([\d,]+)\]")
+_BROADCAST = re.compile(r"Incompatible shapes: \[([\d,]*)\] vs\. \[([\d,]*)\]")
+_MIXED = re.compile(r"cannot compute \w+ as input #\d+\(zero-based\) was expected to be a "
+                    r"(\w+) tensor but is a (\w+) tensor")
+
+
+def _shape(text: str) -> str:
+    dims = [d for d in text.split(",") if d]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def readable_error(text: str) -> str:
+    """An error message with TensorFlow's internals removed and shape errors in plain words."""
+    text = str(text)
+    match = _MATMUL.search(text)
+    if match:
+        a, b = _shape(match.group(1)), _shape(match.group(2))
+        return (text[:text.find(match.group(0))].split("{{")[0] +
+                f"a matrix product got shapes {a} and {b}: the inner sizes must be equal "
+                "(check the order of the operands or a missing transpose).").strip()
+    match = _BROADCAST.search(text)
+    if match:
+        a, b = _shape(match.group(1)), _shape(match.group(2))
+        return (text[:text.find(match.group(0))].split("{{")[0] +
+                f"shapes {a} and {b} cannot be combined element-wise (broadcast); check "
+                "the axis of a reduction or a missing keepdims=True.").strip()
+    match = _MIXED.search(text)
+    if match:
+        names = {"float": "float32", "double": "float64", "half": "float16"}
+        one, two = (names.get(g, g) for g in match.groups())
+        return (text[:text.find(match.group(0))].split("{{")[0] +
+                f"an operation mixed a {one} tensor with a {two} "
+                "tensor; convert one with tf.cast or tf.convert_to_tensor(..., dtype=...).")
+    for noise in _TF_NOISE:
+        text = noise.sub("" if "name" not in noise.pattern else "", text)
+    return text.replace("'numpy.ndarray' object has no attribute '_id'",
+                        "a NumPy array was used where a tf.Variable or tensor is needed "
+                        "('numpy.ndarray' object has no attribute '_id')").strip()
 
 
 def as_sequence(value, what: str, length: int) -> list:
@@ -69,9 +142,32 @@ def as_sequence(value, what: str, length: int) -> list:
     return list(value)
 
 
+def _close(a: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> bool:
+    a = np.asarray(a, np.float64)
+    e = np.asarray(e, np.float64)
+    return a.shape == e.shape and bool(np.all(np.abs(a - e) <= atol + rtol * np.abs(e)))
+
+
+def known_mistake(actual, mistakes: dict | None, rtol: float, atol: float) -> str | None:
+    """The first known wrong variant (name -> the answer that mistake gives) that ``actual``
+    matches; wrong variants are computed by the grader from the same hidden inputs."""
+    for name, wrong in (mistakes or {}).items():
+        try:
+            wrong = np.asarray(wrong, np.float64)
+        except (TypeError, ValueError):
+            continue
+        if np.all(np.isfinite(wrong)) and _close(actual, wrong, max(rtol, 1e-4) * 10,
+                                                  max(atol, 1e-6) * 10):
+            return name
+    return None
+
+
 def assert_close(actual: np.ndarray, expected: np.ndarray, what: str, *, rtol: float,
-                 atol: float) -> None:
-    """Element-wise ``|a - e| <= atol + rtol * |e|``, as ``numpy.allclose`` (grader-side)."""
+                 atol: float, mistakes: dict | None = None) -> None:
+    """Element-wise ``|a - e| <= atol + rtol * |e|``, as ``numpy.allclose`` (grader-side).
+
+    ``mistakes`` maps a description of a known mistake to the answer it gives; a wrong
+    answer that matches one is told which mistake it looks like."""
     a = np.asarray(actual, np.float64)
     e = np.asarray(expected, np.float64)
     if a.shape != e.shape:
@@ -80,12 +176,20 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, what: str, *, rtol: f
     bad = int(np.count_nonzero(excess > 0)) if a.size else 0
     if bad:
         worst = float(np.max(np.abs(a - e)))
-        fail(f"{what} differs from the reference in {bad} of {a.size} entries "
-             f"(largest difference {worst:.3g}; tolerance {atol:g} + {rtol:g}*|expected|).")
+        mistake = known_mistake(a, mistakes, rtol, atol)
+        text = (f"{what}: the answer differs from the reference in {bad} of {a.size} "
+                f"entries (largest difference {worst:.3g}; tolerance {atol:g} + "
+                f"{rtol:g}*|expected|).")
+        if mistake:
+            text += f" This is what {mistake} gives."
+        elif getattr(actual, "dtype", None) is not None and actual.dtype in (np.float16,):
+            text += f" The answer has dtype {actual.dtype}, too coarse for this tolerance."
+        fail(text)
 
 
 def assert_gradient(actual: np.ndarray, expected: np.ndarray, what: str, *,
-                    threshold: float, floor_fraction: float = 1e-2) -> None:
+                    threshold: float, floor_fraction: float = 1e-2,
+                    mistakes: dict | None = None) -> None:
     """CS231n-style gradient check: relative error must be below ``threshold``.
 
     Entries far below the gradient's scale are measured against ``floor_fraction`` times its
@@ -96,5 +200,12 @@ def assert_gradient(actual: np.ndarray, expected: np.ndarray, what: str, *,
     scale = float(np.max(np.abs(expected))) if np.size(expected) else 0.0
     error = relative_error(a, expected, floor=max(floor_fraction * scale, 1e-12))
     if not error < threshold:
-        fail(f"{what} has relative error {error:.2e} against the reference gradient "
-             f"(must be below {threshold:.0e}).")
+        text = (f"{what} has relative error {error:.2e} against the reference gradient "
+                f"(must be below {threshold:.0e}).")
+        for name, wrong in (mistakes or {}).items():
+            wrong = np.asarray(wrong, np.float64)
+            if wrong.shape == a.shape and relative_error(
+                    a, wrong, floor=max(floor_fraction * scale, 1e-12)) < threshold * 10:
+                text += f" This is what {name} gives."
+                break
+        fail(text)

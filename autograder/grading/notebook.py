@@ -8,6 +8,7 @@ student, so a broken file costs its own tests and never the grader.
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -58,6 +59,35 @@ def read_code_cells(path: Path) -> list[str]:
     if not any(c.strip() for c in cells):
         raise NotebookError("the notebook has no code cells to run")
     return cells
+
+
+def cell_labels(path: Path) -> list[str]:
+    """For each code cell, words a student can find it by in Jupyter: the function it
+    defines or its first line, and its nbgrader id (`` (the cell defining `dot`, ...)``).
+    Empty strings when the file cannot be read again (the caller already reported that)."""
+    try:
+        notebook = nbformat.reads(Path(path).read_text(encoding="utf-8-sig"), as_version=4)
+    except Exception:  # noqa: BLE001 - read_code_cells already explained a broken file
+        return []
+    labels = []
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            source = _source_text(cell.get("source", ""), 0)
+        except NotebookError:
+            labels.append("")
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        match = re.search(r"^def\s+([A-Za-z_]\w*)", source, re.M)
+        first = next((line.strip() for line in source.split("\n") if line.strip()), "")
+        what = (f"the cell defining `{match.group(1)}`" if match
+                else f"the cell starting `{student_text(first, 60)}`")
+        if isinstance(grade_id, str) and grade_id:
+            what += f", nbgrader id `{student_text(grade_id, 60)}`"
+        labels.append(f" ({what})")
+    return labels
 
 
 def _source_text(source, index: int) -> str:

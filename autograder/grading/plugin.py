@@ -24,10 +24,10 @@ import pytest
 
 from ..sandbox.confine import SandboxPolicy
 from ..sandbox.process import ProbeError, StudentProcess
-from . import datasets
+from . import datasets, test_cells
 from .assignment import Assignment
-from .checks import GradingFailure
-from .notebook import NotebookError, read_code_cells
+from .checks import GradingFailure, readable_error
+from .notebook import NotebookError, cell_labels, read_code_cells
 from .results import FAILED, PASSED, TestResult
 
 _STUDENT_FACING = (GradingFailure, ProbeError, NotebookError)
@@ -46,12 +46,15 @@ class GradingPlugin:
         self.record: list[dict] = []  # executed cells, for the instructor (never a score)
         self._process: StudentProcess | None = None
         self._fractions: dict[str, tuple[float, str]] = {}
+        self._cell_of: dict[str, str] = {}  # test node id -> the notebook test cell it mirrors
+        self.code_cells: list[str] = []
         # Found now, so a missing data set stops grading before any score exists.
         self.data_source = datasets.locate(assignment.dataset) if assignment.dataset else None
 
     @pytest.fixture(scope="session")
     def student(self, request):
         cells = read_code_cells(self.submission)  # NotebookError fails every test alike
+        self.code_cells = cells
         keras_home = (datasets.write_keras_home(request.getfixturevalue("sandbox_dataset"))
                       if self.data_source else None)
         process = StudentProcess(cells, policy=self.policy, data_dir=keras_home,
@@ -60,10 +63,14 @@ class GradingPlugin:
         self._process = process
         try:
             report = process.start()
+            labels = cell_labels(self.submission)
             for cell in report.errors():
                 if cell.status == "error":
-                    self.notes.append(f"Code cell {cell.index + 1} raised {cell.error}")
+                    label = labels[cell.index] if cell.index < len(labels) else ""
+                    self.notes.append(f"Code cell {cell.index + 1}{label} raised "
+                                      f"{readable_error(cell.error)}")
             yield process
+            self._apply_test_cells(process)
         finally:
             self.notes.extend(process.report.notes)
             self.student_seconds = process.report.seconds + process.report.probe_seconds
@@ -73,6 +80,36 @@ class GradingPlugin:
             process.close()
             if keras_home:
                 shutil.rmtree(keras_home, ignore_errors=True)
+
+    def _apply_test_cells(self, process: StudentProcess) -> None:
+        """Run the notebook's own test cells; a failing one zeroes its exercise's checks
+        (nbgrader would give it nothing). Only lowers scores: see grading.test_cells."""
+        cells = test_cells.load(self.assignment.tests_dir)
+        wanted: dict[str, list[str]] = {}
+        for nodeid, cell_id in self._cell_of.items():
+            wanted.setdefault(cell_id, []).append(nodeid)
+        for cell_id, cell in cells.items():
+            if cell_id not in wanted:
+                continue
+            try:
+                report = process.run_code(cell["source"])
+            except ProbeError as exc:
+                report = {"ok": False, "error": str(exc), "line": None}
+            if report["ok"]:
+                continue
+            message = test_cells.explain(cell_id, cell, report)
+            for nodeid in wanted[cell_id]:
+                result = self.results[nodeid]
+                if result.score > 0 or result.status == PASSED:
+                    result.score, result.status, result.output = 0.0, FAILED, message
+                elif message not in result.output:
+                    result.output = f"{result.output}\n{message}".strip()
+
+    @pytest.fixture(scope="session")
+    def notebook_cells(self) -> list[str]:
+        """The submission's code cells as text, for checks that read the code (never run
+        here): see :mod:`autograder.grading.api_lint`."""
+        return read_code_cells(self.submission)
 
     @pytest.fixture(scope="session", name="assignment")
     def assignment_fixture(self):  # named apart from the attribute it returns
@@ -112,6 +149,8 @@ class GradingPlugin:
                 name=name, score=0.0, max_score=float(marker.args[0]), status=FAILED,
                 output="This check did not run.",
                 visibility=marker.kwargs.get("visibility", "visible"), test_id=item.name)
+            if marker.kwargs.get("cell"):
+                self._cell_of[item.nodeid] = str(marker.kwargs["cell"])
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -133,7 +172,7 @@ class GradingPlugin:
             return
         error = call.excinfo.value if call.excinfo else None
         if isinstance(error, _STUDENT_FACING):
-            result.output = str(error)
+            result.output = readable_error(str(error))
         else:
             result.output = ("The grader could not check this (internal error: "
                              f"{type(error).__name__}). Please tell your instructor.")

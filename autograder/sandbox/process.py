@@ -180,9 +180,28 @@ class StudentProcess:
 
     # -- probes -----------------------------------------------------------------------
 
-    def call(self, name: str, *args, timeout: float | None = None, **kwargs):
-        """Call the student's ``name(*args, **kwargs)``; args are plain data or arrays."""
-        return self._request({"op": "call", "name": name}, [list(args), kwargs], name, timeout)
+    def call(self, name: str, *args, timeout: float | None = None, forbid=(), **kwargs):
+        """Call the student's ``name(*args, **kwargs)``; args are plain data or arrays.
+
+        ``forbid``: dotted APIs (``"tf.nn.softmax"``) switched off in the student's process
+        for the duration of this call; using one makes the call raise."""
+        header = {"op": "call", "name": name}
+        if forbid:
+            header["forbid"] = [str(path) for path in forbid]
+        return self._request(header, [list(args), kwargs], name, timeout)
+
+    def run_code(self, source: str, timeout: float | None = None) -> dict:
+        """Run grader-written code (an instructor's test cell) in the notebook's namespace.
+
+        Returns the student side's report, ``{"ok": bool, "error": str, "line": int|None}``:
+        untrusted, so use it only to lower a score."""
+        reply = self._request({"op": "exec", "name": "test cell"}, source, "the test cell",
+                              timeout)
+        if not isinstance(reply, dict) or type(reply.get("ok")) is not bool:
+            return {"ok": False, "error": "the test cell's report was unreadable", "line": None}
+        line = reply.get("line")
+        return {"ok": reply["ok"], "error": student_text(str(reply.get("error", "")), 400),
+                "line": line if type(line) is int else None}
 
     def get(self, name: str, timeout: float | None = None):
         """Read the student's global variable ``name``."""

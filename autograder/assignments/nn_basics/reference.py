@@ -169,3 +169,91 @@ def train(X, target, params, alpha: float, epochs: int) -> np.ndarray:
             v.assign_sub(alpha * g)
         history.append(float(L.numpy()))
     return np.array(history)
+
+
+# --- the mistake catalogue ----------------------------------------------------------------
+# Known wrong variants of each exercise, in float64 on the grader's hidden inputs. A wrong
+# answer that matches one is told which mistake it looks like ("This is what <name> gives."),
+# which names the bug without showing an input or a reference value.
+
+
+def softmax_mistakes(logits) -> dict:
+    z = np.asarray(logits, np.float64)
+    by_column = np.exp(z - z.max(axis=0, keepdims=True))
+    return {"softmax over each column (axis=0) instead of each row":
+            by_column / by_column.sum(axis=0, keepdims=True),
+            "dividing by the sum over the whole matrix instead of each row":
+            np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
+            "forgetting to normalise (exp without dividing by the row sum)":
+            np.exp(z - z.max(axis=1, keepdims=True))}
+
+
+def cross_entropy_mistakes(onehot_target, logits) -> dict:
+    t = np.asarray(onehot_target, np.float64)
+    z = np.asarray(logits, np.float64)
+    log_p = np.log(softmax(z))
+    return {"a missing minus sign": (t * log_p).sum(axis=1),
+            "summing over all classes without the one-hot target": -log_p.sum(axis=1),
+            "the log of the logits instead of a log-softmax":
+            -(t * np.log(np.abs(z) + 1e-300)).sum(axis=1)}
+
+
+def loss_mistakes(X, target, W, b) -> dict:
+    logits = np.asarray(X, np.float64) @ np.asarray(W, np.float64) + np.asarray(b, np.float64)
+    per_example = cross_entropy(one_hot(target, np.shape(W)[1]), logits)
+    return {"summing the cross-entropies instead of taking their mean": per_example.sum(),
+            "averaging over every entry of the one-hot matrix (dividing by m*K, not m)":
+            per_example.mean() / np.shape(W)[1],
+            "forgetting the bias b": float(cross_entropy(
+                one_hot(target, np.shape(W)[1]), logits - np.asarray(b, np.float64)).mean())}
+
+
+def gradient_mistakes(X, target, W, b) -> tuple[dict, dict]:
+    """(dW mistakes, db mistakes) of the hand-derived gradients."""
+    dW, db = manual_gradients(X, target, W, b)
+    m = len(X)
+    X64 = np.asarray(X, np.float64)
+    delta = (softmax(X64 @ np.asarray(W, np.float64) + np.asarray(b, np.float64))
+             - one_hot(target, np.shape(W)[1])) / m
+    dW_mistakes = {"a missing 1/m (summing instead of averaging over the examples)": dW * m,
+                   "the wrong sign (one-hot minus softmax)": -dW,
+                   "using the one-hot targets without the softmax":
+                   X64.T @ (-one_hot(target, np.shape(W)[1]) / m)}
+    db_mistakes = {"a missing 1/m (summing instead of averaging over the examples)": db * m,
+                   "a db of zeros (the bias gradient forgotten)": np.zeros_like(db),
+                   "the wrong sign (one-hot minus softmax)": -db,
+                   "the mean over the examples of delta, which divides by m twice":
+                   delta.mean(axis=0)}
+    return dW_mistakes, db_mistakes
+
+
+def mlp_forward_mistakes(X, params) -> dict:
+    W1, b1, W2, b2, W3, b3 = (np.asarray(p, np.float64) for p in params)
+    X = np.asarray(X, np.float64)
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    return {"ReLU instead of tanh": softmax(relu(relu(X @ W1 + b1) @ W2 + b2) @ W3 + b3),
+            "returning the logits Z3 instead of softmax(Z3)": mlp_logits(X, params),
+            "a sigmoid instead of tanh":
+            softmax((1 / (1 + np.exp(-(1 / (1 + np.exp(-(X @ W1 + b1)))) @ W2 - b2)))
+                    @ W3 + b3),
+            "forgetting the biases": softmax(np.tanh(np.tanh(X @ W1) @ W2) @ W3),
+            "no activation on the second hidden layer":
+            softmax((np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3)}
+
+
+def gd_step_mistakes(params, grads, alpha: float) -> dict:
+    p = [np.asarray(v, np.float64) for v in params]
+    g = [np.asarray(v, np.float64) for v in grads]
+    return {"the wrong sign (p + alpha * g: a step uphill)":
+            [a + alpha * b for a, b in zip(p, g)],
+            "ignoring alpha (p - g)": [a - b for a, b in zip(p, g)],
+            "returning the step alpha * g instead of the new parameters":
+            [alpha * b for b in g]}
+
+
+def train_mistakes(X, target, params, alpha: float, epochs: int) -> dict:
+    after = train(X, target, params, alpha, epochs + 1)
+    return {"recording the loss after each step instead of before it": after[1:],
+            "a step with the wrong sign": train(X, target, params, -alpha, epochs),
+            "ignoring alpha (a step of the full gradient)": train(X, target, params, 1.0,
+                                                                  epochs)}

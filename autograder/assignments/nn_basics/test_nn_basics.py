@@ -14,13 +14,46 @@ import zlib
 import numpy as np
 import pytest
 
+from autograder.grading import api_lint
 from autograder.grading.checks import (as_array, as_sequence, assert_close,
-                                       assert_gradient, fail)
+                                       assert_gradient, fail, require_kind, where_not_finite)
 
+from . import contract
 from . import reference as ref
 
-points = pytest.mark.points
 HIDDEN = "after_published"  # Gradescope shows these once grades are published
+
+
+def points(n: int, exercise: str, **kwargs):
+    """A check worth ``n`` points of ``exercise`` (a row of contract.EXERCISES); the plugin
+    zeroes it when the notebook's test cell for that exercise fails, as nbgrader would."""
+    return pytest.mark.points(n, exercise=exercise, cell=contract.cell_id_of(exercise),
+                              **kwargs)
+
+
+def own_code(cells, name: str) -> None:
+    """Fail if ``name`` (or a helper it calls) uses an API its contract entry forbids; the
+    source is parsed here in the grader, never run."""
+    rule = contract.BY_NAME[name]
+    if not rule.forbidden:
+        return
+    hits = api_lint.forbidden_uses(cells, name, rule.forbidden,
+                                   others=[e.name for e in contract.EXERCISES])
+    if hits:
+        fail(f"`{name}` uses {', '.join(f'`{h}`' for h in hits)}, which the contract "
+             f"forbids here: write it from the basic operations, as the exercise asks.")
+
+
+def call(student, cells, name: str, *args):
+    """Call the student's ``name`` after checking its source for forbidden APIs; those are
+    also switched off in the student's process during the call."""
+    own_code(cells, name)
+    rule = contract.BY_NAME[name]
+    value = student.call(name, *args,
+                         forbid=[f for f in rule.forbidden if f.startswith("tf.")])
+    if rule.returns:
+        require_kind(value, f"`{name}`", rule.returns)
+    return value
 
 # One elementwise op or a short dot product in float32: ~1e-7 relative error, plus slack.
 ELEMENTWISE = dict(rtol=1e-5, atol=1e-6)
@@ -53,170 +86,221 @@ def mlp_params(tag: str, scale: float = 0.3) -> list[np.ndarray]:
 # --- tensors, devices, products -----------------------------------------------------------
 
 
-@points(1)
-def test_device_types(student):
+@points(1, "list_device_types")
+def test_device_types(student, notebook_cells):
     """list_device_types lists the machine's device types"""
     import tensorflow as tf
 
     expected = sorted({d.device_type for d in tf.config.list_physical_devices()})
-    got = student.call("list_device_types")
-    if not isinstance(got, (list, tuple)) or not all(isinstance(x, str) for x in got):
+    got = call(student, notebook_cells, "list_device_types")
+    if not isinstance(got, list) or not all(isinstance(x, str) for x in got):
         fail("`list_device_types()` should return a list of strings such as ['CPU'].")
     if list(got) != expected:  # each type once, sorted: duplicates are wrong too
         fail(f"`list_device_types()` should return the sorted device types of this machine "
-             f"({expected}), but it returned {list(got)[:5]}.")
+             f"({expected}), each once, but it returned {list(got)[:5]}.")
 
 
-@points(1)
-def test_make_scalar(student):
-    """make_scalar builds a scalar of the requested dtype"""
-    for dtype in ("float16", "float32", "float64", "int32", "int64"):
-        got = as_array(student.call("make_scalar", 42, dtype),
-                       f"`make_scalar(42, {dtype!r})`", shape=())
+@points(1, "make_scalar")
+def test_make_scalar(student, notebook_cells):
+    """make_scalar builds a scalar tf.Tensor of the requested dtype"""
+    for dtype, value in (("float16", 0.5), ("float32", 2.5), ("float64", -1.25),
+                         ("int32", -3), ("int64", 42)):
+        got = as_array(call(student, notebook_cells, "make_scalar", value, dtype),
+                       f"`make_scalar({value}, {dtype!r})`", shape=(), kinds="fiu")
         if got.dtype != np.dtype(dtype):
-            fail(f"`make_scalar(42, {dtype!r})` has dtype {got.dtype}, expected {dtype}.")
-        if got.item() != 42:
-            fail(f"`make_scalar(42, {dtype!r})` does not hold the value 42.")
+            fail(f"`make_scalar({value}, {dtype!r})` has dtype {got.dtype}, expected {dtype}.")
+        if got.item() != value:
+            fail(f"`make_scalar({value}, {dtype!r})` does not hold the value {value}.")
 
 
-@points(1)
-def test_dot(student):
+@points(1, "dot")
+def test_dot(student, notebook_cells):
     """dot computes the dot product of two vectors"""
     r = rng("dot")
     a = r.integers(-9, 10, size=7).astype(np.int32)
     b = r.integers(-9, 10, size=7).astype(np.int32)
-    got = as_array(student.call("dot", a, b), "`dot` of two int32 vectors", shape=(),
-                   kinds="iu")
+    # the contract: any number type, as long as the integer result is exact
+    got = as_array(call(student, notebook_cells, "dot", a, b), "`dot` of two int32 vectors",
+                   shape=(), kinds="fiu")
     if got.item() != int(a.astype(np.int64) @ b):
-        fail("`dot` of two int32 vectors gives the wrong value.")
+        fail("`dot` of two int32 vectors gives the wrong value."
+             + (" It equals the sum of a + b, not of a * b." if got.item() == int(
+                 (a.astype(np.int64) + b).sum()) else ""))
     x, y = r.normal(size=(2, 11)).astype(np.float32)
-    got = as_array(student.call("dot", x, y), "`dot` of two float32 vectors", shape=())
-    assert_close(got, x.astype(np.float64) @ y, "`dot` of two float32 vectors", **ELEMENTWISE)
+    got = as_array(call(student, notebook_cells, "dot", x, y), "`dot` of two float32 vectors",
+                   shape=(), kinds="f")
+    assert_close(got, x.astype(np.float64) @ y, "`dot` of two float32 vectors", **ELEMENTWISE,
+                 mistakes={"the sum of a + b instead of a * b": (x.astype(np.float64) + y).sum()})
 
 
-@points(1)
-def test_matmul(student):
+@points(1, "matmul")
+def test_matmul(student, notebook_cells):
     """matmul multiplies two matrices"""
     r = rng("matmul")
     A = r.normal(size=(7, 5)).astype(np.float32)
     B = r.normal(size=(5, 3)).astype(np.float32)
-    got = as_array(student.call("matmul", A, B), "`matmul(A, B)`", shape=(7, 3))
+    got = as_array(call(student, notebook_cells, "matmul", A, B), "`matmul(A, B)`",
+                   shape=(7, 3))
     assert_close(got, A.astype(np.float64) @ B, "`matmul(A, B)`", **ELEMENTWISE)
 
 
 # --- datasets as tensors -------------------------------------------------------------------
 
 
-@points(1)
-def test_diabetes_tensor(student):
-    """load_diabetes_tensor returns the diabetes data as a float32 tensor"""
+@points(1, "load_diabetes_tensor")
+def test_diabetes_tensor(student, notebook_cells):
+    """load_diabetes_tensor returns the diabetes data as a float32 tf.Tensor"""
     from sklearn.datasets import load_diabetes
 
-    got = as_array(student.call("load_diabetes_tensor"), "`load_diabetes_tensor()`",
-                   shape=(442, 10), kinds="f")
+    got = as_array(call(student, notebook_cells, "load_diabetes_tensor"),
+                   "`load_diabetes_tensor()`", shape=(442, 10), kinds="f")
     if got.dtype != np.float32:
-        fail(f"`load_diabetes_tensor()` should be float32, not {got.dtype}.")
+        fail(f"`load_diabetes_tensor()` should be float32, not {got.dtype} (convert with "
+             "dtype=tf.float32).")
     assert_close(got, load_diabetes().data, "`load_diabetes_tensor()`", rtol=1e-6, atol=1e-7)
 
 
-@points(1)
-def test_first_examples(student):
-    """first_examples takes the first k rows through tf.data"""
+@points(1, "first_examples")
+def test_first_examples(student, notebook_cells):
+    """first_examples takes the first k rows through tf.data, as a NumPy array"""
     X = rng("dataset").normal(size=(20, 6))
-    got = as_array(student.call("first_examples", X, 5), "`first_examples(X, 5)`",
-                   shape=(5, 6), kinds="f")
-    assert_close(got, X[:5], "`first_examples(X, 5)`", rtol=1e-12, atol=0)
+    got = as_array(call(student, notebook_cells, "first_examples", X, 5),
+                   "`first_examples(X, 5)`", shape=(5, 6), kinds="f")
+    if got.dtype != X.dtype:
+        fail(f"`first_examples(X, 5)` of a {X.dtype} array should keep dtype {X.dtype}, "
+             f"not {got.dtype}.")
+    assert_close(got, X[:5], "`first_examples(X, 5)`", rtol=1e-12, atol=0,
+                 mistakes={"the last k rows instead of the first": X[-5:]})
 
 
 # --- forward passes -------------------------------------------------------------------
 
 
-@points(1)
-def test_perceptron(student):
+@points(1, "perceptron")
+def test_perceptron(student, notebook_cells):
     """perceptron computes Xw + b"""
     X, _, W, b = linear_problem("perceptron")
-    w, b0 = W[:, 0].copy(), np.float32(b[0])
-    got = as_array(student.call("perceptron", X, w, b0), "`perceptron(X, w, b)`",
-                   shape=(len(X),))
+    w, b0 = W[:, 0].copy(), float(b[0])
+    got = as_array(call(student, notebook_cells, "perceptron", X, w, b0),
+                   "`perceptron(X, w, b)`", shape=(len(X),))
     expected = X.astype(np.float64) @ w + b0
-    assert_close(got, expected, "`perceptron(X, w, b)`", **REDUCTION)
+    assert_close(got, expected, "`perceptron(X, w, b)`", **REDUCTION,
+                 mistakes={"forgetting the bias b": X.astype(np.float64) @ w})
 
 
-@points(1)
-def test_linear_logits(student):
+@points(1, "linear_logits")
+def test_linear_logits(student, notebook_cells):
     """linear_logits computes XW + b"""
     X, _, W, b = linear_problem("logits")
-    got = as_array(student.call("linear_logits", X, W, b), "`linear_logits(X, W, b)`",
-                   shape=(len(X), W.shape[1]))
-    assert_close(got, X.astype(np.float64) @ W + b, "`linear_logits(X, W, b)`", **REDUCTION)
+    got = as_array(call(student, notebook_cells, "linear_logits", X, W, b),
+                   "`linear_logits(X, W, b)`", shape=(len(X), W.shape[1]))
+    assert_close(got, X.astype(np.float64) @ W + b, "`linear_logits(X, W, b)`", **REDUCTION,
+                 mistakes={"forgetting the bias b": X.astype(np.float64) @ W})
 
 
 # --- softmax and cross-entropy ----------------------------------------------------------------
 
 
-@points(2)
-def test_softmax_values(student):
+@points(1, "softmax")
+def test_softmax_values(student, notebook_cells):
     """softmax matches the reference on ordinary logits"""
     logits = (5 * rng("softmax").normal(size=(30, 10))).astype(np.float32)
-    got = as_array(student.call("softmax", logits), "`softmax(logits)`", shape=logits.shape)
-    assert_close(got, ref.softmax(logits), "`softmax(logits)`", **ELEMENTWISE)
+    got = as_array(call(student, notebook_cells, "softmax", logits), "`softmax(logits)`",
+                   shape=logits.shape)
+    assert_close(got, ref.softmax(logits), "`softmax(logits)`", **ELEMENTWISE,
+                 mistakes=ref.softmax_mistakes(logits))
 
 
-@points(1)
-def test_softmax_rows_sum_to_one(student):
+@points(1, "softmax")
+def test_softmax_rows_sum_to_one(student, notebook_cells):
     """softmax rows are probabilities that sum to 1"""
     logits = (3 * rng("softmax-rows").normal(size=(17, 4))).astype(np.float32)
-    got = as_array(student.call("softmax", logits), "`softmax(logits)`", shape=logits.shape)
+    got = as_array(call(student, notebook_cells, "softmax", logits), "`softmax(logits)`",
+                   shape=logits.shape)
     if np.any(got < 0) or np.any(got > 1):
         fail("`softmax` returned values outside [0, 1].")
     # float32 sum of 4 values in [0, 1]: error well below 1e-5
     if not np.allclose(got.astype(np.float64).sum(axis=1), 1.0, rtol=0, atol=1e-5):
-        fail("the rows of `softmax(logits)` do not sum to 1 (within 1e-5).")
+        fail("the rows of `softmax(logits)` do not sum to 1 (within 1e-5)"
+             + (": it normalises each column instead of each row."
+                if np.allclose(got.astype(np.float64).sum(axis=0), 1.0, atol=1e-5) else "."))
 
 
-@points(2, visibility=HIDDEN)
-def test_softmax_large_logits(student):
-    """softmax does not overflow for logits around 1000"""
-    logits = (1000 + 10 * rng("softmax-large").normal(size=(12, 10))).astype(np.float32)
-    value = student.call("softmax", logits)
-    got = as_array(value, "`softmax` of logits around 1000", shape=logits.shape,
+def wide_logits(tag: str, m: int = 12, k: int = 10) -> np.ndarray:
+    """Rows spanning -1000..1000, rows all near +1000 and rows all near -1000: exp overflows
+    (or every entry underflows) unless each row's maximum is subtracted first; shifting by
+    the row mean or by a constant does not survive all three."""
+    r = rng(tag)
+    wide = r.uniform(-1000, 1000, size=(m, k))
+    high = 1000 + 10 * r.normal(size=(m, k))
+    low = -1000 + 10 * r.normal(size=(m, k))
+    return np.concatenate([wide, high, low]).astype(np.float32)
+
+
+@points(1, "softmax", visibility=HIDDEN)
+def test_softmax_large_logits(student, notebook_cells):
+    """softmax stays finite for logits between -1000 and 1000"""
+    logits = wide_logits("softmax-large")
+    got = as_array(call(student, notebook_cells, "softmax", logits),
+                   "`softmax` of logits between -1000 and 1000", shape=logits.shape,
                    finite=False)
     if not np.all(np.isfinite(got)):
-        fail("`softmax` of logits around 1000 gives NaN or inf: subtract each row's "
-             "maximum before exponentiating.")
+        fail("`softmax` of logits between -1000 and 1000 "
+             f"{where_not_finite(got)[:-1]}; subtract each row's maximum (not its mean or "
+             "a constant) before exponentiating.")
     # values near 1000 in float32 are spaced 6e-5 apart, so the inputs themselves carry
     # that much rounding; exp amplifies it to ~1e-4 relative in the probabilities
-    assert_close(got, ref.softmax(logits), "`softmax` of logits around 1000",
-                 rtol=1e-3, atol=1e-6)
+    assert_close(got, ref.softmax(logits), "`softmax` of logits between -1000 and 1000",
+                 rtol=1e-3, atol=1e-6, mistakes=ref.softmax_mistakes(logits))
 
 
-@points(1)
-def test_one_hot(student):
-    """one_hot encodes labels"""
+@points(1, "one_hot")
+def test_one_hot(student, notebook_cells):
+    """one_hot encodes labels as float32"""
     target = rng("one-hot").integers(0, 7, size=25).astype(np.int64)
-    got = as_array(student.call("one_hot", target, 7), "`one_hot(target, 7)`",
-                   shape=(25, 7), kinds="fiub")
+    got = as_array(call(student, notebook_cells, "one_hot", target, 7),
+                   "`one_hot(target, 7)`", kinds="fiub")
+    if got.ndim == 2 and got.shape[0] == 25 and got.shape[1] != 7:
+        fail(f"`one_hot(target, depth)` should have `depth` columns, but it has "
+             f"{got.shape[1]}: a one-hot of the wrong depth (use the `depth` argument).")
+    as_array(got, "`one_hot(target, 7)`", shape=(25, 7), kinds="fiub")
     assert_close(got, ref.one_hot(target, 7), "`one_hot(target, 7)`", rtol=0, atol=0)
+    if got.dtype != np.float32:
+        fail(f"`one_hot` should return float32 (the contract's dtype), not {got.dtype}.")
 
 
-@points(2)
-def test_cross_entropy(student):
+@points(2, "cross_entropy")
+def test_cross_entropy(student, notebook_cells):
     """cross_entropy matches tf.nn.softmax_cross_entropy_with_logits"""
-    import tensorflow as tf
-
     r = rng("cross-entropy")
     logits = (4 * r.normal(size=(40, 10))).astype(np.float32)
     onehot = ref.one_hot(r.integers(0, 10, size=40), 10).astype(np.float32)
-    got = as_array(student.call("cross_entropy", onehot, logits),
+    got = as_array(call(student, notebook_cells, "cross_entropy", onehot, logits),
                    "`cross_entropy(onehot, logits)`", shape=(40,))
-    expected_tf = tf.nn.softmax_cross_entropy_with_logits(onehot, logits).numpy()
-    assert_close(got, expected_tf, "`cross_entropy(onehot, logits)`", **ELEMENTWISE)
     assert_close(got, ref.cross_entropy(onehot, logits), "`cross_entropy(onehot, logits)`",
-                 **ELEMENTWISE)
+                 **ELEMENTWISE, mistakes=ref.cross_entropy_mistakes(onehot, logits))
 
 
-@points(2)
-def test_loss(student):
+@points(1, "cross_entropy", visibility=HIDDEN)
+def test_cross_entropy_large_logits(student, notebook_cells):
+    """cross_entropy stays finite and exact for logits between -1000 and 1000"""
+    logits = wide_logits("cross-entropy-large")
+    onehot = ref.one_hot(rng("ce-targets").integers(0, 10, size=len(logits)), 10)
+    got = as_array(call(student, notebook_cells, "cross_entropy", onehot.astype(np.float32),
+                        logits),
+                   "`cross_entropy` of logits between -1000 and 1000", shape=(len(logits),),
+                   finite=False)
+    if not np.all(np.isfinite(got)):
+        fail("`cross_entropy` of logits between -1000 and 1000 "
+             f"{where_not_finite(got)[:-1]}; this is what the log of a softmax gives "
+             "(log of 0): compute a log-softmax, z - max - log(sum(exp(z - max))).")
+    # losses reach ~2000 here; float32 inputs carry ~1e-4 absolute rounding at that size
+    assert_close(got, ref.cross_entropy(onehot, logits),
+                 "`cross_entropy` of logits between -1000 and 1000", rtol=1e-5, atol=1e-3)
+
+
+@points(2, "loss")
+def test_loss(student, notebook_cells):
     """loss is the mean cross-entropy of XW + b"""
     X_digits, t_digits = ref.digits()
     r = rng("loss")
@@ -224,21 +308,22 @@ def test_loss(student):
     X, target = X_digits[rows], t_digits[rows]
     W = r.normal(size=(64, 10)).astype(np.float32)
     b = r.normal(size=10).astype(np.float32)
-    got = as_array(student.call("loss", X, target, W, b), "`loss(X, target, W, b)`",
-                   shape=())
+    got = as_array(call(student, notebook_cells, "loss", X, target, W, b),
+                   "`loss(X, target, W, b)`", shape=())
     # logits reach ~100 here, so float32 cross-entropies carry ~1e-5 relative error
     assert_close(got, ref.loss(X, target, W, b), "`loss(X, target, W, b)`",
-                 rtol=1e-4, atol=1e-4)
+                 rtol=1e-4, atol=1e-4, mistakes=ref.loss_mistakes(X, target, W, b))
 
 
-@points(2)
+@points(1, "SEED")
 def test_seed_gives_low_loss(student):
     """SEED gives random parameters with loss < 62 (recomputed by the grader)"""
     seed = student.get("SEED")
     if isinstance(seed, np.ndarray) and seed.ndim == 0 and seed.dtype.kind in "iu":
         seed = int(seed)
     if type(seed) is not int:
-        fail("`SEED` should be an integer.")
+        fail("`SEED` should be an integer (such as 18), not "
+             f"{'a ' + type(seed).__name__ if not isinstance(seed, np.ndarray) else 'an array'}.")
     if not 0 <= seed < 2**63:
         fail("`SEED` should be a non-negative integer below 2**63.")
     value = ref.loss_for_seed(seed)
@@ -250,49 +335,68 @@ def test_seed_gives_low_loss(student):
 # --- gradients -----------------------------------------------------------------------------
 
 
-def _gradient_pair(student, function: str, tag: str):
+def _gradient_pair(student, cells, function: str, tag: str):
     X, target, W, b = linear_problem(tag)
-    answer = as_sequence(student.call(function, X, target, W, b),
+    answer = as_sequence(call(student, cells, function, X, target, W, b),
                          f"`{function}(X, target, W, b)`", 2)
     return (X, target, W, b), answer
 
 
-@points(2)
-def test_tape_gradients(student):
+def _shape_hint(value, expected_shape: tuple, what: str) -> None:
+    """Name the usual shape mistakes of a gradient before the generic shape message."""
+    shape = tuple(np.shape(value)) if isinstance(value, np.ndarray) else None
+    if shape is None or shape == expected_shape:
+        return
+    if len(expected_shape) == 2 and shape == expected_shape[::-1]:
+        fail(f"{what} has shape {shape}, the transpose of {expected_shape}: dW is X^T delta "
+             "(transposed dW).")
+    if len(expected_shape) == 1 and len(shape) == 1:
+        fail(f"{what} has shape {shape} instead of {expected_shape}: db sums delta over the "
+             "examples (axis 0), not over the classes (db over the wrong axis).")
+
+
+@points(2, "tape_gradients")
+def test_tape_gradients(student, notebook_cells):
     """tape_gradients matches TensorFlow's gradient of the loss"""
-    problem, (dW, db) = _gradient_pair(student, "tape_gradients", "tape")
+    problem, (dW, db) = _gradient_pair(student, notebook_cells, "tape_gradients", "tape")
     expected_dW, expected_db = ref.tf_gradients(*problem)
     assert_gradient(dW, expected_dW, "dW from `tape_gradients`", threshold=GRADIENT_THRESHOLD)
     assert_gradient(db, expected_db, "db from `tape_gradients`", threshold=GRADIENT_THRESHOLD)
 
 
-@points(2, visibility=HIDDEN)
-def test_manual_dW_finite_differences(student):
+@points(2, "manual_gradients", visibility=HIDDEN)
+def test_manual_dW_finite_differences(student, notebook_cells):
     """manual_gradients: dW passes a float64 finite-difference gradient check"""
-    problem, (dW, _) = _gradient_pair(student, "manual_gradients", "manual")
+    problem, (dW, _) = _gradient_pair(student, notebook_cells, "manual_gradients", "manual")
+    _shape_hint(dW, (64, 10), "dW from `manual_gradients`")
     expected_dW, _ = ref.finite_difference_gradients(*problem)
     assert_gradient(dW, expected_dW, "dW from `manual_gradients`",
-                    threshold=GRADIENT_THRESHOLD)
+                    threshold=GRADIENT_THRESHOLD, mistakes=ref.gradient_mistakes(*problem)[0])
 
 
-@points(1, visibility=HIDDEN)
-def test_manual_db_finite_differences(student):
+@points(1, "manual_gradients", visibility=HIDDEN)
+def test_manual_db_finite_differences(student, notebook_cells):
     """manual_gradients: db passes a float64 finite-difference gradient check"""
-    problem, (_, db) = _gradient_pair(student, "manual_gradients", "manual")
+    problem, (_, db) = _gradient_pair(student, notebook_cells, "manual_gradients", "manual")
+    _shape_hint(db, (10,), "db from `manual_gradients`")
     _, expected_db = ref.finite_difference_gradients(*problem)
     assert_gradient(db, expected_db, "db from `manual_gradients`",
-                    threshold=GRADIENT_THRESHOLD)
+                    threshold=GRADIENT_THRESHOLD, mistakes=ref.gradient_mistakes(*problem)[1])
 
 
-@points(1)
-def test_manual_matches_tape(student):
+@points(1, "manual_gradients")
+def test_manual_matches_tape(student, notebook_cells):
     """manual_gradients agrees with GradientTape"""
-    problem, (dW, db) = _gradient_pair(student, "manual_gradients", "manual-vs-tape")
+    problem, (dW, db) = _gradient_pair(student, notebook_cells, "manual_gradients",
+                                       "manual-vs-tape")
+    _shape_hint(dW, (64, 10), "dW from `manual_gradients`")
+    _shape_hint(db, (10,), "db from `manual_gradients`")
     expected_dW, expected_db = ref.tf_gradients(*problem)
+    dW_mistakes, db_mistakes = ref.gradient_mistakes(*problem)
     assert_gradient(dW, expected_dW, "dW from `manual_gradients`",
-                    threshold=GRADIENT_THRESHOLD)
+                    threshold=GRADIENT_THRESHOLD, mistakes=dW_mistakes)
     assert_gradient(db, expected_db, "db from `manual_gradients`",
-                    threshold=GRADIENT_THRESHOLD)
+                    threshold=GRADIENT_THRESHOLD, mistakes=db_mistakes)
 
 
 # --- the MLP -------------------------------------------------------------------------------
@@ -304,78 +408,162 @@ def _params(value, what: str) -> list[np.ndarray]:
             for i, (p, shape) in enumerate(zip(items, ref.MLP_SHAPES))]
 
 
-@points(1)
-def test_init_mlp(student):
-    """init_mlp draws the lesson's parameters for a given seed"""
-    got = _params(student.call("init_mlp", 777), "`init_mlp(777)`")
+@points(2, "init_mlp")
+def test_init_mlp(student, notebook_cells):
+    """init_mlp draws the lesson's parameters for a given seed, the same each time"""
+    got = _params(call(student, notebook_cells, "init_mlp", 777), "`init_mlp(777)`")
     for i, (p, expected) in enumerate(zip(got, ref.init_mlp(777))):
         assert_close(p, expected, f"`init_mlp(777)`[{i}]", rtol=1e-6, atol=1e-7)
+    again = _params(call(student, notebook_cells, "init_mlp", 777), "`init_mlp(777)`")
+    if not all(np.array_equal(a, b) for a, b in zip(got, again)):
+        fail("`init_mlp(777)` gives different parameters when called twice: call "
+             "tf.random.set_seed(seed) inside it.")
 
 
-@points(2)
-def test_mlp_forward(student):
-    """mlp_forward returns the 64-100-50-10 network's probabilities"""
-    X_digits, _ = ref.digits()
-    X = X_digits[rng("mlp-forward").choice(len(X_digits), size=64, replace=False)] / 16
-    params = mlp_params("mlp-forward")
-    got = as_array(student.call("mlp_forward", X, params), "`mlp_forward(X, params)`",
-                   shape=(64, 10))
-    assert_close(got, ref.mlp_forward(X, params), "`mlp_forward(X, params)`", **REDUCTION)
-
-
-@points(2)
-def test_mlp_loss(student):
-    """mlp_loss is the MLP's mean cross-entropy"""
+def _digits_sample(tag: str, m: int):
     X_digits, t_digits = ref.digits()
-    rows = rng("mlp-loss").choice(len(X_digits), size=200, replace=False)
-    X, target = X_digits[rows], t_digits[rows]
+    rows = rng(tag).choice(len(X_digits), size=m, replace=False)
+    return X_digits[rows], t_digits[rows]
+
+
+@points(1, "mlp_forward")
+def test_mlp_forward(student, notebook_cells):
+    """mlp_forward returns the 64-100-50-10 network's probabilities"""
+    X = _digits_sample("mlp-forward", 64)[0] / 16
+    params = mlp_params("mlp-forward")
+    got = as_array(call(student, notebook_cells, "mlp_forward", X, params),
+                   "`mlp_forward(X, params)`", shape=(64, 10))
+    assert_close(got, ref.mlp_forward(X, params), "`mlp_forward(X, params)`", **REDUCTION,
+                 mistakes=ref.mlp_forward_mistakes(X, params))
+
+
+@points(1, "mlp_forward", visibility=HIDDEN)
+def test_mlp_forward_raw_pixels(student, notebook_cells):
+    """mlp_forward stays finite on raw pixel values (0..16) with large weights"""
+    X = _digits_sample("mlp-forward-raw", 64)[0]
+    params = mlp_params("mlp-forward-raw")
+    params[0] = params[0] * 10  # |Z1| reaches the hundreds: exp(Z1) overflows in float32
+    got = as_array(call(student, notebook_cells, "mlp_forward", X, params),
+                   "`mlp_forward` of raw pixels", shape=(64, 10), finite=False)
+    if not np.all(np.isfinite(got)):
+        fail(f"`mlp_forward` of raw pixels {where_not_finite(got)[:-1]}; tanh written with "
+             "exp overflows for large inputs: use tf.tanh.")
+    assert_close(got, ref.mlp_forward(X, params), "`mlp_forward` of raw pixels", **REDUCTION,
+                 mistakes=ref.mlp_forward_mistakes(X, params))
+
+
+@points(1, "mlp_loss")
+def test_mlp_loss(student, notebook_cells):
+    """mlp_loss is the MLP's mean cross-entropy"""
+    X, target = _digits_sample("mlp-loss", 200)
     params = mlp_params("mlp-loss", scale=1.0)
-    got = as_array(student.call("mlp_loss", X, target, params),
+    got = as_array(call(student, notebook_cells, "mlp_loss", X, target, params),
                    "`mlp_loss(X, target, params)`", shape=())
     assert_close(got, ref.mlp_loss(X, target, params), "`mlp_loss(X, target, params)`",
                  **REDUCTION)
 
 
-@points(2)
-def test_gd_step(student):
-    """gd_step moves every parameter against its gradient"""
+@points(1, "mlp_loss", visibility=HIDDEN)
+def test_mlp_loss_large_logits(student, notebook_cells):
+    """mlp_loss stays finite when the last layer's logits are in the hundreds"""
+    X, target = _digits_sample("mlp-loss-large", 200)
+    params = mlp_params("mlp-loss-large", scale=1.0)
+    params[4] = params[4] * 40  # Z3 spans hundreds: softmax underflows to exactly 0
+    got = as_array(call(student, notebook_cells, "mlp_loss", X, target, params),
+                   "`mlp_loss` with large logits", shape=(), finite=False)
+    if not np.all(np.isfinite(got)):
+        fail("`mlp_loss` with large logits is not finite: this is what the log of the "
+             "softmax probabilities gives (log of 0); compute the loss from the logits Z3 "
+             "with a stable log-softmax.")
+    assert_close(got, ref.mlp_loss(X, target, params), "`mlp_loss` with large logits",
+                 rtol=1e-4, atol=1e-3)
+
+
+def _unchanged_after(student, code: str) -> bool:
+    """Run grader code in the student's process that calls a function on fresh arrays and
+    asserts they are unchanged; True when it ran through. A report can only fail a check."""
+    report = student.run_code(code)
+    return report["ok"]
+
+
+_MUTATION_PROBE = """
+import numpy as _g_np
+_g_r = _g_np.random.default_rng(5)
+_g_shapes = [(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]
+_g_p = [(0.3 * _g_r.normal(size=_s)).astype(_g_np.float32) for _s in _g_shapes]
+_g_g = [_g_r.normal(size=_s).astype(_g_np.float32) for _s in _g_shapes]
+_g_p0, _g_g0 = [_a.copy() for _a in _g_p], [_a.copy() for _a in _g_g]
+_g_X, _g_t = X_digits[:100].copy(), target_digits[:100].copy()
+{call}
+assert all(_g_np.array_equal(_a, _b) for _a, _b in zip(_g_p, _g_p0)) and \
+    all(_g_np.array_equal(_a, _b) for _a, _b in zip(_g_g, _g_g0)) and \
+    _g_np.array_equal(_g_X, X_digits[:100]), "modified"
+"""
+
+
+@points(1, "gd_step")
+def test_gd_step(student, notebook_cells):
+    """gd_step returns new parameters p - alpha * g and leaves its inputs alone"""
     params, grads = mlp_params("gd-params"), mlp_params("gd-grads", scale=1.0)
-    got = _params(student.call("gd_step", params, grads, 0.05), "`gd_step(...)`")
-    for i, (p, expected) in enumerate(zip(got, ref.gd_step(params, grads, 0.05))):
-        assert_close(p, expected, f"`gd_step(...)`[{i}]", **ELEMENTWISE)
+    got = _params(call(student, notebook_cells, "gd_step", params, grads, 0.05),
+                  "`gd_step(...)`")
+    expected = ref.gd_step(params, grads, 0.05)
+    if not all(np.allclose(p, e, rtol=1e-5, atol=1e-6) for p, e in zip(got, expected)):
+        for name, wrong in ref.gd_step_mistakes(params, grads, 0.05).items():
+            if all(np.allclose(p, w, rtol=1e-4, atol=1e-5) for p, w in zip(got, wrong)):
+                fail(f"`gd_step(...)` gives the wrong new parameters: this is what {name} "
+                     "gives.")
+    for i, (p, e) in enumerate(zip(got, expected)):
+        assert_close(p, e, f"`gd_step(...)`[{i}]", **ELEMENTWISE)
+    if not _unchanged_after(student, _MUTATION_PROBE.format(
+            call="gd_step(_g_p, _g_g, 0.01)")):
+        fail("`gd_step` changes the arrays passed in (or failed on NumPy inputs): it must "
+             "return new arrays and leave params and grads untouched.")
 
 
-def _losses(student, params, alpha, epochs, what):
+def _losses(student, cells, params, alpha, epochs, what):
     X, target = ref.digits()
-    got = as_array(student.call("train", X, target, params, alpha, epochs), what,
+    got = as_array(call(student, cells, "train", X, target, params, alpha, epochs), what,
                    shape=(epochs,), kinds="f")
     return got
 
 
-@points(2, visibility=HIDDEN)
-def test_train_decreases_loss(student):
+@points(1, "train", visibility=HIDDEN)
+def test_train_decreases_loss(student, notebook_cells):
     """train lowers the loss from hidden starting parameters"""
     params = mlp_params("train-decreases", scale=0.5)
-    losses = _losses(student, params, 0.05, 8, "`train(X, target, params, 0.05, 8)`")
+    losses = _losses(student, notebook_cells, params, 0.05, 8,
+                     "`train(X, target, params, 0.05, 8)`")
     # The first recorded loss is that of the given parameters, which the grader can
     # recompute, so a made-up decreasing list does not pass (one float32 forward pass).
     assert_close(losses[:1], [ref.mlp_loss(*ref.digits(), params)],
-                 "the first recorded loss (before any update)", rtol=1e-4, atol=0)
+                 "the first recorded loss (before any update)", rtol=1e-4, atol=0,
+                 mistakes={"recording the loss after each step instead of before it":
+                           ref.train(*ref.digits(), params, 0.05, 2)[1:]})
     steps_down = int(np.sum(np.diff(losses) < 0))
     if not (losses[-1] < losses[0] and steps_down >= 6):
         fail(f"`train` should lower the loss: it went down in only {steps_down} of 7 steps.")
 
 
-@points(3)
-def test_train_reference_trajectory(student, record_property):
-    """train follows the lesson's trajectory for seed 12345 and alpha 0.1"""
+@points(2, "train")
+def test_train_reference_trajectory(student, notebook_cells, record_property):
+    """train follows the lesson's trajectory for seed 12345 and alpha 0.1, inputs untouched"""
     params = ref.init_mlp(12345)
-    losses = _losses(student, params, 0.1, 10, "`train(X, target, init_mlp(12345), 0.1, 10)`")
+    losses = _losses(student, notebook_cells, params, 0.1, 10,
+                     "`train(X, target, init_mlp(12345), 0.1, 10)`")
     expected = ref.train(*ref.digits(), params, 0.1, 10)
     # For the feedback report's plot; this check and the lesson's demo show this curve.
     record_property("training_loss", {"student": losses.tolist(),
                                       "reference": np.asarray(expected, float).tolist()})
+    mistakes = ref.train_mistakes(*ref.digits(), params, 0.1, 10)
     # The first loss is one float32 forward pass; later ones compound float32 round-off
     # through ten large GD steps (the lesson itself, on a GPU, drifted by ~1% at step 10).
-    assert_close(losses[:1], expected[:1], "the first recorded loss", rtol=1e-4, atol=0)
-    assert_close(losses, expected, "the recorded losses", rtol=2e-2, atol=0)
+    assert_close(losses[:1], expected[:1], "the first recorded loss", rtol=1e-4, atol=0,
+                 mistakes={k: v[:1] for k, v in mistakes.items()})
+    assert_close(losses, expected, "the recorded losses", rtol=2e-2, atol=0,
+                 mistakes=mistakes)
+    # part of this check, not one of its own: leaving the inputs alone earns nothing by itself
+    if not _unchanged_after(student, _MUTATION_PROBE.format(
+            call="train(_g_X, _g_t, _g_p, 0.05, 2)")):
+        fail("`train` changes the parameter arrays passed in (or failed on NumPy inputs): "
+             "work on copies, e.g. tf.convert_to_tensor(p) or tf.Variable(p).")

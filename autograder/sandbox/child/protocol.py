@@ -110,6 +110,42 @@ def _npy_to_array(blob: bytes) -> np.ndarray:
     return array
 
 
+# What a returned array was before it crossed the channel (student side -> grader only), so
+# type rules such as "must return a tf.Tensor" can be checked. A plain np.ndarray carries no
+# tag; a Python int/float stays a Python number. The tag is the student's claim about their
+# own value: grading uses it only to refuse answers, never to accept one it would refuse.
+KINDS = ("tf.Tensor", "tf.Variable", "numpy scalar", "tensor-like")
+
+
+class Tagged:
+    """An array and the kind of object it was converted from (sender side only)."""
+
+    def __init__(self, value, kind: str):
+        self.value = value
+        self.kind = kind if kind in KINDS else "tensor-like"
+
+
+class ReturnedArray(np.ndarray):
+    """A received array that remembers the kind of object the student returned.
+
+    ``kind`` is ``"ndarray"`` for a plain NumPy array, else one of :data:`KINDS`."""
+
+    kind = "ndarray"
+
+    def __array_finalize__(self, obj):
+        self.kind = getattr(obj, "kind", "ndarray")
+
+
+def kind_of(value) -> str:
+    """The kind of a received value: ``tf.Tensor``, ``tf.Variable``, ``ndarray``, ``numpy
+    scalar``, ``tensor-like``, ``int``, ``float``, ``bool``, ``str``, ``list``, ..."""
+    if isinstance(value, np.ndarray):
+        return getattr(value, "kind", "ndarray")
+    if isinstance(value, Unsupported):
+        return value.description
+    return type(value).__name__
+
+
 class Unsupported:
     """A value the student returned that cannot cross the channel (named, never evaluated)."""
 
@@ -132,11 +168,18 @@ def flatten(value, blobs: list[bytes], describe_unknown=None):
         return value
     if isinstance(value, Unsupported):
         return {"__unsupported__": value.description}
+    if type(value) is Tagged:
+        node = flatten(value.value, blobs, None)
+        if isinstance(node, dict) and "__ndarray__" in node:
+            node["kind"] = value.kind
+        return node
     if isinstance(value, (int, float)) and type(value) in (int, float):
         if isinstance(value, float) and not np.isfinite(value):
             return {"__float__": repr(value)}
         return value
-    if type(value) is np.ndarray or isinstance(value, np.generic):
+    if isinstance(value, np.generic) and describe_unknown is not None:  # the student's side
+        return flatten(Tagged(np.asarray(value), "numpy scalar"), blobs, None)
+    if type(value) in (np.ndarray, ReturnedArray) or isinstance(value, np.generic):
         array = np.asarray(value)
         if array.dtype.kind not in ALLOWED_DTYPE_KINDS:
             return {"__unsupported__": f"array of dtype {array.dtype}"}
@@ -169,7 +212,13 @@ def unflatten(data, arrays: list[np.ndarray]):
         index = data["__ndarray__"]
         if type(index) is not int or not 0 <= index < len(arrays):
             raise ProtocolError("array reference out of range")
-        return arrays[index]
+        if len(data) == 1:
+            return arrays[index]
+        if data.get("kind") not in KINDS:
+            raise ProtocolError("unknown array kind")
+        tagged = arrays[index].view(ReturnedArray)
+        tagged.kind = data["kind"]
+        return tagged
     if "__seq__" in data and type(data["__seq__"]) is list:
         items = [unflatten(v, arrays) for v in data["__seq__"]]
         return tuple(items) if data.get("tuple") is True else items

@@ -18,13 +18,26 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protocol  # noqa: E402  (copied beside this file by the grader)
 
 
+_VARIABLE_TYPES = ("ResourceVariable", "UninitializedVariable", "Variable", "RefVariable",
+                   "AutoCastVariable", "DistributedVariable", "MirroredVariable")
+
+
+def _tensor_kind(value) -> str:
+    """"tf.Tensor" or "tf.Variable" for TensorFlow's own types, else "tensor-like"."""
+    cls = type(value)
+    if not (cls.__module__ or "").startswith(("tensorflow.", "keras.")):
+        return "tensor-like"
+    return "tf.Variable" if cls.__name__ in _VARIABLE_TYPES else "tf.Tensor"
+
+
 def _to_plain(value):
-    """Tensors and ndarray subclasses become plain arrays; anything else is only named."""
+    """Tensors and ndarray subclasses become plain arrays, tagged with the kind of object
+    they were (protocol.Tagged); anything else is only named."""
     import numpy as np
 
     if callable(getattr(type(value), "numpy", None)):  # tf.Tensor, tf.Variable
         try:
-            return np.array(value.numpy())
+            return protocol.Tagged(np.array(value.numpy()), _tensor_kind(value))
         except Exception as exc:  # noqa: BLE001
             return protocol.Unsupported(f"{type(value).__name__} whose .numpy() failed: {exc}")
     if isinstance(value, np.ndarray):  # subclasses lose their methods here
@@ -92,8 +105,69 @@ def _run_cells(shell, cells: list[str], reply_fd: int) -> None:
     _reply(reply_fd, {"event": "executed"})
 
 
+class _Switched:
+    """Stands in for a forbidden API while a probe runs: calling it raises."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"{self.path} is switched off while this function is graded: "
+                           "the assignment's contract forbids it here")
+
+
+def _switch_off(paths) -> list:
+    """Replace each dotted API ("tf.nn.softmax") by a :class:`_Switched`; returns what to
+    restore. Paths that do not resolve (another TensorFlow version) are skipped."""
+    saved = []
+    roots = {"tf": sys.modules.get("tensorflow"), "keras": sys.modules.get("keras"),
+             "np": sys.modules.get("numpy")}
+    for path in paths if isinstance(paths, list) else []:
+        parts = str(path).split(".")
+        owner = roots.get(parts[0])
+        try:
+            for part in parts[1:-1]:
+                owner = getattr(owner, part)
+            if owner is None or not hasattr(owner, parts[-1]):
+                continue
+            saved.append((owner, parts[-1], getattr(owner, parts[-1])))
+            setattr(owner, parts[-1], _Switched(str(path)))
+        except Exception:  # noqa: BLE001 - a lazy module that fails to load: nothing to switch
+            continue
+    return saved
+
+
+def _restore(saved: list) -> None:
+    for owner, attr, original in reversed(saved):
+        try:
+            setattr(owner, attr, original)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _run_code(namespace: dict, source) -> dict:
+    """Run grader-supplied code (an instructor's test cell) in the notebook's namespace.
+
+    Reports whether it raised and on which line of ``source``; the grader only ever
+    lowers a score on what this says."""
+    if not isinstance(source, str):
+        return {"ok": False, "error": "no code", "line": None}
+    try:
+        exec(compile(source, "<test-cell>", "exec"), namespace)  # noqa: S102
+    except BaseException as exc:  # noqa: BLE001 - SystemExit too
+        line, tb = None, exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == "<test-cell>":
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        return {"ok": False, "error": _short_error(exc), "line": line}
+    return {"ok": True, "error": "", "line": None}
+
+
 def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
     op, name = header.get("op"), header.get("name")
+    if op == "exec":
+        return {"status": "ok"}, _run_code(namespace, payload)
     if op not in ("get", "call"):
         return {"status": "error", "error": f"unknown op {op!r}"}, None
     if not isinstance(name, str) or name not in namespace:
@@ -104,10 +178,13 @@ def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
     if not callable(target):
         return {"status": "not_callable", "type": type(target).__name__}, None
     args, kwargs = payload if payload is not None else ([], {})
+    saved = _switch_off(header.get("forbid"))
     try:
         return {"status": "ok"}, target(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: report it, keep serving
         return {"status": "raised", "error": _short_error(exc)}, None
+    finally:
+        _restore(saved)
 
 
 def main(argv: list[str]) -> int:

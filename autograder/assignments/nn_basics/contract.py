@@ -1,0 +1,67 @@
+"""The one declaration of what nn-basics grades: per exercise, its nbgrader test cell, its
+points, the APIs it must not call and the kind of object it must return.
+
+Everything else is checked against this table by ``tests/test_contract_nn_basics.py``:
+the notebook's contract table names exactly these functions and states these rules, each
+test cell carries these points (and the "Points" table lists them), and the grading suite's
+checks for an exercise (``@points(n, exercise=...)``) add up to them. An instructor adding
+an exercise adds a row here first; the test then says what else is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str  # the function (or variable) the student defines
+    points: int  # = the nbgrader points of its test cell = the sum of its checks
+    forbidden: tuple[str, ...] = ()  # canonical dotted APIs (tf..., keras...), or prefixes
+    returns: tuple[str, ...] = ()  # kinds allowed for the returned object (empty: any)
+
+    @property
+    def test_cell(self) -> str:
+        return "test-" + self.name.replace("_", "-").lower()
+
+
+SOFTMAX_APIS = ("tf.nn.softmax", "tf.math.softmax", "tf.nn.log_softmax",
+                "tf.math.log_softmax", "keras.activations.softmax", "keras.ops.softmax",
+                "keras.layers.Softmax", "tf.compat.v1.nn.softmax")
+CROSS_ENTROPY_APIS = ("tf.nn.softmax_cross_entropy_with_logits",
+                      "tf.nn.sparse_softmax_cross_entropy_with_logits",
+                      "tf.compat.v1.nn.softmax_cross_entropy_with_logits",
+                      "tf.compat.v1.losses", "keras.losses", "keras.metrics")
+TAPE_APIS = ("tf.GradientTape", "tf.autodiff.GradientTape", "tf.gradients",
+             "tf.compat.v1.gradients", "tf.compat.v1.GradientTape", "tf.custom_gradient")
+
+EXERCISES = (
+    Exercise("list_device_types", 1),
+    Exercise("make_scalar", 1, returns=("tf.Tensor", "tf.Variable")),
+    Exercise("dot", 1),
+    Exercise("matmul", 1),
+    Exercise("load_diabetes_tensor", 1, returns=("tf.Tensor", "tf.Variable")),
+    Exercise("first_examples", 1, returns=("ndarray",)),
+    Exercise("perceptron", 1),
+    Exercise("linear_logits", 1),
+    Exercise("softmax", 3, forbidden=SOFTMAX_APIS),
+    Exercise("one_hot", 1),
+    Exercise("cross_entropy", 3, forbidden=CROSS_ENTROPY_APIS),
+    Exercise("loss", 2),
+    Exercise("SEED", 1),
+    Exercise("tape_gradients", 2),
+    Exercise("manual_gradients", 4, forbidden=TAPE_APIS),
+    Exercise("init_mlp", 2),
+    Exercise("mlp_forward", 2),
+    Exercise("mlp_loss", 2),
+    Exercise("gd_step", 1),
+    Exercise("train", 3),
+)
+
+BY_NAME = {e.name: e for e in EXERCISES}
+TOTAL_POINTS = sum(e.points for e in EXERCISES)
+
+
+def cell_id_of(name: str) -> str:
+    """The nbgrader grade_id of an exercise's test cell (``SEED`` -> ``test-seed``)."""
+    return BY_NAME[name].test_cell

@@ -1,0 +1,419 @@
+"""A corpus of nn-basics submissions made from the solution by code transformations.
+
+Each entry replaces one or more answer cells (by nbgrader id) of the solved notebook with
+another student's code. ``CORRECT`` entries are correct-but-different answers and must get
+full marks; ``MISTAKES`` are realistic bugs, each stating which exercises lose their points
+(every check of an exercise goes when its notebook test cell fails, as in nbgrader, and an
+exercise that calls a broken one may fail with it), the single checks lost where the test
+cell still passes, and a phrase the message must contain to name the mistake.
+
+Only the transformations live in the repository; notebooks are built in the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+T = '    """."""\n'  # a docstring line, as students keep the one given
+
+
+def fn(signature: str, body: str) -> str:
+    lines = [f"def {signature}:", T.rstrip("\n")] + [f"    {line}" for line in body.strip("\n").split("\n")]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    cells: dict  # nbgrader grade_id -> new source of that answer cell
+    exercises: frozenset = frozenset()  # exercises losing all their checks
+    checks: frozenset = frozenset()  # single checks lost (test ids) besides those
+    says: str = ""  # a phrase of the failing checks' messages that names the mistake
+
+    def apply(self, notebook):
+        notebook = copy.deepcopy(notebook)
+        found = set()
+        for cell in notebook.cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id in self.cells:
+                cell.source = self.cells[grade_id]
+                found.add(grade_id)
+        missing = set(self.cells) - found
+        if missing:
+            raise KeyError(f"{self.name}: no cells {sorted(missing)}")
+        return notebook
+
+
+def ok(name: str, **cells) -> Variant:
+    return Variant(name, {k.replace("_", "-"): v for k, v in cells.items()})
+
+
+def bad(name: str, cells: dict, exercises=(), checks=(), says="") -> Variant:
+    return Variant(name, cells, frozenset(exercises), frozenset(checks), says)
+
+
+MLP_SHAPES = "[(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]"
+
+CORRECT = [
+    ok("devices-set-comprehension", list_device_types=fn("list_device_types()", """
+return sorted(set(d.device_type for d in tf.config.list_physical_devices()))""")),
+    ok("devices-loop", list_device_types=fn("list_device_types()", """
+types = []
+for device in tf.config.list_physical_devices():
+    if device.device_type not in types:
+        types.append(device.device_type)
+types.sort()
+return types""")),
+    ok("scalar-dtype-string", make_scalar=fn("make_scalar(value, dtype)", """
+return tf.constant(value, dtype=dtype)""")),
+    ok("scalar-cast", make_scalar=fn("make_scalar(value, dtype)", """
+return tf.cast(tf.constant(value), tf.as_dtype(dtype))""")),
+    ok("scalar-variable", make_scalar=fn("make_scalar(value, dtype)", """
+return tf.Variable(value, dtype=dtype)""")),
+    ok("dot-reduce-sum", dot=fn("dot(a, b)", "return tf.reduce_sum(a * b)")),
+    ok("dot-numpy", dot=fn("dot(a, b)", "return np.dot(a, b)")),
+    ok("dot-python-float", dot=fn("dot(a, b)", """
+return float(np.dot(np.asarray(a, np.float64), np.asarray(b, np.float64)))""")),
+    ok("dot-generator-sum", dot=fn("dot(a, b)", "return sum(x * y for x, y in zip(a, b))")),
+    ok("matmul-operator", matmul=fn("matmul(A, B)", "return A @ B")),
+    ok("matmul-tensordot", matmul=fn("matmul(A, B)", "return tf.tensordot(A, B, axes=1)")),
+    ok("matmul-einsum", matmul=fn("matmul(A, B)", 'return np.einsum("ij,jk->ik", A, B)')),
+    ok("diabetes-constant", load_diabetes_tensor=fn("load_diabetes_tensor()", """
+return tf.constant(sklearn_datasets.load_diabetes().data, dtype=tf.float32)""")),
+    ok("diabetes-return-x-y", load_diabetes_tensor=fn("load_diabetes_tensor()", """
+from sklearn.datasets import load_diabetes
+X, _ = load_diabetes(return_X_y=True)
+return tf.cast(X, tf.float32)""")),
+    ok("first-take-list", first_examples=fn("first_examples(X_numpy, k)", """
+ds = tf.data.Dataset.from_tensor_slices(X_numpy).take(k)
+return np.array(list(ds.as_numpy_iterator()))""")),
+    ok("first-batch", first_examples=fn("first_examples(X_numpy, k)", """
+batch = next(iter(tf.data.Dataset.from_tensor_slices(X_numpy).batch(k)))
+return batch.numpy()""")),
+    ok("perceptron-matvec", perceptron=fn("perceptron(X, w, b)",
+                                          "return tf.linalg.matvec(X, w) + b")),
+    ok("perceptron-numpy", perceptron=fn("perceptron(X, w, b)",
+                                         "return np.asarray(X) @ np.asarray(w) + b")),
+    ok("logits-numpy", linear_logits=fn("linear_logits(X, W, b)", "return np.matmul(X, W) + b")),
+    ok("logits-bias-add", linear_logits=fn("linear_logits(X, W, b)",
+                                           "return tf.nn.bias_add(tf.matmul(X, W), b)")),
+    ok("softmax-numpy", softmax=fn("softmax(logits)", """
+z = np.asarray(logits)
+z = z - z.max(axis=1, keepdims=True)
+e = np.exp(z)
+return e / e.sum(axis=1, keepdims=True)""")),
+    ok("softmax-logsumexp", softmax=fn("softmax(logits)", """
+z = tf.convert_to_tensor(logits)
+return tf.exp(z - tf.reduce_logsumexp(z, axis=1, keepdims=True))""")),
+    ok("softmax-expand-dims", softmax=fn("softmax(logits)", """
+z = tf.convert_to_tensor(logits, dtype=tf.float32)
+shifted = z - tf.expand_dims(tf.math.reduce_max(z, axis=1), 1)
+numerator = tf.math.exp(shifted)
+return numerator / tf.expand_dims(tf.math.reduce_sum(numerator, axis=1), 1)""")),
+    ok("one-hot-eye", one_hot=fn("one_hot(target, depth)",
+                                 "return np.eye(depth, dtype=np.float32)[np.asarray(target)]")),
+    ok("one-hot-equal", one_hot=fn("one_hot(target, depth)", """
+columns = tf.range(depth)[tf.newaxis, :]
+rows = tf.cast(target, tf.int32)[:, tf.newaxis]
+return tf.cast(tf.equal(columns, rows), tf.float32)""")),
+    ok("ce-reduce-logsumexp", cross_entropy=fn("cross_entropy(onehot_target, logits)", """
+z = tf.convert_to_tensor(logits)
+t = tf.cast(onehot_target, z.dtype)
+return -tf.reduce_sum(t * (z - tf.reduce_logsumexp(z, axis=1, keepdims=True)), axis=1)""")),
+    ok("ce-numpy-float64", cross_entropy=fn("cross_entropy(onehot_target, logits)", """
+z = np.asarray(logits, np.float64)
+top = z.max(axis=1, keepdims=True)
+lse = top + np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+return -(np.asarray(onehot_target) * (z - lse)).sum(axis=1)""")),
+    ok("loss-own-functions", loss=fn("loss(X, target, W, b)", """
+return tf.reduce_mean(cross_entropy(one_hot(target, 10), tf.matmul(X, W) + b))""")),
+    ok("loss-sparse", loss=fn("loss(X, target, W, b)", """
+logits = tf.matmul(X, W) + b
+return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=logits))""")),
+    ok("seed-from-search", seed="SEED = good_seeds[0][0]\n"),
+    ok("seed-numpy-int", seed="SEED = np.int64(18)\n"),
+    ok("tape-watch-constants", tape_gradients=fn("tape_gradients(X, target, W, b)", """
+W = tf.convert_to_tensor(W, tf.float32)
+b = tf.convert_to_tensor(b, tf.float32)
+with tf.GradientTape() as tape:
+    tape.watch([W, b])
+    L = loss(X, target, W, b)
+return tuple(tape.gradient(L, [W, b]))""")),
+    ok("tape-persistent", tape_gradients=fn("tape_gradients(X, target, W, b)", """
+W = tf.Variable(tf.convert_to_tensor(W, tf.float32))
+b = tf.Variable(tf.convert_to_tensor(b, tf.float32))
+with tf.GradientTape(persistent=True) as tape:
+    L = loss(X, target, W, b)
+dW = tape.gradient(L, W)
+db = tape.gradient(L, b)
+return dW, db""")),
+    ok("manual-numpy", manual_gradients=fn("manual_gradients(X, target, W, b)", """
+X = np.asarray(X, np.float32)
+y_hat = np.asarray(softmax(X @ np.asarray(W) + np.asarray(b)))
+T = np.eye(np.shape(W)[1], dtype=np.float32)[np.asarray(target)]
+delta = (y_hat - T) / len(X)
+return X.T @ delta, delta.sum(axis=0)""")),
+    ok("manual-transpose", manual_gradients=fn("manual_gradients(X, target, W, b)", """
+X = tf.constant(X, dtype=tf.float32)
+m = X.shape[0]
+delta = (softmax(tf.matmul(X, W) + b) - tf.one_hot(target, 10)) / m
+return tf.transpose(X) @ delta, tf.reduce_sum(delta, 0)""")),
+    ok("init-numpy", init_mlp=fn("init_mlp(seed)", f"""
+tf.random.set_seed(seed)
+return [tf.random.normal(shape).numpy() for shape in {MLP_SHAPES}]""")),
+    ok("init-variables-loop", init_mlp=fn("init_mlp(seed)", f"""
+tf.random.set_seed(seed)
+params = []
+for shape in {MLP_SHAPES}:
+    params.append(tf.Variable(tf.random.normal(shape)))
+return params""")),
+    ok("forward-numpy-tanh", mlp_forward=fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = [np.asarray(p) for p in params]
+A1 = np.tanh(np.asarray(X) @ W1 + b1)
+A2 = np.tanh(A1 @ W2 + b2)
+return softmax(A2 @ W3 + b3)""")),
+    ok("forward-loop", mlp_forward=fn("mlp_forward(X, params)", """
+A = tf.convert_to_tensor(X, tf.float32)
+for W, b in zip(params[0:4:2], params[1:4:2]):
+    A = tf.tanh(tf.matmul(A, W) + b)
+return softmax(tf.matmul(A, params[4]) + params[5])""")),
+    ok("mlp-loss-own-ce", mlp_loss=fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = params
+Z3 = tf.matmul(tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2), W3) + b3
+return tf.reduce_mean(cross_entropy(one_hot(target, 10), Z3))""")),
+    ok("mlp-loss-sparse", mlp_loss=fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A2 = tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2)
+Z3 = tf.matmul(A2, W3) + b3
+return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=Z3))""")),
+    ok("gd-subtract", gd_step=fn("gd_step(params, grads, alpha)", """
+return [tf.subtract(p, alpha * g) for p, g in zip(params, grads)]""")),
+    ok("train-variables", train=fn("train(X, target, params, alpha, epochs)", """
+variables = [tf.Variable(p, dtype=tf.float32) for p in params]
+losses = []
+for _ in range(epochs):
+    with tf.GradientTape() as tape:
+        L = mlp_loss(X, target, variables)
+    grads = tape.gradient(L, variables)
+    losses.append(L.numpy())
+    for v, g in zip(variables, grads):
+        v.assign_sub(alpha * g)
+return losses""")),
+    ok("train-python-floats", train=fn("train(X, target, params, alpha, epochs)", """
+current = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
+history = []
+for epoch in range(epochs):
+    with tf.GradientTape() as tape:
+        tape.watch(current)
+        L = mlp_loss(tf.constant(X, tf.float32), target, current)
+    history.append(L.numpy().item())
+    current = gd_step(current, tape.gradient(L, current), alpha)
+return history""")),
+]
+
+# exercises whose test cells call another exercise (nbgrader fails them together)
+SOFTMAX_USERS = ("softmax", "mlp_forward", "manual_gradients")
+LOSS_USERS = ("loss", "tape_gradients", "manual_gradients", "SEED")
+INIT_USERS = ("init_mlp", "mlp_loss", "train")
+
+MISTAKES = [
+    bad("softmax-naive", {"softmax": fn("softmax(logits)", """
+e = tf.exp(logits)
+return e / tf.reduce_sum(e, axis=1, keepdims=True)""")}, ["softmax", "manual_gradients"],
+        says="NaN"),
+    bad("softmax-mean-shift", {"softmax": fn("softmax(logits)", """
+z = logits - tf.reduce_mean(logits, axis=1, keepdims=True)
+return tf.exp(z) / tf.reduce_sum(tf.exp(z), axis=1, keepdims=True)""")},
+        ["softmax", "manual_gradients"], says="not its mean"),
+    bad("softmax-axis-0", {"softmax": fn("softmax(logits)", """
+z = logits - tf.reduce_max(logits, axis=0, keepdims=True)
+return tf.exp(z) / tf.reduce_sum(tf.exp(z), axis=0, keepdims=True)""")}, SOFTMAX_USERS,
+        says="axis=0"),
+    bad("softmax-no-keepdims", {"softmax": fn("softmax(logits)", """
+z = logits - tf.reduce_max(logits, axis=1, keepdims=True)
+return tf.exp(z) / tf.reduce_sum(tf.exp(z), axis=1)""")}, SOFTMAX_USERS, says="keepdims"),
+    bad("softmax-calls-tf-nn", {"softmax": fn("softmax(logits)",
+                                              "return tf.nn.softmax(logits, axis=1)")},
+        ["softmax"], says="`tf.nn.softmax`"),
+    bad("softmax-imported-alias", {"softmax": "from tensorflow.math import softmax as tf_softmax\n"
+                                   + fn("softmax(logits)", "return tf_softmax(logits)")},
+        ["softmax"], says="`tf.math.softmax`"),
+    bad("one-hot-float64", {"one-hot": fn("one_hot(target, depth)",
+                                          "return tf.one_hot(target, depth, dtype=tf.float64)")},
+        ["one_hot", "manual_gradients"], says="float64"),
+    bad("one-hot-wrong-depth", {"one-hot": fn("one_hot(target, depth)",
+                                              "return tf.one_hot(target, depth + 1)")},
+        ["one_hot", "manual_gradients"], says="wrong depth"),
+    bad("one-hot-int", {"one-hot": fn("one_hot(target, depth)",
+                                      "return tf.one_hot(target, depth, dtype=tf.int32)")},
+        ["one_hot", "manual_gradients"], says="int32"),
+    bad("ce-log-of-softmax", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+return -tf.reduce_sum(onehot_target * tf.math.log(softmax(logits)), axis=1)""")},
+        ["cross_entropy"], says="log of a softmax"),
+    bad("ce-calls-tf-nn", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+return tf.nn.softmax_cross_entropy_with_logits(onehot_target, logits)""")},
+        ["cross_entropy"], says="softmax_cross_entropy_with_logits"),
+    bad("ce-mean-not-per-example", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+z = logits - tf.reduce_max(logits, axis=1, keepdims=True)
+log_p = z - tf.math.log(tf.reduce_sum(tf.exp(z), axis=1, keepdims=True))
+return tf.reduce_mean(-tf.reduce_sum(onehot_target * log_p, axis=1))""")},
+        ["cross_entropy"], says="shape (40,)"),
+    bad("ce-missing-minus", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+z = logits - tf.reduce_max(logits, axis=1, keepdims=True)
+log_p = z - tf.math.log(tf.reduce_sum(tf.exp(z), axis=1, keepdims=True))
+return tf.reduce_sum(onehot_target * log_p, axis=1)""")}, ["cross_entropy"],
+        says="missing minus sign"),
+    bad("loss-sum", {"loss": fn("loss(X, target, W, b)", """
+logits = tf.matmul(X, W) + b
+return tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), logits))""")},
+        LOSS_USERS, says="summing the cross-entropies"),
+    bad("loss-mean-over-entries", {"loss": fn("loss(X, target, W, b)", """
+logits = tf.matmul(X, W) + b
+log_p = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)
+return -tf.reduce_mean(tf.one_hot(target, 10) * log_p)""")}, LOSS_USERS[:3],
+        says="dividing by m*K"),
+    bad("manual-missing-1-over-m", {"manual-gradients": fn("manual_gradients(X, target, W, b)", """
+delta = softmax(linear_logits(X, W, b)) - one_hot(target, 10)
+return tf.matmul(X, delta, transpose_a=True), tf.reduce_sum(delta, axis=0)""")},
+        ["manual_gradients"], says="missing 1/m"),
+    bad("manual-transposed-dW", {"manual-gradients": fn("manual_gradients(X, target, W, b)", """
+delta = (softmax(linear_logits(X, W, b)) - one_hot(target, 10)) / X.shape[0]
+return tf.matmul(delta, X, transpose_a=True), tf.reduce_sum(delta, axis=0)""")},
+        ["manual_gradients"], says="transposed dW"),
+    bad("manual-db-zeros", {"manual-gradients": fn("manual_gradients(X, target, W, b)", """
+delta = (softmax(linear_logits(X, W, b)) - one_hot(target, 10)) / X.shape[0]
+return tf.matmul(X, delta, transpose_a=True), tf.zeros_like(b)""")},
+        ["manual_gradients"], says="bias gradient forgotten"),
+    bad("manual-db-wrong-axis", {"manual-gradients": fn("manual_gradients(X, target, W, b)", """
+delta = (softmax(linear_logits(X, W, b)) - one_hot(target, 10)) / X.shape[0]
+return tf.matmul(X, delta, transpose_a=True), tf.reduce_sum(delta, axis=1)""")},
+        ["manual_gradients"], says="wrong axis"),
+    bad("manual-wrong-sign", {"manual-gradients": fn("manual_gradients(X, target, W, b)", """
+delta = (one_hot(target, 10) - softmax(linear_logits(X, W, b))) / X.shape[0]
+return tf.matmul(X, delta, transpose_a=True), tf.reduce_sum(delta, axis=0)""")},
+        ["manual_gradients"], says="wrong sign"),
+    bad("manual-uses-tape", {"manual-gradients": fn("manual_gradients(X, target, W, b)", """
+W = tf.Variable(W)
+b = tf.Variable(b)
+with tf.GradientTape() as tape:
+    L = loss(X, target, W, b)
+return tuple(tape.gradient(L, [W, b]))""")}, ["manual_gradients"], says="`tf.GradientTape`"),
+    bad("gd-wrong-sign", {"gd-step": fn("gd_step(params, grads, alpha)",
+                                        "return [p + alpha * g for p, g in zip(params, grads)]")},
+        ["gd_step", "train"], says="wrong sign"),
+    bad("gd-ignores-alpha", {"gd-step": fn("gd_step(params, grads, alpha)",
+                                           "return [p - g for p, g in zip(params, grads)]")},
+        ["gd_step", "train"], says="ignoring alpha"),
+    bad("gd-in-place", {"gd-step": fn("gd_step(params, grads, alpha)", """
+for p, g in zip(params, grads):
+    p -= alpha * g
+return params""")}, ["gd_step", "train"], says="changes the arrays"),
+    bad("train-loss-after-step", {"train": fn("train(X, target, params, alpha, epochs)", """
+params = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
+losses = []
+for _ in range(epochs):
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        L = mlp_loss(X, target, params)
+    params = gd_step(params, tape.gradient(L, params), alpha)
+    losses.append(float(mlp_loss(X, target, params)))
+return losses""")}, ["train"], says="after each step"),
+    bad("train-mutates-params", {"train": fn("train(X, target, params, alpha, epochs)", """
+params = [np.asarray(p) for p in params]
+losses = []
+for _ in range(epochs):
+    current = [tf.constant(p) for p in params]
+    with tf.GradientTape() as tape:
+        tape.watch(current)
+        L = mlp_loss(X, target, current)
+    grads = tape.gradient(L, current)
+    losses.append(float(L))
+    for p, g in zip(params, grads):
+        p -= alpha * g.numpy()
+return losses""")}, ["train"], says="changes the parameter arrays"),
+    bad("train-fixed-alpha", {"train": fn("train(X, target, params, alpha, epochs)", """
+params = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
+losses = []
+for _ in range(epochs):
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        L = mlp_loss(X, target, params)
+    losses.append(float(L))
+    params = gd_step(params, tape.gradient(L, params), 0.1)
+return losses""")}, ["train"], says="test cell `test-train`"),
+    bad("train-one-loss-too-many", {"train": fn("train(X, target, params, alpha, epochs)", """
+params = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
+losses = []
+for _ in range(epochs):
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        L = mlp_loss(X, target, params)
+    losses.append(float(L))
+    params = gd_step(params, tape.gradient(L, params), alpha)
+losses.append(float(mlp_loss(X, target, params)))
+return losses""")}, ["train"], says="should have shape"),
+    bad("dot-sum-of-sums", {"dot": fn("dot(a, b)", "return tf.reduce_sum(a + b)")}, ["dot"],
+        says="a + b"),
+    bad("dot-no-sum", {"dot": fn("dot(a, b)", "return a * b")}, ["dot"], says="shape ()"),
+    bad("scalar-numpy", {"make-scalar": fn("make_scalar(value, dtype)",
+                                           "return np.array(value, dtype=dtype)")},
+        ["make_scalar"], says="should return a tf.Tensor"),
+    bad("scalar-ignores-dtype", {"make-scalar": fn("make_scalar(value, dtype)",
+                                                   "return tf.constant(value)")},
+        ["make_scalar"], says="has dtype"),
+    bad("diabetes-numpy", {"load-diabetes-tensor": fn("load_diabetes_tensor()", """
+return sklearn_datasets.load_diabetes().data.astype(np.float32)""")},
+        ["load_diabetes_tensor"], says="should return a tf.Tensor"),
+    bad("diabetes-float64", {"load-diabetes-tensor": fn("load_diabetes_tensor()", """
+return tf.constant(sklearn_datasets.load_diabetes().data)""")},
+        ["load_diabetes_tensor"], says="float64"),
+    bad("first-returns-tensor", {"first-examples": fn("first_examples(X_numpy, k)", """
+return tf.stack(list(tf.data.Dataset.from_tensor_slices(X_numpy).take(k)))""")},
+        ["first_examples"], says="should return a NumPy array"),
+    bad("first-slices-directly", {"first-examples": fn("first_examples(X_numpy, k)",
+                                                       "return X_numpy[:k]")},
+        ["first_examples"], says="must use tf.data.Dataset.from_tensor_slices"),
+    bad("perceptron-no-bias", {"perceptron": fn("perceptron(X, w, b)",
+                                                "return tf.tensordot(X, w, axes=1)")},
+        ["perceptron"], says="forgetting the bias"),
+    bad("logits-no-bias", {"linear-logits": fn("linear_logits(X, W, b)",
+                                               "return tf.matmul(X, W)")},
+        ["linear_logits", "manual_gradients"], says="forgetting the bias"),
+    bad("devices-tuple", {"list-device-types": fn("list_device_types()", """
+return tuple(sorted({d.device_type for d in tf.config.list_physical_devices()}))""")},
+        ["list_device_types"], says="list of strings"),
+    bad("seed-too-high", {"seed": "SEED = 1234\n"}, ["SEED"], says="not below 62"),
+    bad("seed-string", {"seed": 'SEED = "18"\n'}, ["SEED"], says="should be an integer"),
+    bad("forward-relu", {"mlp-forward": fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.nn.relu(tf.matmul(X, W1) + b1)
+A2 = tf.nn.relu(tf.matmul(A1, W2) + b2)
+return softmax(tf.matmul(A2, W3) + b3)""")}, ["mlp_forward"], says="ReLU instead of tanh"),
+    bad("forward-returns-logits", {"mlp-forward": fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A2 = tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2)
+return tf.matmul(A2, W3) + b3""")}, ["mlp_forward"], says="logits Z3 instead of softmax"),
+    bad("forward-tanh-with-exp", {"mlp-forward": fn("mlp_forward(X, params)", """
+def tanh(z):
+    return (tf.exp(z) - tf.exp(-z)) / (tf.exp(z) + tf.exp(-z))
+W1, b1, W2, b2, W3, b3 = params
+A2 = tanh(tf.matmul(tanh(tf.matmul(X, W1) + b1), W2) + b2)
+return softmax(tf.matmul(A2, W3) + b3)""")}, ["mlp_forward"], says="NaN"),
+    bad("mlp-loss-log-of-probabilities", {"mlp-loss": fn("mlp_loss(X, target, params)", """
+probabilities = mlp_forward(X, params)
+return -tf.reduce_mean(tf.reduce_sum(one_hot(target, 10) * tf.math.log(probabilities), axis=1))""")},
+        checks=["test_mlp_loss_large_logits"], says="log of the softmax"),
+    bad("init-without-seed", {"init-mlp": fn("init_mlp(seed)", f"""
+return [tf.Variable(tf.random.normal(shape)) for shape in {MLP_SHAPES}]""")},
+        INIT_USERS, says="test cell `test-init-mlp`"),
+    bad("init-biases-first", {"init-mlp": fn("init_mlp(seed)", """
+tf.random.set_seed(seed)
+b1, b2, b3 = tf.random.normal((100,)), tf.random.normal((50,)), tf.random.normal((10,))
+W1, W2, W3 = tf.random.normal((64, 100)), tf.random.normal((100, 50)), tf.random.normal((50, 10))
+return [W1, b1, W2, b2, W3, b3]""")}, INIT_USERS, says="init_mlp(777)"),
+    bad("init-uniform", {"init-mlp": fn("init_mlp(seed)", f"""
+tf.random.set_seed(seed)
+return [tf.random.uniform(shape, -1, 1) for shape in {MLP_SHAPES}]""")},
+        INIT_USERS, says="init_mlp(777)"),
+]

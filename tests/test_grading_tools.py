@@ -1,0 +1,157 @@
+"""Fast unit tests of the grading tools behind issue 10: the source linter for forbidden
+APIs, return kinds through the probe protocol, student-facing error text, mistake naming
+and the test-cell messages. Nothing here starts a sandbox or TensorFlow."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from autograder.grading import api_lint, test_cells
+from autograder.grading.checks import (GradingFailure, assert_close, readable_error,
+                                       require_kind)
+from autograder.sandbox.child import protocol
+
+SOFTMAX = ("tf.nn.softmax", "tf.math.softmax", "keras.activations.softmax")
+
+
+def uses(code: str, function: str = "softmax", forbidden=SOFTMAX, others=()):
+    return api_lint.forbidden_uses(["import numpy as np\nimport tensorflow as tf", code],
+                                   function, forbidden, others)
+
+
+@pytest.mark.parametrize("code, hit", [
+    ("def softmax(z):\n    return tf.nn.softmax(z)", "tf.nn.softmax"),
+    ("def softmax(z):\n    return tf.math.softmax(z, axis=1)", "tf.math.softmax"),
+    ("from tensorflow.nn import softmax as s\ndef softmax(z):\n    return s(z)",
+     "tf.nn.softmax"),
+    ("import tensorflow.math as m\ndef softmax(z):\n    return m.softmax(z)", "tf.math.softmax"),
+    ("sm = tf.nn.softmax\ndef softmax(z):\n    return sm(z)", "tf.nn.softmax"),
+    ("def softmax(z):\n    return getattr(tf.nn, 'softmax')(z)", "tf.nn.softmax"),
+    ("def helper(z):\n    return tf.nn.softmax(z)\ndef softmax(z):\n    return helper(z)",
+     "tf.nn.softmax"),
+    ("def softmax(z):\n    from tensorflow.keras import activations\n"
+     "    return activations.softmax(z)", "keras.activations.softmax"),
+    ("%time x = 1\ndef softmax(z):\n    return tf.keras.activations.softmax(z)",
+     "keras.activations.softmax"),
+])
+def test_forbidden_apis_are_found_however_they_are_spelled(code, hit):
+    assert uses(code) == [hit]
+
+
+@pytest.mark.parametrize("code", [
+    "def softmax(z):\n    e = tf.exp(z - tf.reduce_max(z, axis=1, keepdims=True))\n"
+    "    return e / tf.reduce_sum(e, axis=1, keepdims=True)",
+    "def softmax(z):\n    z = np.asarray(z)\n    return np.exp(z) / np.exp(z).sum(1, keepdims=True)",
+    "def softmax(z):\n    return my_softmax(z)\n",  # undefined helper: nothing to read
+    "def softmax(z):\n    # tf.nn.softmax would be easier\n    return tf.exp(z)",
+    "def other(z):\n    return tf.nn.softmax(z)\ndef softmax(z):\n    return tf.exp(z)",
+])
+def test_own_code_is_not_flagged(code):
+    assert uses(code) == []
+
+
+def test_other_graded_functions_are_not_followed():
+    code = ("def mlp_forward(x):\n    return tf.nn.softmax(x)\n"
+            "def softmax(z):\n    return mlp_forward(z)")
+    assert uses(code, others=["softmax", "mlp_forward"]) == []
+    assert uses(code) == ["tf.nn.softmax"]
+
+
+def test_gradient_tape_in_a_with_statement():
+    code = ("def manual_gradients(X, t, W, b):\n    with tf.GradientTape() as tape:\n"
+            "        pass\n    return tape.gradient(1, W)")
+    assert api_lint.forbidden_uses(["import tensorflow as tf", code], "manual_gradients",
+                                   ["tf.GradientTape"]) == ["tf.GradientTape"]
+
+
+def test_unparsable_cells_are_skipped():
+    assert api_lint.forbidden_uses(["def softmax(:", "import tensorflow as tf\n"
+                                    "def softmax(z):\n    return tf.nn.softmax(z)"],
+                                   "softmax", SOFTMAX) == ["tf.nn.softmax"]
+
+
+# --- kinds through the protocol ----------------------------------------------------------
+
+
+def roundtrip(value):
+    read_fd, write_fd = os.pipe()
+    try:
+        data = protocol.encode_message({"status": "ok"}, value,
+                                       describe_unknown=lambda v: protocol.Unsupported("x"))
+        os.write(write_fd, data)
+        return protocol.receive_message(read_fd)[1]
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_kinds_travel_as_data():
+    tensor = protocol.Tagged(np.arange(3.0, dtype=np.float32), "tf.Tensor")
+    variable = protocol.Tagged(np.zeros(2), "tf.Variable")
+    got = roundtrip([tensor, variable, np.ones(2), np.float32(1.5), 3, 2.5])
+    kinds = [protocol.kind_of(v) for v in got]
+    assert kinds == ["tf.Tensor", "tf.Variable", "ndarray", "numpy scalar", "int", "float"]
+    assert got[0].dtype == np.float32 and np.array_equal(got[0], [0, 1, 2])
+    assert type(got[2]) is np.ndarray  # untagged arrays stay plain
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(protocol.ProtocolError, match="unknown array kind"):
+        protocol.unflatten({"__ndarray__": 0, "kind": "evil"}, [np.ones(1)])
+
+
+def test_require_kind_names_what_came_back():
+    value = np.zeros(()).view(protocol.ReturnedArray)
+    value.kind = "tf.Tensor"
+    require_kind(value, "`make_scalar`", ("tf.Tensor", "tf.Variable"))
+    with pytest.raises(GradingFailure, match="should return a tf.Tensor or a tf.Variable, but "
+                                             "it returned an array"):
+        require_kind(np.zeros(()), "`make_scalar`", ("tf.Tensor", "tf.Variable"))
+
+
+# --- messages ----------------------------------------------------------------------------
+
+
+def test_tensorflow_internals_become_shapes():
+    text = readable_error(
+        "InvalidArgumentError: {{function_node __wrapped__MatMul_device_/job:localhost/"
+        "replica:0/task:0/device:CPU:0}} Matrix size-incompatible: In[0]: [48,64], "
+        "In[1]: [10,64] [Op:MatMul] name: ")
+    assert "(48, 64) and (10, 64)" in text and "{{" not in text and "Op:" not in text
+    text = readable_error("{{function_node __wrapped__AddV2_device_/job:localhost/replica:0/"
+                          "task:0/device:CPU:0}} Incompatible shapes: [30,10] vs. [30] "
+                          "[Op:AddV2] name: ")
+    assert "(30, 10) and (30,)" in text and "keepdims" in text
+    text = readable_error("cannot compute AddV2 as input #1(zero-based) was expected to be a "
+                          "float tensor but is a double tensor [Op:AddV2] name: ")
+    assert "float32" in text and "float64" in text
+
+
+def test_a_matching_wrong_variant_is_named_without_values():
+    expected = np.array([0.2, 0.3, 0.5])
+    with pytest.raises(GradingFailure) as info:
+        assert_close(expected * 7, expected, "`loss`", rtol=1e-5, atol=1e-6,
+                     mistakes={"summing instead of averaging": expected * 7})
+    assert "This is what summing instead of averaging gives." in str(info.value)
+    assert "0.2" not in str(info.value) and "1.4" not in str(info.value)
+    with pytest.raises(GradingFailure, match=r"the answer differs from the reference in 1 of 3 entries"):
+        assert_close(np.array([0.2, 0.3, 0.6]), expected, "x", rtol=1e-5, atol=1e-6)
+
+
+def test_test_cell_messages_hide_hidden_code():
+    source = ("_x = f()\nassert _x == 1, 'f must return 1'\n### BEGIN HIDDEN TESTS\n"
+              "_secret = 12345\nassert f(_secret) == 2, 'f must not add'\n"
+              "assert f(_secret) == 3, (f(_secret), _secret)\n### END HIDDEN TESTS")
+    cell = {"source": source, "hidden_from": 3}
+    visible = test_cells.explain("test-f", cell, {"ok": False, "line": 2,
+                                                  "error": "AssertionError: f must return 1"})
+    assert "f must return 1" in visible and "0 points" in visible
+    hidden = test_cells.explain("test-f", cell, {"ok": False, "line": 5,
+                                                 "error": "AssertionError: 12345 leaked"})
+    assert "f must not add" in hidden and "12345" not in hidden
+    computed = test_cells.explain("test-f", cell, {"ok": False, "line": 6,
+                                                   "error": "AssertionError: (7, 12345)"})
+    assert "12345" not in computed and "hidden test failed: AssertionError" in computed
