@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..common.paths import REPO_ROOT
@@ -66,10 +67,14 @@ def grade_payload(notebook: Path, assignment: Assignment) -> dict:
     """Grade in this process; the outcome dict (see the module docstring)."""
     from ..grading.grade import GraderError, grade
 
+    began = time.monotonic()
     try:
         result = grade(notebook, assignment)
     except GraderError as exc:
         return failed(f"grader error: {exc}")
+    # where the time went, for benchmarks/batch_throughput.py (scores never depend on it)
+    result.extra["timing"] = {"student_seconds": round(result.student_seconds, 3),
+                              "grading_seconds": round(time.monotonic() - began, 3)}
     return {"status": "graded", "results": result.to_gradescope(),
             "internal_errors": list(result.internal_errors)}
 
