@@ -218,7 +218,12 @@ def run_size(root: Path, size: int, args) -> None:
         figures["cold"] = grade_batch(course, root / f"out-{size}" / "cold",
                                       env_extra={"AUTOGRADER_WARM": "0"})
     if size in args.user:
-        figures["user"] = grade_batch(course, root / f"out-{size}-user" / "user", user="nobody")
+        user_out = root / f"out-{size}-user" / "user"
+        figures["user"] = grade_batch(course, user_out, user="nobody")
+        if not list(user_out.glob("*/results.json")):
+            del figures["user"]
+            print("  grade-batch as user nobody: nothing graded (can nobody read the "
+                  "repository and run its Python?)")
     if size not in args.no_nbgrader:
         paths = [course / "submitted" / s / "nn-basics" / "nn-basics.ipynb" for s in which]
         figures["nbgrader"] = run_nbgrader(paths)["total"]
