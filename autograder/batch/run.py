@@ -3,9 +3,11 @@
 - Layouts (:mod:`autograder.batch.submissions`): nbgrader's
   ``submitted/<student>/<assignment>/*.ipynb`` (PATH is the course root or its ``submitted``
   folder) or a flat folder of ``<student>.ipynb``.
-- Each submission is graded in a child process (:mod:`autograder.batch.worker`), locally by a pool
-  of ``workers`` threads that each wait on one child, or on a Dask cluster
-  (:mod:`autograder.batch.dask_backend`); a crash fails that submission only.
+- Each submission is graded in a child process, locally by a pool of ``workers`` threads
+  that each keep one long-lived warm grading process (:mod:`autograder.batch.warm_pool`;
+  cold, one :mod:`autograder.batch.worker` per submission, with ``AUTOGRADER_WARM=0``),
+  or on a Dask cluster (:mod:`autograder.batch.dask_backend`); a crash fails that
+  submission only.
 - Output: the class folder of :mod:`autograder.outputs.class_folder`, each student's files
   written as soon as their submission is done.
 - Resumable: every file is written atomically as soon as its submission is done, and a
@@ -39,6 +41,7 @@ from ..outputs.records import store_record
 from .fingerprint import grader_digest, submission_fingerprint
 from .late import DuePolicy, attach_timestamps
 from .submissions import BatchError, HandinRefused, Submission, discover, read_handin
+from .warm_pool import WorkerSet
 from .worker import assignment_spec, failed, run_child
 
 
@@ -132,11 +135,24 @@ class Job:
 Done = Callable[[Job, dict, float], None]
 
 
+def warm_workers_enabled() -> bool:
+    """Long-lived warm workers unless ``AUTOGRADER_WARM=0`` asks for cold starts throughout."""
+    return os.environ.get("AUTOGRADER_WARM", "1") != "0"
+
+
 def run_local(jobs: list[Job], spec: dict, workers: int, timeout: float, done: Done) -> None:
-    """Grade on this machine, ``workers`` children at a time."""
+    """Grade on this machine, ``workers`` at a time: each pool thread keeps one warm worker
+    process (:mod:`autograder.batch.warm_pool`) for all its submissions, or starts a cold
+    child per submission when warm workers are disabled."""
+    warm = WorkerSet(spec) if warm_workers_enabled() else None
+
     def one(job: Job):
         began = time.monotonic()
-        return run_child(job.submission.notebook, spec, timeout), time.monotonic() - began
+        if warm is not None:
+            payload = warm.grade(job.submission.notebook, timeout)
+        else:
+            payload = run_child(job.submission.notebook, spec, timeout)
+        return payload, time.monotonic() - began
 
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grade")
     try:
@@ -146,6 +162,8 @@ def run_local(jobs: list[Job], spec: dict, workers: int, timeout: float, done: D
             done(futures[future], payload, seconds)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if warm is not None:
+            warm.close()
 
 
 def default_workers() -> int:

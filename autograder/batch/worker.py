@@ -1,12 +1,15 @@
 """Grade one submission in a child process, so a crash costs that submission alone.
 
-:func:`run_child` (parent side) starts ``python -m autograder.batch.worker`` with the request on
+This is the *cold* path (``AUTOGRADER_WARM=0``); ``grade-batch`` normally grades in long-lived
+warm workers (:mod:`autograder.batch.warm_pool`) that reuse :func:`grade_payload` and the
+helpers here. :func:`run_child` (parent side) starts ``python -m autograder.batch.worker`` with the request on
 stdin; the child grades and writes its outcome to a file. A child that dies without
 writing it (killed, out of memory, a segfault in a library) becomes a *failed* outcome
 with the reason, and the batch goes on. The child asks Linux to kill it when its parent
 dies (PR_SET_PDEATHSIG), so a batch killed even with ``kill -9`` leaves no grading process
 behind (the sandbox it starts does the same). A fresh interpreter per submission costs
-~2 s of imports, small beside a grading, and shares nothing with other submissions.
+~2 s of imports (plus TensorFlow's when the suite needs it) and shares nothing with other
+submissions.
 
 An outcome is a JSON dict: ``{"status": "graded", "results": <results.json document>,
 "internal_errors": [...]}`` or ``{"status": "failed", "error": "<why>"}``, plus ``log``
@@ -23,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..common.paths import REPO_ROOT
@@ -64,17 +68,22 @@ def grade_payload(notebook: Path, assignment: Assignment) -> dict:
     from ..grading.grade import GraderError, grade
     from ..sandbox.confine import current_rung
 
+    began = time.monotonic()
     try:
         result = grade(notebook, assignment)
     except GraderError as exc:
         return failed(f"grader error: {exc}")
     result.extra["sandbox_rung"] = current_rung()
+    # where the time went, for benchmarks/batch_throughput.py (scores never depend on it)
+    result.extra["timing"] = {"student_seconds": round(result.student_seconds, 3),
+                              "grading_seconds": round(time.monotonic() - began, 3)}
     return {"status": "graded", "results": result.to_gradescope(),
             "internal_errors": list(result.internal_errors),
             "record": list(result.record)}  # the instructor's record, outside the results
 
 
-def _describe_exit(code: int) -> str:
+def describe_exit(code: int) -> str:
+    """Why a grading process that left no outcome ended, for the instructor."""
     if code < 0:
         try:
             name = signal.Signals(-code).name
@@ -114,12 +123,13 @@ def run_child(notebook: Path, spec: dict, timeout: float) -> dict:
         try:
             payload = json.loads(out.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return failed(_describe_exit(code), tail)
+            return failed(describe_exit(code), tail)
         payload["log"] = tail
         return payload
 
 
-def _die_with_parent(expected_parent: int) -> None:
+def die_with_parent(expected_parent: int) -> None:
+    """SIGKILL this process when ``expected_parent`` dies (so a killed batch leaves none)."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: the parent's timeout still applies
@@ -130,7 +140,7 @@ def _die_with_parent(expected_parent: int) -> None:
 
 def main() -> int:
     request = json.loads(sys.stdin.read())
-    _die_with_parent(request["parent_pid"])
+    die_with_parent(request["parent_pid"])
     # jsonschema (under nbformat) imports this optional IRI checker if installed, and its
     # import compiles a grammar (~1 s per grading); notebooks never use those formats.
     sys.modules.setdefault("rfc3987_syntax", None)

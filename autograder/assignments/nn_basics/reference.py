@@ -7,10 +7,48 @@ Runs only in the grader's process; student code never sees this module.
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import numpy as np
 
 MLP_SHAPES = [(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]
+
+
+def _key(value) -> object:
+    """A hashable stand-in for plain data and arrays, by value (dtype, shape and bytes)."""
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_key(v) for v in value))
+    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+        array = np.ascontiguousarray(value)
+        return ("array", array.dtype.str, array.shape,
+                hashlib.blake2b(array.tobytes(), digest_size=16).digest())
+    return (type(value).__name__, value)
+
+
+def _copy(value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v) for v in value)
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def per_process(function):
+    """Remember ``function``'s results by argument *value*, for this process's lifetime.
+
+    For pure reference math whose inputs do not depend on the submission (the hidden
+    problems are fixed), so a warm grading worker computes each once rather than once per
+    submission. Callers get copies, so one grading cannot alter what the next one sees."""
+    cache: dict = {}
+
+    @functools.wraps(function)
+    def remembered(*args):
+        key = tuple(_key(a) for a in args)
+        if key not in cache:
+            if len(cache) >= 64:  # student-chosen inputs (e.g. SEED) must not grow it forever
+                cache.clear()
+            cache[key] = function(*args)
+        return _copy(cache[key])
+
+    return remembered
 
 
 # --- data ----------------------------------------------------------------------------
@@ -74,6 +112,7 @@ def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     return grad
 
 
+@per_process
 def finite_difference_gradients(X, target, W, b) -> tuple[np.ndarray, np.ndarray]:
     dW = numerical_gradient(lambda w: loss(X, target, w, b), W)
     db = numerical_gradient(lambda v: loss(X, target, W, v), b)
@@ -125,6 +164,7 @@ def random_linear_params(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return W.numpy(), b.numpy()
 
 
+@per_process
 def loss_for_seed(seed: int) -> float:
     """The lesson's "find a seed with loss < 62" quantity, in float32 on the digits set."""
     X, target = digits()
@@ -132,6 +172,7 @@ def loss_for_seed(seed: int) -> float:
     return float(tf_loss(X, target, W, b).numpy())
 
 
+@per_process
 def tf_gradients(X, target, W, b) -> tuple[np.ndarray, np.ndarray]:
     tf = _tf()
     Wv, bv = tf.Variable(W), tf.Variable(b)
@@ -141,6 +182,7 @@ def tf_gradients(X, target, W, b) -> tuple[np.ndarray, np.ndarray]:
     return dW.numpy(), db.numpy()
 
 
+@per_process
 def init_mlp(seed: int) -> list[np.ndarray]:
     tf = _tf()
     tf.random.set_seed(int(seed))
@@ -156,6 +198,7 @@ def tf_mlp_loss(X, target, params):
     return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), Z3))
 
 
+@per_process
 def train(X, target, params, alpha: float, epochs: int) -> np.ndarray:
     """The lesson's loop: record the loss, then take a GD step; returns the losses."""
     tf = _tf()

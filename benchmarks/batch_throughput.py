@@ -1,0 +1,310 @@
+"""A class graded as a TA would, side by side in one run: grade-batch, Dask, nbgrader, the floor.
+
+For each class size (copies of the bundled nn-basics examples, cycled, in nbgrader's
+``submitted/<student>/nn-basics/`` layout) this prints
+
+- **the floor**: each distinct notebook's code cells run alone in a warm interpreter (one
+  that imported what the fork server preloads, then forked, as the grader's student
+  process is), the import time such an interpreter pays once, and the first TensorFlow op
+  of a fresh fork (the child's runtime start-up, which the floor's first cell includes);
+- ``python -m autograder grade-batch`` end to end (a subprocess, start-up included), with,
+  per notebook, where its grading time went: sandboxed student code (cells + probes, incl.
+  the child's start), checks (the rest of the pytest session), and the worker/IPC/report
+  rest, and the overhead beyond the floor;
+- the same on a Dask ``LocalCluster`` of two single-threaded workers (cluster started
+  beforehand, not timed), and ``nbgrader autograde`` (serial) on the same notebooks;
+- optionally (``--user``) grade-batch as an ordinary user (``nobody``), where student
+  processes start cold, and ``--cold`` (``AUTOGRADER_WARM=0``: a cold worker per submission).
+
+Then each target of issue 14 with its measured ratio. Absolute times on a shared machine
+are noisy: compare ratios from one run, and quote the load average printed at start and end.
+
+    .venv/bin/python benchmarks/batch_throughput.py --sizes 20,100 [--no-nbgrader 100] [--user 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from grading_throughput import run_nbgrader  # noqa: E402
+
+
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def make_class(root: Path, size: int) -> tuple[Path, dict[str, str]]:
+    """An nbgrader course folder with ``size`` students; student -> example name."""
+    import nbformat
+
+    from tests.fixtures.submissions import example_notebooks
+
+    examples = list(example_notebooks().items())
+    course = root / f"course-{size}"
+    which = {}
+    for index in range(size):
+        name, notebook = examples[index % len(examples)]
+        student = f"s{index:03d}"
+        folder = course / "submitted" / student / "nn-basics"
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / "nn-basics.ipynb")
+        which[student] = name
+    return course, which
+
+
+# --- the floor: the student's cells alone in a warm interpreter -----------------------------
+
+FLOOR_CHILD = r"""
+import json, os, sys, time
+began = time.perf_counter()
+for name in json.loads(sys.argv[1]):
+    __import__(name)
+imports = time.perf_counter() - began
+import nbformat
+from IPython.core.interactiveshell import InteractiveShell
+
+def in_fork(work):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            result = work()
+        except BaseException as exc:
+            result = {"error": repr(exc)}
+        os.write(w, json.dumps(result).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 1 << 16):
+        data += chunk
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+def first_op():
+    import tensorflow as tf
+    t = time.perf_counter()
+    (tf.constant(1.0) + 1.0).numpy()
+    return {"first_op": time.perf_counter() - t}
+
+def cells(path):
+    def work():
+        os.chdir(os.path.dirname(path))
+        shell = InteractiveShell.instance()
+        times = []
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            t = time.perf_counter()
+            shell.run_cell(cell.source, silent=True)
+            times.append(time.perf_counter() - t)
+        return {"cells": times}
+    return work
+
+out = {"imports": imports, "first_op": in_fork(first_op)["first_op"], "notebooks": {}}
+for path in sys.argv[2:]:
+    out["notebooks"][path] = in_fork(cells(path))["cells"]
+print(json.dumps(out))
+"""
+
+
+def measure_floor(course: Path, which: dict[str, str]) -> dict:
+    """Cells of each distinct example, in a fork of a warm interpreter (as the grader's)."""
+    from autograder.sandbox.warm import PRELOAD
+
+    first = {}
+    for student, name in which.items():
+        first.setdefault(name, course / "submitted" / student / "nn-basics" / "nn-basics.ipynb")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    with tempfile.TemporaryDirectory() as scratch:
+        env["HOME"] = scratch  # cells that write files write them here
+        done = subprocess.run([sys.executable, "-c", FLOOR_CHILD, json.dumps(PRELOAD),
+                               *map(str, first.values())],
+                              capture_output=True, text=True, env=env, check=True, cwd=scratch)
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    per_example = {name: sum(data["notebooks"][str(path)]) for name, path in first.items()}
+    return {"imports": data["imports"], "first_op": data["first_op"],
+            "per_example": per_example}
+
+
+# --- grading a class --------------------------------------------------------------------------
+
+
+def grade_batch(course: Path, out: Path, *, scheduler: str | None = None,
+                env_extra: dict | None = None, user: str | None = None) -> float:
+    cmd = [sys.executable, "-m", "autograder", "grade-batch", str(course),
+           "--assignment", "nn-basics", "--out", str(out), "--quiet"]
+    if scheduler:
+        cmd += ["--scheduler", scheduler]
+    env = dict(os.environ, **(env_extra or {}))
+    if user:
+        home = Path(tempfile.mkdtemp(prefix="bench-home-"))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for path in (home, out.parent):
+            os.chmod(path, 0o777)
+        shutil.chown(home, user)
+        env.update(HOME=str(home), PYTHONPATH=str(REPO))
+        cmd = ["runuser", "-u", user, "--", "env", *[f"{k}={v}" for k, v in env.items()
+                                                      if k in ("HOME", "PYTHONPATH", "PATH",
+                                                               "TF_CPP_MIN_LOG_LEVEL",
+                                                               "AUTOGRADER_WARM")], *cmd]
+    began = time.perf_counter()
+    completed = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - began
+    if completed.returncode not in (0, 1):  # 1: some submission lost points? see cli
+        print(completed.stdout[-2000:], completed.stderr[-2000:])
+    return wall
+
+
+def per_submission(out: Path, which: dict[str, str], floor: dict) -> list[dict]:
+    rows = []
+    for student, name in which.items():
+        path = out / student / "results.json"
+        if not path.exists():
+            rows.append({"student": student, "example": name, "failed": True})
+            continue
+        data = json.loads(path.read_text())
+        extra = data.get("extra_data", {})
+        timing = extra.get("timing", {})
+        rows.append({"student": student, "example": name, "score": data["score"],
+                     "wall": extra.get("wall_seconds", 0.0),
+                     "student_s": timing.get("student_seconds", 0.0),
+                     "session": data.get("execution_time", 0.0),
+                     "grading": timing.get("grading_seconds", 0.0),
+                     "floor": floor["per_example"][name]})
+    return rows
+
+
+def start_cluster():
+    from distributed import LocalCluster
+
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                        dashboard_address=None)
+
+
+def run_size(root: Path, size: int, args) -> None:
+    n_cores = cores()
+    course, which = make_class(root, size)
+    print(f"\n=== class of {size} ({n_cores} cores) - load average at start: {loadavg()}")
+    floor = measure_floor(course, which)
+    figures = {}
+    figures["grade-batch"] = grade_batch(course, root / f"out-{size}" / "batch")
+    rows = per_submission(root / f"out-{size}" / "batch", which, floor)
+    if not args.no_dask:
+        with start_cluster() as cluster:
+            figures["dask"] = grade_batch(course, root / f"out-{size}" / "dask",
+                                          scheduler=cluster.scheduler_address)
+    if args.cold:
+        figures["cold"] = grade_batch(course, root / f"out-{size}" / "cold",
+                                      env_extra={"AUTOGRADER_WARM": "0"})
+    if size in args.user:
+        user_out = root / f"out-{size}-user" / "user"
+        figures["user"] = grade_batch(course, user_out, user="nobody")
+        if not list(user_out.glob("*/results.json")):
+            del figures["user"]
+            print("  grade-batch as user nobody: nothing graded (can nobody read the "
+                  "repository and run its Python?)")
+    if size not in args.no_nbgrader:
+        paths = [course / "submitted" / s / "nn-basics" / "nn-basics.ipynb" for s in which]
+        figures["nbgrader"] = run_nbgrader(paths)["total"]
+
+    print(f"\nfloor, per distinct notebook (student cells alone, fork of a warm interpreter):")
+    print(f"{'example':28} {'floor':>6} {'grading':>8} {'student':>8} {'checks':>7} "
+          f"{'rest':>6} {'overhead':>9}   (median s over its copies; score)")
+    by_example: dict[str, list[dict]] = {}
+    for row in rows:
+        by_example.setdefault(row["example"], []).append(row)
+    for name, group in by_example.items():
+        ok = [r for r in group if not r.get("failed")]
+        if not ok:
+            print(f"{name:28} not graded")
+            continue
+        med = {k: statistics.median(r[k] for r in ok) for k in
+               ("wall", "student_s", "session", "grading", "floor")}
+        print(f"{name:28} {med['floor']:6.2f} {med['wall']:8.2f} {med['student_s']:8.2f} "
+              f"{med['session'] - med['student_s']:7.2f} {med['wall'] - med['session']:6.2f} "
+              f"{med['wall'] - med['floor']:9.2f}   {ok[0]['score']:g}")
+    graded = [r for r in rows if not r.get("failed")]
+    sum_floor = sum(floor["per_example"][name] for name in which.values())
+    startup = floor["imports"]
+    floor_wall = sum_floor / n_cores + startup
+    batch_wall = figures["grade-batch"]
+    overheads = [r["wall"] - r["floor"] for r in graded]
+    print(f"\nwarm interpreter imports (one start-up): {startup:.2f} s; the child's first "
+          f"TensorFlow op: {floor['first_op']:.3f} s")
+    print(f"sum of student cell times: {sum_floor:.1f} s -> floor = {sum_floor:.1f}/{n_cores} "
+          f"+ {startup:.1f} = {floor_wall:.1f} s")
+    for key, label in (("grade-batch", "grade-batch (warm workers)"),
+                       ("dask", "Dask LocalCluster 2x1"), ("cold", "grade-batch, cold workers"),
+                       ("user", "grade-batch as user nobody"),
+                       ("nbgrader", "nbgrader autograde (serial)")):
+        if key in figures:
+            print(f"  {label:32} {figures[key]:8.1f} s  ({figures[key] / size:.2f} s/sub)")
+    print(f"graded {len(graded)}/{size}")
+    print("\ntargets:")
+    ratio = batch_wall / floor_wall
+    print(f"  grade-batch / floor = {ratio:.2f} (target <= 1.25): "
+          f"{'met' if ratio <= 1.25 else 'NOT met'}")
+    if "nbgrader" in figures:
+        speed = figures["nbgrader"] / batch_wall
+        goal = 5 if size <= 20 else 7
+        print(f"  nbgrader / grade-batch = {speed:.2f}x (target >= {goal}x): "
+              f"{'met' if speed >= goal else 'NOT met'}")
+    median_overhead = statistics.median(overheads) if overheads else float("nan")
+    amortised = (batch_wall - floor_wall) * n_cores / size
+    print(f"  overhead beyond the floor per submission: median {median_overhead:.2f} s "
+          f"(each grading's wall minus its notebook's floor); amortised "
+          f"{amortised:.2f} s ((batch - floor) x cores / N) (target <= 0.3): "
+          f"{'met' if max(median_overhead, amortised) <= 0.3 else 'NOT met'}")
+    if "dask" in figures:
+        rel = figures["dask"] / batch_wall
+        print(f"  Dask / grade-batch = {rel:.2f} (target <= 1.15): "
+              f"{'met' if rel <= 1.15 else 'NOT met'}")
+    if "user" in figures:
+        print(f"  ordinary user / root grade-batch = {figures['user'] / batch_wall:.2f} "
+              f"(cold student processes: the cost of no warm start)")
+    print(f"load average at end: {loadavg()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20,100")
+    parser.add_argument("--no-nbgrader", default="", help="sizes to skip nbgrader for")
+    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--cold", action="store_true", help="also AUTOGRADER_WARM=0")
+    parser.add_argument("--user", default="", help="sizes to also grade as user nobody (as root)")
+    args = parser.parse_args()
+    args.no_nbgrader = {int(s) for s in args.no_nbgrader.split(",") if s}
+    args.user = {int(s) for s in args.user.split(",") if s}
+    root = Path(tempfile.mkdtemp(prefix="batch-bench-"))
+    os.chmod(root, 0o755)
+    try:
+        for size in (int(s) for s in args.sizes.split(",")):
+            run_size(root, size, args)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

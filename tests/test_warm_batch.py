@@ -1,0 +1,155 @@
+"""Long-lived warm grading workers (autograder.batch.warm_pool): same grades as cold
+workers, and a submission that kills its worker, or hangs, costs only itself.
+
+The tiny course keeps these to a few dozen seconds; one real nn-basics pair checks that the
+per-process reference cache changes no score.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder.assignments.nn_basics import reference as ref
+from autograder.batch import run as batch
+from autograder.batch.warm_pool import WarmWorker
+from autograder.batch.worker import assignment_spec
+from autograder.grading.assignment import ASSIGNMENTS
+from tests.fixtures import submissions, tiny_course
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def graded(out: Path, student: str) -> dict:
+    """What a grade says (scores and messages), without timings or paths."""
+    data = json.loads((out / student / "results.json").read_text())
+    return {"score": data["score"], "max_score": data["max_score"],
+            "tests": [(t["name"], t["score"], t["max_score"], t.get("output", ""))
+                      for t in data["tests"]]}
+
+
+def suite_names(path: Path) -> dict[str, str]:
+    """test function -> the name students see (its docstring's first line), read with ast."""
+    tree = ast.parse(Path(path).read_text())
+    return {node.name: ast.get_docstring(node).splitlines()[0] for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+
+def failed_names(data: dict) -> set[str]:
+    return {name for name, score, max_score, _ in data["tests"] if score < max_score}
+
+
+@pytest.mark.slow
+def test_warm_and_cold_batches_grade_a_class_identically(tiny, tmp_path, monkeypatch):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    expected = {}
+    for i, bug in enumerate(tiny_course.BUGS):
+        nbformat.write(tiny_course.with_bugs([bug]), folder / f"b{i}.ipynb")
+        expected[f"b{i}"] = set(bug.breaks)
+    nbformat.write(tiny_course.with_bugs(tiny_course.BUGS[:2]), folder / "two.ipynb")
+    expected["two"] = set(tiny_course.BUGS[0].breaks) | set(tiny_course.BUGS[1].breaks)
+    nbformat.write(tiny_course.solved_notebook(), folder / "solved.ipynb")
+    expected["solved"] = set()
+
+    warm = batch.grade_batch(folder, tiny, tmp_path / "warm", workers=2, quiet=True)
+    monkeypatch.setenv("AUTOGRADER_WARM", "0")
+    cold = batch.grade_batch(folder, tiny, tmp_path / "cold", workers=2, quiet=True)
+    assert warm.count("graded") == cold.count("graded") == len(expected)
+    names = suite_names(tiny_course.SUITE)
+    for student, broken in expected.items():
+        result = graded(tmp_path / "warm", student)
+        assert result == graded(tmp_path / "cold", student), student
+        assert failed_names(result) == {names[t] for t in broken}, student
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_grading_costs_only_that_submission(tiny, tmp_path):
+    """One warm worker, three submissions in order: the crash in the middle fails alone,
+    and the next submission is graded by a fresh worker."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    paths = []
+    for name, notebook in [("a-solved", tiny_course.solved_notebook()),
+                           ("b-crash", tiny_course.with_bugs([], "CRASH_GRADER = True")),
+                           ("c-bug", tiny_course.with_bugs([tiny_course.BUGS[0]]))]:
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+        paths.append(folder / f"{name}.ipynb")
+    worker = WarmWorker(assignment_spec(tiny))
+    try:
+        outcomes = [worker.grade(path, timeout=120) for path in paths]
+        assert [o["status"] for o in outcomes] == ["graded", "failed", "graded"]
+        assert "killed by SIGKILL" in outcomes[1]["error"]
+        assert outcomes[0]["results"]["score"] == outcomes[0]["results"]["max_score"]
+        lost = {t["name"] for t in outcomes[2]["results"]["tests"]
+                if t["score"] < t["max_score"]}
+        names = suite_names(tiny_course.SUITE)
+        assert lost == {names[t] for t in tiny_course.BUGS[0].breaks}
+        assert worker.starts == 2  # the crash cost one restart, nothing more
+    finally:
+        worker.close()
+
+
+@pytest.mark.slow
+def test_a_hanging_submission_is_stopped_and_the_worker_replaced(tiny, tmp_path):
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(tiny_course.with_bugs([], "import time\ntime.sleep(60)"),
+                   folder / "slow.ipynb")
+    nbformat.write(tiny_course.solved_notebook(), folder / "fine.ipynb")
+    worker = WarmWorker(assignment_spec(tiny))
+    try:
+        slow = worker.grade(folder / "slow.ipynb", timeout=8)
+        assert slow["status"] == "failed" and "longer than 8 s" in slow["error"]
+        fine = worker.grade(folder / "fine.ipynb", timeout=120)
+        assert fine["status"] == "graded"
+        assert fine["results"]["score"] == fine["results"]["max_score"]
+    finally:
+        worker.close()
+
+
+def test_reference_cache_returns_equal_independent_copies():
+    params = ref.init_mlp(12345)
+    first = ref.init_mlp(12345)
+    for a, b in zip(params, first):
+        np.testing.assert_array_equal(a, b)
+    params[0][0, 0] = 1e9  # a caller changing its copy changes nothing for the next one
+    assert ref.init_mlp(12345)[0][0, 0] != 1e9
+    X = np.linspace(-1, 1, 64 * 3, dtype=np.float32).reshape(3, 64)
+    target = np.array([1, 2, 3])
+    W = np.zeros((64, 10), np.float32)
+    b = np.zeros(10, np.float32)
+    W2 = np.random.default_rng(0).normal(size=(64, 10)).astype(np.float32)  # other values
+    dW, _ = ref.finite_difference_gradients(X, target, W, b)
+    dW2, _ = ref.finite_difference_gradients(X, target, W2, b)
+    assert not np.allclose(dW, dW2)  # cached by value, not by shape
+    np.testing.assert_allclose(ref.manual_gradients(X, target, W, b)[0], dW, atol=1e-6)
+    np.testing.assert_allclose(ref.manual_gradients(X, target, W2, b)[0], dW2, atol=1e-6)
+    again, _ = ref.finite_difference_gradients(X, target, W, b)
+    np.testing.assert_array_equal(again, dW)
+
+
+@pytest.mark.slow
+def test_nn_basics_warm_batch_matches_the_mutations(tmp_path):
+    """Real notebooks through one warm worker: the second grading reuses cached reference
+    values and must still fail exactly what its bug breaks."""
+    names = suite_names(REPO / "autograder" / "assignments" / "nn_basics" / "test_nn_basics.py")
+    mutation = next(m for m in submissions.MUTATIONS if m.name == "forgotten-db")
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(submissions.solved_notebook(), folder / "a-solved.ipynb")
+    nbformat.write(mutation.apply(submissions.solved_notebook()), folder / "b-bug.ipynb")
+    nbformat.write(submissions.solved_notebook(), folder / "c-solved.ipynb")
+    report = batch.grade_batch(folder, ASSIGNMENTS["nn-basics"], tmp_path / "out",
+                               workers=1, quiet=True)
+    assert report.count("graded") == 3, [o.error for o in report.failed]
+    out = tmp_path / "out"
+    assert failed_names(graded(out, "a-solved")) == set()
+    assert failed_names(graded(out, "c-solved")) == set()
+    assert failed_names(graded(out, "b-bug")) == {names[t] for t in mutation.breaks}
+
