@@ -9,9 +9,8 @@ from pathlib import Path
 from autograder.grading.assignment import get_assignment
 
 
-def suite_checks(assignment: str = "nn-basics") -> dict[str, set[str]]:
-    """exercise name -> the names of the test functions marked ``@points(n, exercise)``."""
-    found: dict[str, set[str]] = {}
+def marked_checks(assignment: str = "nn-basics"):
+    """``(test name, points, exercise)`` for each test marked ``@points(n, exercise)``."""
     for path in sorted(Path(get_assignment(assignment).tests_dir).glob("test_*.py")):
         for node in ast.parse(path.read_text()).body:
             if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
@@ -19,21 +18,22 @@ def suite_checks(assignment: str = "nn-basics") -> dict[str, set[str]]:
             for deco in node.decorator_list:
                 if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "points":
                     points, exercise = (ast.literal_eval(a) for a in deco.args[:2])
-                    found.setdefault(exercise, set()).add(node.name)
+                    yield node.name, points, exercise
+
+
+def suite_checks(assignment: str = "nn-basics") -> dict[str, set[str]]:
+    """exercise name -> the names of the test functions marked ``@points(n, exercise)``."""
+    found: dict[str, set[str]] = {}
+    for name, _, exercise in marked_checks(assignment):
+        found.setdefault(exercise, set()).add(name)
     return found
 
 
 def suite_points(assignment: str = "nn-basics") -> dict[str, int]:
     """exercise name -> the sum of its checks' points."""
     total: dict[str, int] = {}
-    for path in sorted(Path(get_assignment(assignment).tests_dir).glob("test_*.py")):
-        for node in ast.parse(path.read_text()).body:
-            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
-                continue
-            for deco in node.decorator_list:
-                if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "points":
-                    points, exercise = (ast.literal_eval(a) for a in deco.args[:2])
-                    total[exercise] = total.get(exercise, 0) + points
+    for _, points, exercise in marked_checks(assignment):
+        total[exercise] = total.get(exercise, 0) + points
     return total
 
 
