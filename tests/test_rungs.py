@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -146,7 +145,7 @@ def test_forged_results_and_killed_grader_change_nothing(rung, tmp_path):
                                      "--quiet"), cwd=work)
     assert done.returncode == 0, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
     data = json.loads(results.read_text())
-    assert data["score"] == 0 and data["max_score"] == 38
+    assert data["score"] == 0 and data["max_score"] == 34  # the notebook's grade cells total 34
     assert data["tests"] and all(t["score"] == 0 for t in data["tests"])
     assert data["extra_data"]["sandbox_rung"] == rung
     assert f"sandbox rung: {rung}" in done.stderr
@@ -197,9 +196,11 @@ def _honest_seconds(policy: SandboxPolicy) -> float:
 
 @pytest.mark.skipif(rungs.detect() == rungs.USER or cgroups.version() == 0,
                     reason="a CPU share needs root and cgroups")
+@pytest.mark.serial  # a timing: measured alone, after the parallel run (see Makefile)
 def test_a_spinning_neighbour_cannot_slow_an_honest_sandbox(tmp_path):
     """32 busy processes in one sandbox; the honest sandbox beside it takes at most 1.5x
-    its time alone (each sandbox is held to one core by its cgroup)."""
+    its time alone (each sandbox is held to one core by its cgroup). Best of several runs
+    on each side, so a passing hiccup of the machine does not decide it."""
     policy = SandboxPolicy(cpus=1.0, warm_start=False)
     alone = [_honest_seconds(policy) for _ in range(2)]
     with StudentProcess([SPINNER], policy=policy, notebook_seconds=120) as spinner:
@@ -207,11 +208,11 @@ def test_a_spinning_neighbour_cannot_slow_an_honest_sandbox(tmp_path):
         assert group is not None and len(group.pids()) > 30
         assert _quota_cores(group) == 1.0
         time.sleep(1.0)
-        beside = statistics.median(_honest_seconds(policy) for _ in range(3))
+        beside = min(_honest_seconds(policy) for _ in range(3))
     alone.append(_honest_seconds(policy))
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"honest alone {alone}, beside the spinner {beside:.2f} s, load {load}")
-    assert beside <= 1.5 * statistics.median(alone), (alone, beside, load)
+    assert beside <= 1.5 * min(alone), (alone, beside, load)
 
 
 def _quota_cores(group: cgroups.Cgroup) -> float | None:

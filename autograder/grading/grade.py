@@ -26,12 +26,15 @@ class GraderError(Exception):
 
 
 def grade(submission: Path, assignment: Assignment | str, *,
-          policy: SandboxPolicy | None = None, plugins: Sequence[object] = ()) -> GradeResult:
-    """``plugins`` are extra pytest plugins for this run (e.g. a test filter)."""
+          policy: SandboxPolicy | None = None, plugins: Sequence[object] = (),
+          public_only: bool = False) -> GradeResult:
+    """``plugins`` are extra pytest plugins for this run (e.g. a test filter).
+    ``public_only`` (the students' self-check) runs only the visible part of the notebook's
+    test cells, so nothing about their hidden asserts reaches the student early."""
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
     try:
-        plugin = GradingPlugin(Path(submission), assignment, policy)
+        plugin = GradingPlugin(Path(submission), assignment, policy, public_only=public_only)
     except DatasetNotFound as exc:
         raise GraderError(str(exc)) from None
     began = time.monotonic()

@@ -35,8 +35,9 @@ _STUDENT_FACING = (GradingFailure, ProbeError, NotebookError)
 
 class GradingPlugin:
     def __init__(self, submission: Path, assignment: Assignment,
-                 policy: SandboxPolicy | None = None):
+                 policy: SandboxPolicy | None = None, public_only: bool = False):
         self.submission = Path(submission)
+        self.public_only = public_only  # self-check: the test cells' hidden parts stay unrun
         self.assignment = assignment
         self.policy = policy
         self.results: dict[str, TestResult] = {}
@@ -91,8 +92,9 @@ class GradingPlugin:
         for cell_id, cell in cells.items():
             if cell_id not in wanted:
                 continue
+            source = test_cells.visible_part(cell) if self.public_only else cell["source"]
             try:
-                report = process.run_code(cell["source"])
+                report = process.run_code(source)
             except ProbeError as exc:
                 report = {"ok": False, "error": str(exc), "line": None}
             if report["ok"]:

@@ -36,4 +36,4 @@ class VisibleOnly:
 
 
 def self_check(notebook: Path, assignment: Assignment) -> GradeResult:
-    return grade(Path(notebook), assignment, plugins=[VisibleOnly()])
+    return grade(Path(notebook), assignment, plugins=[VisibleOnly()], public_only=True)

@@ -58,6 +58,14 @@ def load(folder: Path) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def visible_part(cell: dict) -> str:
+    """The lines of a test cell above its hidden block: what the student's release shows."""
+    hidden_from = cell.get("hidden_from")
+    if hidden_from is None:
+        return cell["source"]
+    return "\n".join(cell["source"].split("\n")[:hidden_from - 1])
+
+
 def _literal_message(source: str, line: int | None) -> str | None:
     """The string literal of the ``assert`` on ``line`` of ``source``, if it has one."""
     if line is None:
