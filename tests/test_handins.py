@@ -150,3 +150,32 @@ def test_a_notebook_of_too_many_cells_is_not_run(tmp_path):
     process = StudentProcess(["x = 1"] * (MAX_CELLS + 1))
     with pytest.raises(StudentCrashed, match="code cells, above the limit"):
         process.start()
+
+
+def test_a_million_tiny_cells_are_refused_before_they_are_parsed(tmp_path):
+    """The issue's 97 MB notebook of 1.15 M cells cost 68 s and 2.2 GB before any budget:
+    now it is refused from its text, with a message, before json or nbformat see it."""
+    import tracemalloc
+
+    from autograder.grading.notebook import MAX_CELLS_IN_FILE, NotebookError, read_code_cells
+
+    cell = '{"cell_type": "markdown", "metadata": {}, "source": ""}'
+    path = tmp_path / "huge.ipynb"
+    path.write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": ['
+                    + ",".join([cell] * 1_150_000) + "]}")
+    tracemalloc.start()
+    try:
+        with pytest.raises(NotebookError, match=f"more than {MAX_CELLS_IN_FILE} cells"):
+            read_code_cells(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * path.stat().st_size, peak  # the text itself, not an object per cell
+    # just above the limit, counted exactly after parsing, gets the same kind of message
+    small = tmp_path / "many.ipynb"
+    code = '{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], ' \
+           '"execution_count": null}'
+    small.write_text('{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": ['
+                     + ",".join([code] * (MAX_CELLS_IN_FILE + 1)) + "]}")
+    with pytest.raises(NotebookError, match="cells"):
+        read_code_cells(small)

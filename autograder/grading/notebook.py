@@ -16,7 +16,10 @@ import nbformat
 
 from ..common.safe_text import student_text
 
-MAX_NOTEBOOK_BYTES = 100 << 20  # honest notebooks with big image outputs stay well below
+MAX_NOTEBOOK_BYTES = 100 << 20
+# Cells of every kind; the lesson's notebooks have about a hundred. Counted on the raw JSON,
+# before nbformat's validation, which costs a minute and gigabytes on a million tiny cells.
+MAX_CELLS_IN_FILE = 5000  # honest notebooks with big image outputs stay well below
 
 
 class NotebookError(Exception):
@@ -40,6 +43,10 @@ def read_code_cells(path: Path) -> list[str]:
     try:
         with path.open("rb") as handle:  # bounded: the file may have grown since stat()
             raw = handle.read(MAX_NOTEBOOK_BYTES + 1).decode("utf-8-sig")
+        # an upper bound on the cells, before json builds an object for each one
+        if raw.count('"cell_type"') > MAX_CELLS_IN_FILE:
+            raise NotebookError(f"the notebook has more than {MAX_CELLS_IN_FILE} cells, the "
+                                "limit; merge or delete cells and submit again")
         data = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise NotebookError(f"the submission is not a valid notebook file (not JSON: "
@@ -48,6 +55,10 @@ def read_code_cells(path: Path) -> list[str]:
         raise NotebookError(f"the submission {path.name!r} cannot be read ({exc.strerror})")
     if not isinstance(data, dict) or "nbformat" not in data:
         raise NotebookError("the submission is not a Jupyter notebook (no nbformat field)")
+    count = _cell_count(data)
+    if count > MAX_CELLS_IN_FILE:
+        raise NotebookError(f"the notebook has {count} cells, above the limit of "
+                            f"{MAX_CELLS_IN_FILE}; merge or delete cells and submit again")
     try:
         notebook = nbformat.reads(raw, as_version=4)
         cells = [cell.get("source", "") for cell in notebook.get("cells", [])
@@ -59,6 +70,18 @@ def read_code_cells(path: Path) -> list[str]:
     if not any(c.strip() for c in cells):
         raise NotebookError("the notebook has no code cells to run")
     return cells
+
+
+def _cell_count(data: dict) -> int:
+    """Cells in a notebook's raw JSON: nbformat 4 keeps them in ``cells``, 3 in worksheets."""
+    cells = data.get("cells")
+    if isinstance(cells, list):
+        return len(cells)
+    worksheets = data.get("worksheets")
+    if isinstance(worksheets, list):
+        return sum(len(w.get("cells", [])) for w in worksheets
+                   if isinstance(w, dict) and isinstance(w.get("cells", []), list))
+    return 0
 
 
 def cell_labels(path: Path) -> list[str]:
