@@ -62,13 +62,18 @@ def _when(value, zone, where: str) -> datetime:
         raise CourseError(f"{where}: {exc}") from None
 
 
+def _refuse_unknown(table: dict, known: set, where) -> None:
+    """A misspelt key is an error that names it, never a setting silently ignored."""
+    unknown = set(table) - known
+    if unknown:
+        raise CourseError(f"{where}: unknown key(s) {sorted(unknown)}; "
+                          f"known: {', '.join(sorted(known))}")
+
+
 def _rule(table: dict, base: LateRule, where: str) -> LateRule:
     if not isinstance(table, dict):
         raise CourseError(f"{where} must be a table")
-    unknown = set(table) - _RULE_KEYS
-    if unknown:
-        raise CourseError(f"{where}: unknown key(s) {sorted(unknown)}; "
-                          f"known: {', '.join(sorted(_RULE_KEYS))}")
+    _refuse_unknown(table, _RULE_KEYS, where)
     values = {f.name: getattr(base, f.name) for f in fields(LateRule)}
     values.update(table)
     try:
@@ -88,10 +93,7 @@ def _extension(value, zone, where: str):
 
 
 def parse_course(data: dict, path: Path | None = None) -> CourseSettings:
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise CourseError(f"{path or COURSE_FILE}: unknown key(s) {sorted(unknown)}; "
-                          f"known: {', '.join(sorted(_TOP_KEYS))}")
+    _refuse_unknown(data, _TOP_KEYS, path or COURSE_FILE)
     try:
         zone = course_zone(data.get("timezone"))
     except LateError as exc:
@@ -109,10 +111,7 @@ def parse_course(data: dict, path: Path | None = None) -> CourseSettings:
         where = f"[assignments.{name}]"
         if not isinstance(table, dict):
             raise CourseError(f"{where} must be a table")
-        unknown = set(table) - _ASSIGNMENT_KEYS
-        if unknown:
-            raise CourseError(f"{where}: unknown key(s) {sorted(unknown)}; "
-                              f"known: {', '.join(sorted(_ASSIGNMENT_KEYS))}")
+        _refuse_unknown(table, _ASSIGNMENT_KEYS, where)
         if "due" not in table:
             raise CourseError(f"{where}: no due date")
         extensions = table.get("extensions", {})
