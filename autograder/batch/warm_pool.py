@@ -281,7 +281,10 @@ def main(argv: list[str]) -> int:
             reply.write(json.dumps({"done": request["id"]}).encode() + b"\n")
             sys.stdout.flush()
             sys.stderr.flush()
-    return 0
+    # Every outcome is on disk and the batch closed its end: leave now. A normal interpreter
+    # exit tears down TensorFlow's runtime and waits on the fork server (seconds per worker,
+    # all at the end of a batch); the fork server dies with us (PR_SET_PDEATHSIG).
+    os._exit(0)
 
 
 if __name__ == "__main__":
