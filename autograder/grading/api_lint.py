@@ -12,6 +12,7 @@ that (``eval``, string building) are what the sandbox's run-time switch-off catc
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -120,6 +121,12 @@ def _called_names(function: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(function) if isinstance(n, ast.Name)}
 
 
+@functools.lru_cache(maxsize=2)
+def _module(cells: tuple[str, ...]) -> _Module:
+    """One parse per notebook: a suite asks about each exercise in turn (read-only use)."""
+    return _Module(parse_cells(cells))
+
+
 def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str],
                    others: Iterable[str] = ()) -> list[str]:
     """The forbidden APIs that ``function`` (or a notebook helper it calls) names.
@@ -127,7 +134,7 @@ def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str]
     ``forbidden`` are canonical dotted paths (``tf.nn.softmax``, or a prefix such as
     ``keras.losses``); ``others`` are the other graded functions, which the exercise may
     call freely (their own rules are checked on them)."""
-    module = _Module(parse_cells(cells))
+    module = _module(tuple(cells))
     if function not in module.functions:
         return []
     forbidden = [_canonical(f) for f in forbidden]
