@@ -84,30 +84,46 @@ def _cell_count(data: dict) -> int:
     return 0
 
 
-def cell_labels(path: Path) -> list[str]:
-    """For each code cell, words a student can find it by in Jupyter: the function it
-    defines or its first line, and its nbgrader id (`` (the cell defining `dot`, ...)``).
-    Empty strings when the file cannot be read again (the caller already reported that)."""
+def _code_cells_with_ids(path: Path) -> list[tuple[str | None, str | None]]:
+    """``(source, nbgrader grade_id)`` per code cell (None where unreadable); [] when the
+    file cannot be read again (read_code_cells already explained a broken file)."""
     try:
         notebook = nbformat.reads(Path(path).read_text(encoding="utf-8-sig"), as_version=4)
-    except Exception:  # noqa: BLE001 - read_code_cells already explained a broken file
+    except Exception:  # noqa: BLE001
         return []
-    labels = []
+    entries = []
     for cell in notebook.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
         try:
             source = _source_text(cell.get("source", ""), 0)
         except NotebookError:
-            labels.append("")
-            continue
+            source = None
         meta = cell.get("metadata", {}).get("nbgrader", {})
         grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        entries.append((source, grade_id if isinstance(grade_id, str) and grade_id else None))
+    return entries
+
+
+def code_cell_grade_ids(path: Path) -> list[str | None]:
+    """Each code cell's nbgrader ``grade_id`` (None for cells without one), in order."""
+    return [grade_id for _, grade_id in _code_cells_with_ids(path)]
+
+
+def cell_labels(path: Path) -> list[str]:
+    """For each code cell, words a student can find it by in Jupyter: the function it
+    defines or its first line, and its nbgrader id (`` (the cell defining `dot`, ...)``).
+    Empty strings when the file cannot be read again (the caller already reported that)."""
+    labels = []
+    for source, grade_id in _code_cells_with_ids(path):
+        if source is None:
+            labels.append("")
+            continue
         match = re.search(r"^def\s+([A-Za-z_]\w*)", source, re.M)
         first = next((line.strip() for line in source.split("\n") if line.strip()), "")
         what = (f"the cell defining `{match.group(1)}`" if match
                 else f"the cell starting `{student_text(first, 60)}`")
-        if isinstance(grade_id, str) and grade_id:
+        if grade_id:
             what += f", nbgrader id `{student_text(grade_id, 60)}`"
         labels.append(f" ({what})")
     return labels

@@ -27,7 +27,7 @@ from ..sandbox.process import ProbeError, StudentProcess
 from . import datasets, test_cells
 from .assignment import Assignment
 from .checks import GradingFailure, readable_error
-from .notebook import NotebookError, cell_labels, read_code_cells
+from .notebook import NotebookError, cell_labels, code_cell_grade_ids, read_code_cells
 from .results import FAILED, PASSED, TestResult
 
 _STUDENT_FACING = (GradingFailure, ProbeError, NotebookError)
@@ -56,50 +56,81 @@ class GradingPlugin:
     def student(self, request):
         cells = read_code_cells(self.submission)  # NotebookError fails every test alike
         self.code_cells = cells
+        in_place = self._test_cells_in_place()
+        to_run = [self._test_source(in_place[i]) if i in in_place else source
+                  for i, source in enumerate(cells)]
         keras_home = (datasets.write_keras_home(request.getfixturevalue("sandbox_dataset"))
                       if self.data_source else None)
-        process = StudentProcess(cells, policy=self.policy, data_dir=keras_home,
+        process = StudentProcess(to_run, policy=self.policy, data_dir=keras_home,
                                  notebook_seconds=self.assignment.notebook_seconds,
-                                 call_seconds=self.assignment.call_seconds)
+                                 call_seconds=self.assignment.call_seconds,
+                                 checked=frozenset(in_place))
         self._process = process
         try:
             report = process.start()
             labels = cell_labels(self.submission)
             for cell in report.errors():
-                if cell.status == "error":
+                if cell.status == "error" and cell.index not in in_place:
                     label = labels[cell.index] if cell.index < len(labels) else ""
                     self.notes.append(f"Code cell {cell.index + 1}{label} raised "
                                       f"{readable_error(cell.error)}")
             yield process
-            self._apply_test_cells(process)
+            self._apply_test_cells(process, in_place)
         finally:
             self.notes.extend(process.report.notes)
             self.student_seconds = process.report.seconds + process.report.probe_seconds
             self.record = [{"index": c.index, "status": c.status, "error": c.error,
                             "output": c.output, "truncated": c.truncated,
-                            "source": cells[c.index]} for c in process.report.cells]
+                            "source": to_run[c.index]} for c in process.report.cells]
             process.close()
             if keras_home:
                 shutil.rmtree(keras_home, ignore_errors=True)
 
-    def _apply_test_cells(self, process: StudentProcess) -> None:
-        """Run the notebook's own test cells; a failing one zeroes its exercise's checks
-        (nbgrader would give it nothing). Only lowers scores: see grading.test_cells."""
+    def _test_cells_in_place(self) -> dict[int, str]:
+        """Code cells of the submission that carry an instructor test cell's nbgrader id:
+        index -> id. They run the instructor's version in their place (nbgrader's autograde
+        does the same), so the notebook's own checks run once, in order, hidden part
+        included; the student's copy of a test cell is never what runs."""
+        known = test_cells.load(self.assignment.tests_dir)
+        return {index: grade_id for index, grade_id
+                in enumerate(code_cell_grade_ids(self.submission)) if grade_id in known}
+
+    def _test_source(self, cell_id: str) -> str:
+        cell = test_cells.load(self.assignment.tests_dir)[cell_id]
+        return test_cells.visible_part(cell) if self.public_only else cell["source"]
+
+    def _apply_test_cells(self, process: StudentProcess, in_place: dict[int, str]) -> None:
+        """A failing notebook test cell zeroes its exercise's checks (nbgrader would give it
+        nothing). Only lowers scores: see grading.test_cells. A test cell the student's
+        notebook no longer has (deleted, or its nbgrader id changed) runs now, at the end."""
         cells = test_cells.load(self.assignment.tests_dir)
         wanted: dict[str, list[str]] = {}
         for nodeid, cell_id in self._cell_of.items():
             wanted.setdefault(cell_id, []).append(nodeid)
+        ran: dict[str, list] = {}
+        for index, cell_id in in_place.items():
+            if index < len(process.report.cells):
+                ran.setdefault(cell_id, []).append(process.report.cells[index])
         for cell_id, cell in cells.items():
-            if cell_id not in wanted:
+            if cell_id in ran:
+                failed = next((c for c in ran[cell_id] if c.status != "ok"), None)
+                report = None if failed is None else test_cells.outcome_report(
+                    failed.status, failed.error, failed.line)
+            elif cell_id in wanted:
+                source = self._test_source(cell_id)
+                try:
+                    report = process.run_code(source)
+                except ProbeError as exc:
+                    report = {"ok": False, "error": str(exc), "line": None}
+                report = None if report["ok"] else report
+            else:
                 continue
-            source = test_cells.visible_part(cell) if self.public_only else cell["source"]
-            try:
-                report = process.run_code(source)
-            except ProbeError as exc:
-                report = {"ok": False, "error": str(exc), "line": None}
-            if report["ok"]:
+            if report is None:
                 continue
             message = test_cells.explain(cell_id, cell, report)
+            if cell_id not in wanted:
+                self.notes.append(message)
+                continue
             for nodeid in wanted[cell_id]:
                 result = self.results[nodeid]
                 if result.score > 0 or result.status == PASSED:

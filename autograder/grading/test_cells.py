@@ -1,10 +1,11 @@
 """The notebook's own instructor test cells, as a ceiling on the grader's scores.
 
 nbgrader gives a test cell's points only when the whole cell (visible and hidden asserts)
-runs without error. The grading suite checks more, never less: after the suite ran, each
-exercise's test cell (from ``test_cells.json`` beside the suite, extracted from the source
-notebook) is run in the student's process, and when it fails, every check of that exercise
-scores 0, as in nbgrader. The student's process only reports; a report can lower a score,
+runs without error. The grading suite checks more, never less: each exercise's test cell (from
+``test_cells.json`` beside the suite, extracted from the source notebook) runs in the
+student's process in place of the student's copy, as nbgrader's autograde runs it (a test
+cell the notebook no longer has runs after the suite), and when it fails, every check of
+that exercise scores 0, as in nbgrader. The student's process only reports; a report can lower a score,
 never raise one, so nothing it forges gains a point.
 
 Messages never quote hidden test code or values: for a failure in the hidden part only an
@@ -81,6 +82,23 @@ def _literal_message(source: str, line: int | None) -> str | None:
     return None
 
 
+_DID_NOT_FINISH = {
+    "timeout": "it did not finish within the notebook's time budget",
+    "crashed": "the notebook's process stopped while it ran",
+    "skipped": "it was skipped (it stopped the notebook's process before)",
+    "not run": "it did not run (an earlier cell stopped the notebook's process)",
+}
+
+
+def outcome_report(status: str, error: str, line: int | None) -> dict:
+    """The report of a test cell that ran in place and did not pass (its CellOutcome's
+    status, error and line), in the shape :func:`explain` reads."""
+    if status == "error":
+        return {"ok": False, "error": error, "line": line}
+    return {"ok": False, "error": _DID_NOT_FINISH.get(status, "it did not finish"),
+            "line": None, "did_not_finish": True}
+
+
 def explain(cell_id: str, cell: dict, report: dict) -> str:
     """A student-safe sentence for a failed test cell."""
     line = report.get("line")
@@ -89,7 +107,9 @@ def explain(cell_id: str, cell: dict, report: dict) -> str:
     where = f"The notebook's test cell `{cell_id}` (starting `{first}`)"
     error = readable_error(str(report.get("error", "")).strip())
     kind = error.split(":", 1)[0].split("\n")[0][:80] or "an error"
-    if line is not None and (hidden_from is None or line < hidden_from):
+    if report.get("did_not_finish"):
+        detail = error
+    elif line is not None and (hidden_from is None or line < hidden_from):
         detail = f"{error[:300]} (line {line})"
     else:
         literal = _literal_message(cell["source"], line)

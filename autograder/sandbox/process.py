@@ -51,6 +51,7 @@ class CellOutcome:
     error: str = ""
     output: str = ""  # what the cell printed, capped (the instructor's record, never a score)
     truncated: bool = False  # the output was cut at the cap
+    line: int | None = None  # a checked (test) cell's failing line, as its process reports it
 
 
 @dataclass
@@ -69,8 +70,13 @@ class StudentProcess:
 
     def __init__(self, cells: list[str], *, policy: SandboxPolicy | None = None,
                  data_dir: Path | None = None, notebook_seconds: float = 300.0,
-                 call_seconds: float = 60.0, max_restarts: int = 2):
+                 call_seconds: float = 60.0, max_restarts: int = 2,
+                 checked: frozenset[int] = frozenset()):
+        """``checked``: indices of cells that are grader-written test code (an instructor's
+        test cell in place of the student's copy): run as plain Python, reporting the
+        failing line in :attr:`CellOutcome.line`."""
         self.cells = list(cells)
+        self.checked = frozenset(checked)
         self.policy = policy or SandboxPolicy()
         self.data_dir = data_dir
         self.notebook_seconds = notebook_seconds
@@ -114,7 +120,8 @@ class StudentProcess:
         outcomes = [previous[i] if i in self._skipped else CellOutcome(i, "not run")
                     for i in range(len(self.cells))]
         try:
-            protocol.send_message(sandbox.request_fd, {"op": "execute"}, to_run,
+            protocol.send_message(sandbox.request_fd,
+                                  {"op": "execute", "checked": sorted(self.checked)}, to_run,
                                   deadline=deadline, max_header_bytes=protocol.MAX_CELLS_BYTES)
             while True:
                 header, _ = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
@@ -126,11 +133,13 @@ class StudentProcess:
                     raise protocol.ProtocolError("unexpected message during execution")
                 if index not in self._skipped:
                     status = header.get("status")
+                    line = header.get("line")
                     outcomes[index] = CellOutcome(
                         index, status if status in ("ok", "error") else "error",
                         student_text(header.get("error", ""), 500),
                         student_text(header.get("output") or "", CELL_OUTPUT_CHARS),
-                        header.get("truncated") is True)
+                        header.get("truncated") is True,
+                        line if type(line) is int and index in self.checked else None)
         except protocol.ProtocolError as exc:
             running = next((c.index for c in outcomes if c.status == "not run"), None)
             if isinstance(exc, protocol.ChannelTimeout):

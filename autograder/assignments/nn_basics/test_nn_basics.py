@@ -493,11 +493,13 @@ _g_shapes = [(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]
 _g_p = [(0.3 * _g_r.normal(size=_s)).astype(_g_np.float32) for _s in _g_shapes]
 _g_g = [_g_r.normal(size=_s).astype(_g_np.float32) for _s in _g_shapes]
 _g_p0, _g_g0 = [_a.copy() for _a in _g_p], [_a.copy() for _a in _g_g]
-_g_X, _g_t = X_digits[:100].copy(), target_digits[:100].copy()
+_g_X = _g_r.uniform(0, 16, size=(100, 64)).astype(_g_np.float32)
+_g_t = _g_r.integers(0, 10, size=100).astype(_g_np.int64)
+_g_X0 = _g_X.copy()
 {call}
 assert all(_g_np.array_equal(_a, _b) for _a, _b in zip(_g_p, _g_p0)) and \
     all(_g_np.array_equal(_a, _b) for _a, _b in zip(_g_g, _g_g0)) and \
-    _g_np.array_equal(_g_X, X_digits[:100]), "modified"
+    _g_np.array_equal(_g_X, _g_X0), "modified"
 """
 
 

@@ -62,9 +62,13 @@ def _reply(fd: int, header: dict, payload=None) -> None:
     protocol.write_all(fd, data)
 
 
-def _run_cells(shell, cells: list[str], reply_fd: int) -> None:
+def _run_cells(shell, cells: list[str], reply_fd: int, checked=frozenset()) -> None:
     """Run each cell, reporting its status and what it printed (the first
-    ``output_chars`` characters: for the instructor's record, never for a score)."""
+    ``output_chars`` characters: for the instructor's record, never for a score).
+
+    Cells whose index is in ``checked`` are the instructor's test cells, put in place of the
+    student's copies as nbgrader's autograde does: they run as plain Python, like
+    :func:`_run_code`, and their report names the failing line."""
     import contextlib
     import io
 
@@ -93,11 +97,19 @@ def _run_cells(shell, cells: list[str], reply_fd: int) -> None:
     for index, source in enumerate(cells):
         captured = CappedOutput()
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-            result = shell.run_cell(source, store_history=False, silent=False)
-        error = result.error_before_exec or result.error_in_exec
-        header = {"event": "cell", "index": index, "status": "ok" if error is None else "error"}
-        if error is not None:
-            header["error"] = _short_error(error)
+            if index in checked:
+                outcome = _run_code(shell.user_ns, source)
+            else:
+                result = shell.run_cell(source, store_history=False, silent=False)
+                error = result.error_before_exec or result.error_in_exec
+                outcome = {"ok": error is None, "error": _short_error(error) if error else "",
+                           "line": None}
+        header = {"event": "cell", "index": index,
+                  "status": "ok" if outcome["ok"] else "error"}
+        if not outcome["ok"]:
+            header["error"] = outcome["error"]
+            if outcome["line"] is not None:
+                header["line"] = outcome["line"]
         header["output"] = "".join(captured.parts)[:output_chars]
         if captured.truncated:
             header["truncated"] = True
@@ -197,7 +209,10 @@ def main(argv: list[str]) -> int:
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance(colors="nocolor")
-    _run_cells(shell, [str(c) for c in cells], reply_fd)
+    checked = header.get("checked")
+    checked = frozenset(i for i in checked if type(i) is int) if isinstance(checked, list) \
+        else frozenset()
+    _run_cells(shell, [str(c) for c in cells], reply_fd, checked)
     while True:
         try:
             header, payload = protocol.receive_message(request_fd)
