@@ -265,8 +265,6 @@ def main(argv: list[str]) -> int:
 
     request_fd, reply_fd, parent = int(argv[1]), int(argv[2]), int(argv[3])
     die_with_parent(parent)
-    # as in worker.main: jsonschema's optional IRI checker compiles a grammar on import
-    sys.modules.setdefault("rfc3987_syntax", None)
     assignment = None
     with os.fdopen(request_fd, "rb") as requests, os.fdopen(reply_fd, "wb", buffering=0) as reply:
         for line in requests:

@@ -76,6 +76,7 @@ def grade_payload(notebook: Path, assignment: Assignment) -> dict:
     result.extra["sandbox_rung"] = current_rung()
     # where the time went, for benchmarks/batch_throughput.py (scores never depend on it)
     result.extra["timing"] = {"student_seconds": round(result.student_seconds, 3),
+                              "cells_seconds": round(result.cells_seconds, 3),
                               "grading_seconds": round(time.monotonic() - began, 3)}
     return {"status": "graded", "results": result.to_gradescope(),
             "internal_errors": list(result.internal_errors),
@@ -141,9 +142,6 @@ def die_with_parent(expected_parent: int) -> None:
 def main() -> int:
     request = json.loads(sys.stdin.read())
     die_with_parent(request["parent_pid"])
-    # jsonschema (under nbformat) imports this optional IRI checker if installed, and its
-    # import compiles a grammar (~1 s per grading); notebooks never use those formats.
-    sys.modules.setdefault("rfc3987_syntax", None)
     from ..common.files import write_atomically
 
     payload = grade_payload(Path(request["notebook"]),

@@ -51,6 +51,7 @@ def grade(submission: Path, assignment: Assignment | str, *,
                          tests=list(plugin.results.values()),
                          execution_time=time.monotonic() - began, notes=plugin.notes,
                          grader_version=__version__, student_seconds=plugin.student_seconds,
+                         cells_seconds=plugin.cells_seconds,
                          internal_errors=plugin.internal_errors + collector.problems)
     collector.attach_to(result.tests)
     result.record = plugin.record

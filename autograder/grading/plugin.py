@@ -43,6 +43,7 @@ class GradingPlugin:
         self.results: dict[str, TestResult] = {}
         self.notes: list[str] = []
         self.student_seconds = 0.0  # time spent running the student's code
+        self.cells_seconds = 0.0  # of which the notebook's cells (test cells in place included)
         self.internal_errors: list[str] = []
         self.record: list[dict] = []  # executed cells, for the instructor (never a score)
         self._process: StudentProcess | None = None
@@ -79,6 +80,7 @@ class GradingPlugin:
         finally:
             self.notes.extend(process.report.notes)
             self.student_seconds = process.report.seconds + process.report.probe_seconds
+            self.cells_seconds = process.report.seconds
             self.record = [{"index": c.index, "status": c.status, "error": c.error,
                             "output": c.output, "truncated": c.truncated,
                             "source": to_run[c.index]} for c in process.report.cells]

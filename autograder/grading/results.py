@@ -57,6 +57,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)  # notebook-level messages for the student
     grader_version: str = ""
     student_seconds: float = 0.0  # of execution_time, spent running the student's code
+    cells_seconds: float = 0.0  # of student_seconds, running the notebook's cells (not probes)
     internal_errors: list[str] = field(default_factory=list)  # instructor's log only
     extra: dict = field(default_factory=dict)  # batch bookkeeping: student, fingerprint, ...
     # Lateness (autograder.batch.late): status, timestamp, due, penalty (points), reason.
