@@ -5,12 +5,14 @@ For each class size (copies of the bundled nn-basics examples, cycled, in nbgrad
 
 - **the floor**: each distinct notebook's code cells run alone in a warm interpreter (one
   that imported what the fork server preloads, then forked, as the grader's student
-  process is), the import time such an interpreter pays once, and the first TensorFlow op
-  of a fresh fork (the child's runtime start-up, which the floor's first cell includes);
+  process is), as nbgrader's autograde runs them (the instructor's test cells, hidden
+  asserts included, in place of the student's copies; the released version is printed
+  beside it), measured before and after the gradings and averaged; the import time such an
+  interpreter pays once, and the first TensorFlow op of a fresh fork;
 - ``python -m autograder grade-batch`` end to end (a subprocess, start-up included), with,
-  per notebook, where its grading time went: sandboxed student code (cells + probes, incl.
-  the child's start), checks (the rest of the pytest session), and the worker/IPC/report
-  rest, and the overhead beyond the floor;
+  per notebook, where its grading time went: the notebook's cells, probes (the student's
+  functions called on hidden inputs), checks (the rest of the pytest session), and the
+  worker/IPC/report rest, and the overhead beyond the floor;
 - the same on a Dask ``LocalCluster`` of two single-threaded workers (cluster started
   beforehand, not timed), and ``nbgrader autograde`` (serial) on the same notebooks;
 - optionally (``--user``) grade-batch as an ordinary user (``nobody``), where student
@@ -78,7 +80,6 @@ began = time.perf_counter()
 for name in json.loads(sys.argv[1]):
     __import__(name)
 imports = time.perf_counter() - began
-import nbformat
 from IPython.core.interactiveshell import InteractiveShell
 
 def in_fork(work):
@@ -105,29 +106,44 @@ def first_op():
     (tf.constant(1.0) + 1.0).numpy()
     return {"first_op": time.perf_counter() - t}
 
-def cells(path):
+def cells(sources):
     def work():
-        os.chdir(os.path.dirname(path))
         shell = InteractiveShell.instance()
         times = []
-        for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type != "code":
-                continue
+        for source in sources:
             t = time.perf_counter()
-            shell.run_cell(cell.source, silent=True)
+            shell.run_cell(source, silent=True)
             times.append(time.perf_counter() - t)
         return {"cells": times}
     return work
 
+with open(sys.argv[2]) as handle:
+    notebooks = json.load(handle)
 out = {"imports": imports, "first_op": in_fork(first_op)["first_op"], "notebooks": {}}
-for path in sys.argv[2:]:
-    out["notebooks"][path] = in_fork(cells(path))["cells"]
+for key, sources in notebooks.items():
+    out["notebooks"][key] = sum(in_fork(cells(sources))["cells"])
 print(json.dumps(out))
 """
 
 
+def cell_versions(notebook: Path) -> dict[str, list[str]]:
+    """The notebook's code cells as the student ran them (``release``: their copies of the
+    test cells, visible asserts only) and as graded (``autograded``: the instructor's test
+    cells, hidden asserts included, in their place, as nbgrader's autograde runs them)."""
+    from autograder.grading import test_cells
+    from autograder.grading.assignment import get_assignment
+    from autograder.grading.notebook import code_cell_grade_ids, read_code_cells
+
+    tests = test_cells.load(get_assignment("nn-basics").tests_dir)
+    release = read_code_cells(notebook)
+    autograded = [tests[grade_id]["source"] if grade_id in tests else source
+                  for source, grade_id in zip(release, code_cell_grade_ids(notebook))]
+    return {"release": release, "autograded": autograded}
+
+
 def measure_floor(course: Path, which: dict[str, str]) -> dict:
-    """Cells of each distinct example, in a fork of a warm interpreter (as the grader's)."""
+    """Each distinct example's cells, both versions, in a fork of a warm interpreter (as the
+    grader's student process is forked from its fork server)."""
     from autograder.sandbox.warm import PRELOAD
 
     first = {}
@@ -136,13 +152,30 @@ def measure_floor(course: Path, which: dict[str, str]) -> dict:
     env = dict(os.environ, MPLBACKEND="Agg")
     with tempfile.TemporaryDirectory() as scratch:
         env["HOME"] = scratch  # cells that write files write them here
+        jobs = {f"{kind}:{name}": sources for name, path in first.items()
+                for kind, sources in cell_versions(path).items()}
+        job_file = Path(scratch) / "cells.json"
+        job_file.write_text(json.dumps(jobs))
         done = subprocess.run([sys.executable, "-c", FLOOR_CHILD, json.dumps(PRELOAD),
-                               *map(str, first.values())],
+                               str(job_file)],
                               capture_output=True, text=True, env=env, check=True, cwd=scratch)
     data = json.loads(done.stdout.strip().splitlines()[-1])
-    per_example = {name: sum(data["notebooks"][str(path)]) for name, path in first.items()}
-    return {"imports": data["imports"], "first_op": data["first_op"],
-            "per_example": per_example}
+    times = data["notebooks"]
+    return {"imports": data["imports"], "first_op": data["first_op"], "load": loadavg(),
+            "per_example": {name: times[f"autograded:{name}"] for name in first},
+            "release": {name: times[f"release:{name}"] for name in first}}
+
+
+def mean_floor(before: dict, after: dict) -> dict:
+    """The floor measured before and after the gradings, averaged: on a machine whose load
+    changes, one measurement taken minutes away from the gradings misleads."""
+    both = (before, after)
+    return {"imports": statistics.mean(f["imports"] for f in both),
+            "first_op": statistics.mean(f["first_op"] for f in both),
+            "per_example": {k: statistics.mean(f["per_example"][k] for f in both)
+                            for k in before["per_example"]},
+            "release": {k: statistics.mean(f["release"][k] for f in both)
+                        for k in before["release"]}}
 
 
 # --- grading a class --------------------------------------------------------------------------
@@ -174,7 +207,7 @@ def grade_batch(course: Path, out: Path, *, scheduler: str | None = None,
     return wall
 
 
-def per_submission(out: Path, which: dict[str, str], floor: dict) -> list[dict]:
+def per_submission(out: Path, which: dict[str, str]) -> list[dict]:
     rows = []
     for student, name in which.items():
         path = out / student / "results.json"
@@ -184,12 +217,13 @@ def per_submission(out: Path, which: dict[str, str], floor: dict) -> list[dict]:
         data = json.loads(path.read_text())
         extra = data.get("extra_data", {})
         timing = extra.get("timing", {})
+        student_s = timing.get("student_seconds", 0.0)
+        cells = timing.get("cells_seconds", student_s)
         rows.append({"student": student, "example": name, "score": data["score"],
-                     "wall": extra.get("wall_seconds", 0.0),
-                     "student_s": timing.get("student_seconds", 0.0),
-                     "session": data.get("execution_time", 0.0),
-                     "grading": timing.get("grading_seconds", 0.0),
-                     "floor": floor["per_example"][name]})
+                     "wall": extra.get("wall_seconds", 0.0), "cells": cells,
+                     "probes": student_s - cells,
+                     "checks": data.get("execution_time", 0.0) - student_s,
+                     "rest": extra.get("wall_seconds", 0.0) - data.get("execution_time", 0.0)})
     return rows
 
 
@@ -206,10 +240,10 @@ def run_size(root: Path, size: int, args) -> None:
     n_cores = cores()
     course, which = make_class(root, size)
     print(f"\n=== class of {size} ({n_cores} cores) - load average at start: {loadavg()}")
-    floor = measure_floor(course, which)
+    before = measure_floor(course, which)
     figures = {}
     figures["grade-batch"] = grade_batch(course, root / f"out-{size}" / "batch")
-    rows = per_submission(root / f"out-{size}" / "batch", which, floor)
+    rows = per_submission(root / f"out-{size}" / "batch", which)
     if not args.no_dask:
         with start_cluster() as cluster:
             figures["dask"] = grade_batch(course, root / f"out-{size}" / "dask",
@@ -224,13 +258,20 @@ def run_size(root: Path, size: int, args) -> None:
             del figures["user"]
             print("  grade-batch as user nobody: nothing graded (can nobody read the "
                   "repository and run its Python?)")
+    after = measure_floor(course, which)
+    floor = mean_floor(before, after)
     if size not in args.no_nbgrader:
         paths = [course / "submitted" / s / "nn-basics" / "nn-basics.ipynb" for s in which]
         figures["nbgrader"] = run_nbgrader(paths)["total"]
 
-    print(f"\nfloor, per distinct notebook (student cells alone, fork of a warm interpreter):")
-    print(f"{'example':28} {'floor':>6} {'grading':>8} {'student':>8} {'checks':>7} "
-          f"{'rest':>6} {'overhead':>9}   (median s over its copies; score)")
+    print("\nper distinct notebook, median s over its copies. floor: its cells alone in a fork of "
+          "a warm interpreter,\nas autograded (the instructor's test cells in place, hidden "
+          "asserts included) and as released (the student's copies);\na grading: cells, probes "
+          "(the student's functions on hidden inputs), checks (the rest of the suite),\nrest "
+          "(worker start on its first submission, IPC, results); overhead = grading - autograded "
+          "floor")
+    print(f"{'example':28} {'floor':>6} {'release':>8} {'grading':>8} {'cells':>6} {'probes':>7} "
+          f"{'checks':>7} {'rest':>6} {'overhead':>9} score")
     by_example: dict[str, list[dict]] = {}
     for row in rows:
         by_example.setdefault(row["example"], []).append(row)
@@ -239,21 +280,25 @@ def run_size(root: Path, size: int, args) -> None:
         if not ok:
             print(f"{name:28} not graded")
             continue
-        med = {k: statistics.median(r[k] for r in ok) for k in
-               ("wall", "student_s", "session", "grading", "floor")}
-        print(f"{name:28} {med['floor']:6.2f} {med['wall']:8.2f} {med['student_s']:8.2f} "
-              f"{med['session'] - med['student_s']:7.2f} {med['wall'] - med['session']:6.2f} "
-              f"{med['wall'] - med['floor']:9.2f}   {ok[0]['score']:g}")
+        med = {k: statistics.median(r[k] for r in ok)
+               for k in ("wall", "cells", "probes", "checks", "rest")}
+        base = floor["per_example"][name]
+        print(f"{name:28} {base:6.2f} {floor['release'][name]:8.2f} {med['wall']:8.2f} "
+              f"{med['cells']:6.2f} {med['probes']:7.2f} {med['checks']:7.2f} "
+              f"{med['rest']:6.2f} {med['wall'] - base:9.2f} {ok[0]['score']:g}")
     graded = [r for r in rows if not r.get("failed")]
     sum_floor = sum(floor["per_example"][name] for name in which.values())
+    sum_release = sum(floor["release"][name] for name in which.values())
     startup = floor["imports"]
     floor_wall = sum_floor / n_cores + startup
     batch_wall = figures["grade-batch"]
-    overheads = [r["wall"] - r["floor"] for r in graded]
-    print(f"\nwarm interpreter imports (one start-up): {startup:.2f} s; the child's first "
+    overheads = [r["wall"] - floor["per_example"][r["example"]] for r in graded]
+    print(f"\nfloor measured before (load {before['load']}) and after (load {after['load']}) "
+          f"the gradings; the mean is used")
+    print(f"warm interpreter imports (one start-up): {startup:.2f} s; the child's first "
           f"TensorFlow op: {floor['first_op']:.3f} s")
-    print(f"sum of student cell times: {sum_floor:.1f} s -> floor = {sum_floor:.1f}/{n_cores} "
-          f"+ {startup:.1f} = {floor_wall:.1f} s")
+    print(f"sum of cell times as autograded: {sum_floor:.1f} s (as released: {sum_release:.1f} s)"
+          f" -> floor = {sum_floor:.1f}/{n_cores} + {startup:.1f} = {floor_wall:.1f} s")
     for key, label in (("grade-batch", "grade-batch (warm workers)"),
                        ("dask", "Dask LocalCluster 2x1"), ("cold", "grade-batch, cold workers"),
                        ("user", "grade-batch as user nobody"),

@@ -153,3 +153,37 @@ def test_a_grader_that_is_pid_1_is_a_live_parent(warm):
                           env=dict(os.environ, AUTOGRADER_WARM=warm, PYTHONPATH=REPO))
     assert run_.returncode == 0, run_.stdout + run_.stderr
     assert "x = 42 pid 1" in run_.stdout
+
+
+@needs_root
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_sandbox_that_cannot_be_built_is_the_graders_failure(warm):
+    """A tmpfs size the kernel refuses: no student code ever ran, so this is not a crash
+    of the notebook (0 points) but a setup failure the grading must not score."""
+    process = run(["x = 1"], policy=SandboxPolicy(tmpfs_mb=-1, warm_start=warm),
+                  max_restarts=0)
+    try:
+        assert "mount" in (process.setup_failure or ""), process.setup_failure
+        assert process.report.cells[0].status != "ok"
+    finally:
+        process.close()
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_notebook_that_fakes_a_setup_failure_has_only_crashed(warm):
+    """The marker and status a setup failure leaves, produced by the student's own cell:
+    the runner had said it was up, so it is the notebook's crash, never "not graded"."""
+    with run(["import os\nprint('sandbox setup failed: FileNotFoundError: mount')\n"
+              "os._exit(121)"], policy=SandboxPolicy(warm_start=warm), max_restarts=0) as p:
+        assert p.setup_failure is None
+        assert p.report.cells[0].status == "crashed"
+
+
+@needs_root
+def test_grading_refuses_to_score_a_sandbox_that_was_not_built(tiny, write):
+    from autograder.grading.grade import GraderError, grade
+    from tests.fixtures import tiny_course
+
+    path = write("tiny-solved", tiny_course.solved_notebook())
+    with pytest.raises(GraderError, match="sandbox could not be set up"):
+        grade(path, tiny, policy=SandboxPolicy(tmpfs_mb=-1))

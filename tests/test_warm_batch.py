@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -153,3 +154,59 @@ def test_nn_basics_warm_batch_matches_the_mutations(tmp_path):
     assert failed_names(graded(out, "c-solved")) == set()
     assert failed_names(graded(out, "b-bug")) == {names[t] for t in mutation.breaks}
 
+
+
+_PEEK = """import os as _os, sys as _sys
+try:
+    _environ = open('/proc/self/environ', 'rb').read()
+except OSError:  # not readable to the sandbox's uid: nothing shows either
+    _environ = b''
+print('SECRET-IN-PROC', b'zygote-secret-123' in _environ)
+print('SECRET-IN-ENV', any('zygote-secret-123' in _v for _v in _os.environ.values()))
+print('GRADER-MODULES', sorted(_m for _m in _sys.modules if _m.startswith(
+    ('autograder.grading', 'autograder.assignments', '_pytest', 'pytest', 'tests'))))
+"""
+
+
+def _children(pid: int) -> list[str]:
+    """Command lines of ``pid``'s child processes."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not __import__("autograder.sandbox.confine", fromlist=["x"])
+                    .root_mode_available(), reason="warm starts need root and namespaces")
+def test_a_warm_worker_is_its_own_fork_server_and_leaks_nothing_into_it(
+        tiny, tmp_path, monkeypatch):
+    """One TensorFlow import per worker: the fork server is forked from the worker (no
+    separate forkserver.py interpreter). What the students' processes inherit is not the
+    grader's: the batch's environment (a secret here) is neither in their environment nor
+    in /proc/self/environ, and no grading or test module is loaded in them."""
+    monkeypatch.setenv("AUTOGRADER_TEST_SECRET", "zygote-secret-123")
+    notebook = tiny_course.solved_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell(_PEEK))
+    path = tmp_path / "peek.ipynb"
+    nbformat.write(notebook, path)
+    worker = WarmWorker(assignment_spec(tiny))
+    try:
+        payload = worker.grade(path, timeout=120)
+        children = _children(worker._process.pid)
+        # the worker went back to the host's mount namespace after forking its server
+        same_mounts = (os.stat(f"/proc/{worker._process.pid}/ns/mnt").st_ino
+                       == os.stat("/proc/self/ns/mnt").st_ino)
+    finally:
+        worker.close()
+    assert payload["status"] == "graded", payload
+    assert payload["results"]["score"] == payload["results"]["max_score"]
+    assert children and not any("forkserver.py" in c for c in children), children
+    assert same_mounts
+    printed = payload["record"][-1]["output"]
+    assert "SECRET-IN-PROC False" in printed and "SECRET-IN-ENV False" in printed, printed
+    assert "GRADER-MODULES []" in printed, printed

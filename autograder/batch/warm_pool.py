@@ -41,6 +41,7 @@ from ..common.paths import REPO_ROOT
 from .worker import LOG_CHARS, describe_exit, failed
 
 STARTUP_SECONDS = 600.0  # imports on a loaded machine; not charged to any submission
+_LAUNCH_ENV = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "TF_CPP_MIN_LOG_LEVEL")
 # Popen from one long-lived thread: PR_SET_PDEATHSIG fires when the *thread* that started
 # the worker ends, and pool threads (ours or Dask's) may end before the worker should.
 _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-spawner")
@@ -74,6 +75,10 @@ class WarmWorker:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env["PYTHONPATH"] = os.pathsep.join(
             [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        # The worker may become its students' fork server's parent image (see warm_up), and
+        # /proc/self/environ shows a process's environment *as executed*: start it with what
+        # an interpreter needs, and send the rest over the pipe.
+        launch_env = {name: env[name] for name in _LAUNCH_ENV if name in env}
         argv = [sys.executable, "-m", "autograder.batch.warm_pool", str(request_r),
                 str(reply_w), str(os.getpid())]
         began = time.monotonic()
@@ -81,7 +86,7 @@ class WarmWorker:
             with open(self._log, "ab") as log:
                 self._process = _spawner.submit(
                     subprocess.Popen, argv, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, env=env, cwd=self._tmp,
+                    stderr=subprocess.STDOUT, env=launch_env, cwd=self._tmp,
                     pass_fds=(request_r, reply_w)).result()
         finally:
             os.close(request_r)
@@ -89,7 +94,7 @@ class WarmWorker:
         self.starts += 1
         self._requests = os.fdopen(request_w, "wb", buffering=0)
         self._replies, self._pending = reply_r, b""
-        self._send({"warm_up": self.spec})
+        self._send({"warm_up": self.spec, "env": env})
         reply = self._reply(time.monotonic() + self.startup_seconds)
         if not (isinstance(reply, dict) and reply.get("ready")):
             timed_out = reply == "timeout"
@@ -234,6 +239,17 @@ class WorkerSet:
 # -- the worker process -------------------------------------------------------------------
 
 
+def start_fork_server(spec: dict) -> bool:
+    """Before anything else is imported: fork this worker's student fork server from the
+    worker itself (:func:`autograder.sandbox.warm.start_here`), so the worker and its
+    students share one TensorFlow import. Root with namespaces and warm starts only."""
+    from ..sandbox import warm
+    from ..sandbox.confine import warm_environment
+
+    env = warm_environment(None, bool(spec.get("dataset")))
+    return env is not None and warm.start_here(env)
+
+
 def warm_up(spec: dict) -> None:
     """Import the grader and start the fork server before the first submission's clock."""
     from ..grading.grade import grade  # noqa: F401 - the imports are the point
@@ -270,6 +286,8 @@ def main(argv: list[str]) -> int:
         for line in requests:
             request = json.loads(line)
             if "warm_up" in request:
+                os.environ.update(request.get("env") or {})
+                start_fork_server(request["warm_up"])
                 warm_up(request["warm_up"])
                 assignment = assignment_from_spec(request["warm_up"])
                 reply.write(b'{"ready": true}\n')

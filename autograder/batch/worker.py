@@ -30,17 +30,22 @@ import time
 from pathlib import Path
 
 from ..common.paths import REPO_ROOT
-from ..grading.assignment import ASSIGNMENTS, Assignment
 
 LOG_CHARS = 4000
 _PR_SET_PDEATHSIG = 1
 
 
-def assignment_spec(assignment: Assignment) -> dict:
+# The grading package is imported inside the functions that need it: a warm worker imports
+# this module before it forks its students' fork server, which must not carry the grader.
+
+
+def assignment_spec(assignment) -> dict:
     """A JSON description that rebuilds ``assignment`` in another process or machine.
 
     A registered assignment is looked up by name there (its files may live elsewhere);
     any other (e.g. one made by a test) is rebuilt field by field."""
+    from ..grading.assignment import ASSIGNMENTS
+
     spec = {f.name: (str(v) if isinstance(v, Path) else v)
             for f in dataclasses.fields(assignment)
             for v in [getattr(assignment, f.name)]}
@@ -48,7 +53,10 @@ def assignment_spec(assignment: Assignment) -> dict:
     return spec
 
 
-def assignment_from_spec(spec: dict) -> Assignment:
+def assignment_from_spec(spec: dict):
+    """The :class:`~autograder.grading.assignment.Assignment` that ``spec`` describes."""
+    from ..grading.assignment import ASSIGNMENTS, Assignment
+
     if spec.get("registered") and spec["name"] in ASSIGNMENTS:
         return ASSIGNMENTS[spec["name"]]
     kwargs = {}
@@ -63,7 +71,7 @@ def failed(error: str, log: str = "") -> dict:
     return {"status": "failed", "error": error, "log": log}
 
 
-def grade_payload(notebook: Path, assignment: Assignment) -> dict:
+def grade_payload(notebook: Path, assignment) -> dict:
     """Grade in this process; the outcome dict (see the module docstring)."""
     from ..grading.grade import GraderError, grade
     from ..sandbox.confine import current_rung

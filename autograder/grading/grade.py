@@ -43,6 +43,9 @@ def grade(submission: Path, assignment: Assignment | str, *,
             "-W", "ignore::DeprecationWarning"]
     collector = ArtifactCollector()
     exit_code = pytest.main(args, plugins=[plugin, collector, *plugins])
+    if plugin.setup_failure:  # scores from a sandbox that was not built mean nothing
+        raise GraderError(f"the sandbox could not be set up, so {Path(submission).name} was "
+                          f"not graded: {plugin.setup_failure}")
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) \
             or not plugin.results:
         raise GraderError(f"the grading suite for {assignment.name} did not run "

@@ -46,6 +46,7 @@ class GradingPlugin:
         self.cells_seconds = 0.0  # of which the notebook's cells (test cells in place included)
         self.internal_errors: list[str] = []
         self.record: list[dict] = []  # executed cells, for the instructor (never a score)
+        self.setup_failure: str | None = None  # the sandbox could not be built
         self._process: StudentProcess | None = None
         self._fractions: dict[str, tuple[float, str]] = {}
         self._cell_of: dict[str, str] = {}  # test node id -> the notebook test cell it mirrors
@@ -81,6 +82,7 @@ class GradingPlugin:
             self.notes.extend(process.report.notes)
             self.student_seconds = process.report.seconds + process.report.probe_seconds
             self.cells_seconds = process.report.seconds
+            self.setup_failure = process.setup_failure
             self.record = [{"index": c.index, "status": c.status, "error": c.error,
                             "output": c.output, "truncated": c.truncated,
                             "source": to_run[c.index]} for c in process.report.cells]

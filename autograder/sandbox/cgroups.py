@@ -93,7 +93,7 @@ class Cgroup:
                     kill_file.write_text("1")
                 except OSError:
                     pass
-        for _ in range(50):
+        for attempt in range(50):
             pids = self.pids()
             if not pids:
                 return
@@ -106,7 +106,7 @@ class Cgroup:
                     pass
             for folder in self.folders:
                 _freeze(folder, False)
-            time.sleep(0.02)
+            time.sleep(min(0.02, 0.001 * 2 ** attempt))  # most are gone within a ms
 
     def remove(self) -> None:
         self.kill()
@@ -118,7 +118,7 @@ class Cgroup:
                 except FileNotFoundError:
                     break
                 except OSError:  # still has (dying) tasks
-                    time.sleep(0.02)
+                    time.sleep(min(0.02, 0.001 * 2 ** attempt))  # most are gone within a ms
 
 
 def _freeze(folder: Path, frozen: bool) -> None:

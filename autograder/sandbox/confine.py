@@ -227,7 +227,7 @@ class Sandbox:
                 self.policy.max_processes)
         if self.mode == rungs.NAMESPACES:
             runner_path = "/sandbox/runner/runner.py"
-            home_path, data_path = "/home/student", "/sandbox/data"
+            home_path, data_path = NAMESPACE_HOME, NAMESPACE_DATA
         else:
             if self.mode == rungs.SETUID:
                 os.chown(home, self.uid, self.gid)
@@ -294,21 +294,7 @@ class Sandbox:
         return self
 
     def _environment(self, home: str, data: str) -> dict:
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": home, "TMPDIR": "/tmp" if self.mode == "root" else home,
-            "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-            "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.matplotlib",
-            "TF_CPP_MIN_LOG_LEVEL": "2", "IPYTHONDIR": f"{home}/.ipython",
-        }
-        if self.data_dir:
-            env["KERAS_HOME"] = f"{home}/.keras"
-        for name in ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH",
-                     "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            if name in os.environ:
-                env[name] = os.environ[name]
-        env.update(self.policy.extra_env)
-        return env
+        return student_environment(self.policy, self.mode, home, bool(self.data_dir))
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -390,6 +376,37 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+NAMESPACE_HOME, NAMESPACE_DATA = "/home/student", "/sandbox/data"
+
+
+def student_environment(policy: SandboxPolicy, mode: str, home: str, with_data: bool) -> dict:
+    """The student process's whole environment (nothing else of the grader's passes)."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home, "TMPDIR": "/tmp" if mode == "root" else home,
+        "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.matplotlib",
+        "TF_CPP_MIN_LOG_LEVEL": "2", "IPYTHONDIR": f"{home}/.ipython",
+    }
+    if with_data:
+        env["KERAS_HOME"] = f"{home}/.keras"
+    for name in ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH",
+                 "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    env.update(policy.extra_env)
+    return env
+
+
+def warm_environment(policy: SandboxPolicy | None, with_data: bool) -> dict | None:
+    """The environment every warm-started student process gets under ``policy`` (the
+    namespaces rung gives each sandbox the same paths), or None where starts are cold."""
+    policy = policy or SandboxPolicy()
+    if not (policy.warm_start and rungs.resolve(policy.confine) == rungs.NAMESPACES):
+        return None
+    return student_environment(policy, rungs.NAMESPACES, NAMESPACE_HOME, with_data)
 
 
 def processes_of_uid(uid: int) -> list[int]:

@@ -86,7 +86,11 @@ class StudentProcess:
         self._skipped: set[int] = set()
         self._sandbox: Sandbox | None = None
         self._starts = 0
+        self._started = False
         self._last_failure = ""
+        # why the sandbox itself could not be built (the grader's failure, not the
+        # student's): a grading that met one cannot be trusted
+        self.setup_failure: str | None = None
 
     # -- execution --------------------------------------------------------------------
 
@@ -111,6 +115,7 @@ class StudentProcess:
             raise StudentCrashed(f"the notebook's process stopped and was not restarted "
                                  f"again ({self._last_failure})")
         self._starts += 1
+        self._started = False  # the runner said it was up, before the first cell ran
         sandbox = Sandbox(self.policy, self.data_dir).start()
         self._sandbox = sandbox
         began = time.monotonic()
@@ -125,6 +130,9 @@ class StudentProcess:
                                   deadline=deadline, max_header_bytes=protocol.MAX_CELLS_BYTES)
             while True:
                 header, _ = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
+                if header.get("event") == "started":
+                    self._started = True
+                    continue
                 if header.get("event") == "executed":
                     break
                 index = header.get("index")
@@ -170,6 +178,10 @@ class StudentProcess:
                 code = None
             marker = "sandbox setup failed:"
             if code == 121 and marker in sandbox.output():
+                tail = sandbox.output().rsplit(marker, 1)[1].strip()
+                if not self._started:  # after "started", the student could have printed it
+                    self.setup_failure = student_text(tail.splitlines()[-1] if tail else "",
+                                                      300)
                 line = sandbox.output().rsplit(marker, 1)[1].split("\n", 1)[0]
                 return "the sandbox could not be set up:" + student_text(line, 300)
             if code is not None and code < 0:

@@ -13,14 +13,18 @@ limits are unchanged, and they see the same environment, so results are identica
 from __future__ import annotations
 
 import atexit
+import ctypes
 import io
 import json
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 _CHILD_DIR = Path(__file__).resolve().parent / "child"
@@ -55,16 +59,43 @@ class WarmChild:
         return self.returncode
 
 
+class _ForkedProcess:
+    """What :class:`ForkServer` needs of a Popen, for a server forked from this process."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -9
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"fork server {self.pid}", timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
 class ForkServer:
-    def __init__(self, env: dict, preload: list[str] = PRELOAD):
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._sock = ours
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(_CHILD_DIR / "forkserver.py"), str(theirs.fileno()),
-             json.dumps(preload), str(os.getpid())],
-            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        theirs.close()
+    """The grader's end of one fork server (a Popen'd interpreter, or this process forked)."""
+
+    def __init__(self, sock: socket.socket, process):
+        self._sock = sock
+        self.process = process
         self._spawned: queue.Queue = queue.Queue()
         self._exits: dict[int, int] = {}
         self._exit_event = threading.Condition()
@@ -95,6 +126,18 @@ class ForkServer:
                     self._exit_event.notify_all()
             else:
                 self._spawned.put(message)
+
+    @classmethod
+    def start(cls, env: dict, preload: list[str] = PRELOAD) -> "ForkServer":
+        """A new interpreter that imports ``preload`` in ``env`` and serves."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(_CHILD_DIR / "forkserver.py"), str(theirs.fileno()),
+             json.dumps(preload), str(os.getpid())],
+            pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+        return cls(ours, process)
 
     def wait_ready(self, timeout: float = 120) -> bool:
         return self._ready.wait(timeout) and not self._closed
@@ -144,7 +187,7 @@ def server(env: dict) -> ForkServer | None:
         existing = _servers.get(key)
         if existing is not None and existing.alive():
             return existing
-        candidate = ForkServer(env)
+        candidate = ForkServer.start(env)
         if not candidate.wait_ready():
             candidate.close()
             _failed = True
@@ -152,3 +195,79 @@ def server(env: dict) -> ForkServer | None:
         _servers[key] = candidate
         atexit.register(candidate.close)
         return candidate
+
+
+def _setns(fd: int, nstype: int) -> bool:
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.setns(fd, nstype) == 0
+
+
+def start_here(env: dict, preload: list[str] = PRELOAD) -> bool:
+    """Make this process's fork server for ``env`` from this very process (a zygote), so a
+    grading worker that needs TensorFlow itself pays one import instead of two.
+
+    The imports happen as a server started by :func:`server` does them: in ``env`` and with
+    an empty home (a mount namespace of their own). Then this process forks: the child
+    serves (as :mod:`forkserver` does, with no new privileges), and this process returns to
+    the host's mount namespace and its own environment, with TensorFlow imported but no op
+    run, so each side starts its own runtime. Root with namespaces only, and only while
+    this process has a single thread (a fork copies just the calling one). Whatever this
+    process imported before is in the students' processes too: call it before anything
+    that must stay out of them (the grading suite, reference values). Modules keep what
+    they read at import (matplotlib's config folder, Keras' home): in this process, the
+    sandbox's paths, unused by a grading worker, which neither draws nor downloads; the
+    temporary folder is reset. False: nothing
+    started; :func:`server` starts one the usual way."""
+    from .child import launcher
+
+    if threading.active_count() > 1 or os.environ.get("AUTOGRADER_WARM", "1") == "0":
+        return False
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    saved_env, saved_cwd, saved_tempdir = dict(os.environ), os.getcwd(), tempfile.tempdir
+    host_mounts = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+    host_inode = os.fstat(host_mounts).st_ino
+    parent, pid = os.getpid(), -1
+    try:
+        if launcher.hide_home(env["HOME"]):
+            os.environ.clear()
+            os.environ.update(env)
+            for name in preload:
+                __import__(name)
+            pid = os.fork()
+        if pid == 0:  # the fork server; never returns
+            try:
+                ours.close()
+                os.close(host_mounts)
+                launcher.die_with_parent(parent)
+                os.chdir("/")
+                launcher.no_new_privileges()
+                sys.path.insert(0, str(_CHILD_DIR))
+                import forkserver  # noqa: PLC0415 - the child side, as its script imports it
+
+                forkserver.serve(theirs, [])
+            finally:
+                os._exit(0)
+    finally:
+        if pid != 0:
+            if os.stat("/proc/self/ns/mnt").st_ino != host_inode \
+                    and not _setns(host_mounts, launcher.CLONE_NEWNS):
+                sys.stderr.write("autograder: could not return to the host's mount namespace "
+                                 f"after starting the fork server (errno {ctypes.get_errno()})\n")
+            os.close(host_mounts)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            os.chdir(saved_cwd)
+            tempfile.tempdir = saved_tempdir  # an import may have cached the sandbox's TMPDIR
+    if pid < 0:
+        ours.close()
+        theirs.close()
+        return False
+    theirs.close()
+    candidate = ForkServer(ours, _ForkedProcess(pid))
+    if not candidate.wait_ready():
+        candidate.close()
+        return False
+    with _lock:
+        _servers[frozenset(env.items())] = candidate
+    atexit.register(candidate.close)
+    return True

@@ -305,22 +305,40 @@ def confine(cfg):
         os.symlink(target, link)
 
 
+def hide_home(home):
+    """In a mount namespace of this process's own, make ``home`` (the path children get as
+    ``HOME``) an empty tmpfs, so nothing planted in the real one changes an import. Root
+    only; skipped where namespaces cannot be made or the interpreter's own files live there.
+    True when this process now has a mount namespace of its own."""
+    if os.geteuid() != 0:
+        return False
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        return False
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    # A home the host lacks is made inside a tmpfs over its nearest existing parent (so
+    # Keras' import, which creates ~/.keras, writes nothing on the host), never over "/".
+    cover = os.path.realpath(home)
+    while not os.path.isdir(cover):
+        cover = os.path.dirname(cover)
+    needed = [os.path.realpath(p) for p in sys.path + [sys.executable, sys.prefix] if p]
+    inside = [p for p in needed if (p + "/").startswith(cover.rstrip("/") + "/")]
+    if cover != "/" and not inside:  # never hide the interpreter's own files
+        _mount("server-home", cover, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+        os.makedirs(home, mode=0o700, exist_ok=True)
+    return True
+
+
+def no_new_privileges():
+    """This process and its children can never gain privileges (setuid files, ...)."""
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
 def confine_server(home):
     """The server runs as root (it must build each child's namespaces) but sees none of the
-    host's home folders: in a mount namespace of its own, ``home`` (the path children get
-    as ``HOME``) is an empty tmpfs, so nothing planted in the real one changes an import.
-    Skipped where namespaces cannot be made (then the server is not used for root work)."""
-    if os.geteuid() != 0:
-        return
-    if _libc.unshare(CLONE_NEWNS) != 0:
-        return
-    _mount("none", "/", None, MS_REC | MS_PRIVATE)
-    needed = [os.path.realpath(p) for p in sys.path + [sys.executable, sys.prefix] if p]
-    inside = [p for p in needed if (p + "/").startswith(os.path.realpath(home) + "/")]
-    if os.path.isdir(home) and not inside:  # never hide the interpreter's own files
-        _mount("server-home", home, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=700")
-    os.chdir("/")
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    host's home folders (:func:`hide_home`) and can never gain privileges."""
+    if hide_home(home):
+        os.chdir("/")
+        no_new_privileges()
 
 
 def read_config(fd):

@@ -209,6 +209,8 @@ def main(argv: list[str]) -> int:
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance(colors="nocolor")
+    # before any student code: from here on, a death is the notebook's doing, not the sandbox's
+    _reply(reply_fd, {"event": "started"})
     checked = header.get("checked")
     checked = frozenset(i for i in checked if type(i) is int) if isinstance(checked, list) \
         else frozenset()
