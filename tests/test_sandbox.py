@@ -187,3 +187,9 @@ def test_grading_refuses_to_score_a_sandbox_that_was_not_built(tiny, write):
     path = write("tiny-solved", tiny_course.solved_notebook())
     with pytest.raises(GraderError, match="sandbox could not be set up"):
         grade(path, tiny, policy=SandboxPolicy(tmpfs_mb=-1))
+
+
+def test_each_cell_is_timed_on_the_graders_clock():
+    with run(["import time\ntime.sleep(0.6)", "x = 1"]) as p:
+        slow, quick = p.report.cells
+        assert 0.55 <= slow.seconds < 5 and quick.seconds < slow.seconds - 0.3

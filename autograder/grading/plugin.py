@@ -85,7 +85,8 @@ class GradingPlugin:
             self.setup_failure = process.setup_failure
             self.record = [{"index": c.index, "status": c.status, "error": c.error,
                             "output": c.output, "truncated": c.truncated,
-                            "source": to_run[c.index]} for c in process.report.cells]
+                            "seconds": c.seconds, "source": to_run[c.index]}
+                           for c in process.report.cells]
             process.close()
             if keras_home:
                 shutil.rmtree(keras_home, ignore_errors=True)

@@ -11,6 +11,7 @@ and never read back for a score: grading reads probes, not printed text.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import nbformat
@@ -25,6 +26,13 @@ MAX_CELLS = 1000
 MAX_SOURCE_CHARS = 20_000
 MAX_OUTPUT_CHARS = 20_000  # the sandbox cuts earlier; this bounds what a record may hold
 STATUSES = {"ok", "error", "timeout", "crashed", "skipped", "not run"}
+
+
+def _seconds(value) -> float:
+    """A cell's duration (the grader's clock), or 0.0 for anything that is not one."""
+    if type(value) in (int, float) and math.isfinite(value) and value >= 0:
+        return round(float(value), 3)
+    return 0.0
 
 
 def clean_record(record) -> list[dict]:
@@ -44,6 +52,7 @@ def clean_record(record) -> list[dict]:
             "error": student_text(item.get("error") or "", 500),
             "output": student_text(item.get("output") or "", MAX_OUTPUT_CHARS),
             "truncated": bool(item.get("truncated")),
+            "seconds": _seconds(item.get("seconds")),
             "source": student_text(item.get("source") or "", MAX_SOURCE_CHARS),
         })
     return cells

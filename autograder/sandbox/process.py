@@ -52,6 +52,7 @@ class CellOutcome:
     output: str = ""  # what the cell printed, capped (the instructor's record, never a score)
     truncated: bool = False  # the output was cut at the cap
     line: int | None = None  # a checked (test) cell's failing line, as its process reports it
+    seconds: float = 0.0  # from the previous cell's report to this one's, on the grader's clock
 
 
 @dataclass
@@ -124,6 +125,7 @@ class StudentProcess:
         previous = {c.index: c for c in self.report.cells}
         outcomes = [previous[i] if i in self._skipped else CellOutcome(i, "not run")
                     for i in range(len(self.cells))]
+        last = began
         try:
             protocol.send_message(sandbox.request_fd,
                                   {"op": "execute", "checked": sorted(self.checked)}, to_run,
@@ -132,6 +134,7 @@ class StudentProcess:
                 header, _ = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
                 if header.get("event") == "started":
                     self._started = True
+                    last = time.monotonic()
                     continue
                 if header.get("event") == "executed":
                     break
@@ -147,7 +150,9 @@ class StudentProcess:
                         student_text(header.get("error", ""), 500),
                         student_text(header.get("output") or "", CELL_OUTPUT_CHARS),
                         header.get("truncated") is True,
-                        line if type(line) is int and index in self.checked else None)
+                        line if type(line) is int and index in self.checked else None,
+                        round(time.monotonic() - last, 3))
+                last = time.monotonic()
         except protocol.ProtocolError as exc:
             running = next((c.index for c in outcomes if c.status == "not run"), None)
             if isinstance(exc, protocol.ChannelTimeout):
