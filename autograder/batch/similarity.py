@@ -23,6 +23,7 @@ fingerprints, side by side. It reads only the submitted sources; it never change
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import io
 import itertools
@@ -103,8 +104,9 @@ class StudentCode:
     cells: dict[int, str]  # code cell index -> source
     prints: dict[int, set[int]] = field(default_factory=dict)  # cell index -> fingerprints
 
-    @property
+    @functools.cached_property
     def all_prints(self) -> set[int]:
+        """Read only once ``prints`` is complete (it is cached)."""
         return set().union(*self.prints.values()) if self.prints else set()
 
 
@@ -113,26 +115,28 @@ def report(students: dict[str, list[str]], starter: list[str] = (), top: int = 1
     """The similarity report (a JSON-ready dict) over ``{student: code cell sources}``."""
     base = set().union(*(fingerprints(normalise(s)) for s in starter)) if starter else set()
     code = []
+    seen: dict[str, set[int]] = {}  # a class shares most cells (given code, tests): once each
     for student, cells in sorted(students.items()):
         entry = StudentCode(student, dict(enumerate(cells)))
         for index, source in entry.cells.items():
-            prints = fingerprints(normalise(source)) - base
-            if prints:
-                entry.prints[index] = prints
+            if source not in seen:
+                seen[source] = fingerprints(normalise(source)) - base
+            if seen[source]:
+                entry.prints[index] = seen[source]
         if len(entry.all_prints) >= MIN_FINGERPRINTS:
             code.append(entry)
     df: dict[int, int] = {}
     for entry in code:
         for h in entry.all_prints:
             df[h] = df.get(h, 0) + 1
+    total = {entry.student: sum(1 / df[h] for h in entry.all_prints) for entry in code}
     pairs = []
     for a, b in itertools.combinations(code, 2):
-        pa, pb = a.all_prints, b.all_prints
-        shared = pa & pb
+        shared = a.all_prints & b.all_prints
         if not shared:
             continue
         weight = sum(1 / df[h] for h in shared)
-        union = sum(1 / df[h] for h in pa | pb)
+        union = total[a.student] + total[b.student] - weight  # the weight of a | b
         pairs.append((weight / union, len(shared), a, b))
     pairs.sort(key=lambda p: (-p[0], p[2].student, p[3].student))
     return {"method": METHOD, "students": len(students), "compared": len(code),

@@ -7,7 +7,9 @@ student, so a broken file costs its own tests and never the grader.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import stat
 from pathlib import Path
@@ -86,11 +88,21 @@ def _cell_count(data: dict) -> int:
 
 def _code_cells_with_ids(path: Path) -> list[tuple[str | None, str | None]]:
     """``(source, nbgrader grade_id)`` per code cell (None where unreadable); [] when the
-    file cannot be read again (read_code_cells already explained a broken file)."""
+    file cannot be read again (read_code_cells already explained a broken file). One
+    parse per version of the file: a grading asks for ids and for labels."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return []
+    return list(_parsed_ids(str(path), info.st_ino, info.st_size, info.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed_ids(path: str, inode: int, size: int, mtime_ns: int) -> tuple:
     try:
         notebook = nbformat.reads(Path(path).read_text(encoding="utf-8-sig"), as_version=4)
     except Exception:  # noqa: BLE001
-        return []
+        return ()
     entries = []
     for cell in notebook.get("cells", []):
         if cell.get("cell_type") != "code":
@@ -102,7 +114,7 @@ def _code_cells_with_ids(path: Path) -> list[tuple[str | None, str | None]]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
         entries.append((source, grade_id if isinstance(grade_id, str) and grade_id else None))
-    return entries
+    return tuple(entries)
 
 
 def code_cell_grade_ids(path: Path) -> list[str | None]:

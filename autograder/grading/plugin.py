@@ -147,7 +147,7 @@ class GradingPlugin:
     def notebook_cells(self) -> list[str]:
         """The submission's code cells as text, for checks that read the code (never run
         here): see :mod:`autograder.grading.api_lint`."""
-        return read_code_cells(self.submission)
+        return self.code_cells or read_code_cells(self.submission)  # read once per grading
 
     @pytest.fixture(scope="session", name="assignment")
     def assignment_fixture(self):  # named apart from the attribute it returns
