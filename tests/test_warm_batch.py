@@ -210,3 +210,38 @@ def test_a_warm_worker_is_its_own_fork_server_and_leaks_nothing_into_it(
     printed = payload["record"][-1]["output"]
     assert "SECRET-IN-PROC False" in printed and "SECRET-IN-ENV False" in printed, printed
     assert "GRADER-MODULES []" in printed, printed
+
+
+_FAILING_START = """
+import json, os, sys, tempfile
+from autograder.sandbox import warm
+from autograder.sandbox.confine import warm_environment
+before = (os.stat('/proc/self/ns/mnt').st_ino, dict(os.environ), os.getcwd(), tempfile.tempdir)
+try:
+    warm.start_here(warm_environment(None, False), preload=['json', 'no_such_module_xyz'])
+except ImportError as exc:
+    raised = type(exc).__name__
+else:
+    raised = None
+after = (os.stat('/proc/self/ns/mnt').st_ino, dict(os.environ), os.getcwd(), tempfile.tempdir)
+print(json.dumps({'raised': raised, 'restored': before == after,
+                  'children': len(os.listdir('/proc/self/task'))}))
+"""
+
+
+@pytest.mark.skipif(not __import__("autograder.sandbox.confine", fromlist=["x"])
+                    .root_mode_available(), reason="warm starts need root and namespaces")
+def test_a_fork_server_that_fails_to_start_leaves_the_worker_as_it_was():
+    """An import that fails while the worker is dressed as a student (the students'
+    environment, a home of its own): the error comes out (the worker then starts a server
+    the usual way) and the worker is back in the host's mount namespace, environment,
+    folder and temporary folder."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _FAILING_START], capture_output=True,
+                          text=True, cwd=REPO, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["raised"] == "ModuleNotFoundError" and report["restored"], report

@@ -247,7 +247,12 @@ def start_fork_server(spec: dict) -> bool:
     from ..sandbox.confine import warm_environment
 
     env = warm_environment(None, bool(spec.get("dataset")))
-    return env is not None and warm.start_here(env)
+    try:
+        return env is not None and warm.start_here(env)
+    except Exception as exc:  # noqa: BLE001 - no server here: one starts the usual way
+        print(f"autograder: the worker could not fork its own fork server ({exc!r}); "
+              "starting one the usual way", file=sys.stderr)
+        return False
 
 
 def warm_up(spec: dict) -> None:

@@ -216,8 +216,8 @@ def start_here(env: dict, preload: list[str] = PRELOAD) -> bool:
     that must stay out of them (the grading suite, reference values). Modules keep what
     they read at import (matplotlib's config folder, Keras' home): in this process, the
     sandbox's paths, unused by a grading worker, which neither draws nor downloads; the
-    temporary folder is reset. False: nothing
-    started; :func:`server` starts one the usual way."""
+    temporary folder is reset. False: nothing started; :func:`server` starts one the usual
+    way."""
     from .child import launcher
 
     if threading.active_count() > 1 or os.environ.get("AUTOGRADER_WARM", "1") == "0":
