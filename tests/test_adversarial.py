@@ -483,3 +483,53 @@ def test_hostile_frames_end_as_protocol_errors(kind):
     match = "exceeds the limit" if kind == "over-message-cap" else None
     with pytest.raises(protocol.ProtocolError, match=match):
         _receive(_hostile_frame(kind))
+
+
+# --- the same attacks on a batch worker's own fork server ---------------------------------
+# grade-batch's warm workers fork their students' fork server from themselves
+# (autograder.sandbox.warm.start_here), so a student process starts from the worker's
+# memory, not from a fresh interpreter's: the attacks that look for what a process
+# inherits (grader code and files, other submissions, the parent to kill, the runner to
+# patch) run again there.
+ZYGOTE_ATTACKS = ["reference-import", "read-hidden-files", "copy-other-submission",
+                  "monkeypatch-builtins-and-runner", "forged-replies", "kill-parent",
+                  "lying-objects", "exits-in-probes"]
+
+
+def _test_ids_by_name() -> dict[str, str]:
+    """The name a check shows (its docstring's first line) -> its test id, read from the
+    suite's source: results.json carries names, the attacks' expectations name test ids."""
+    import ast
+
+    tree = ast.parse((NN_BASICS.tests_dir / "test_nn_basics.py").read_text())
+    return {ast.get_docstring(node).splitlines()[0]: node.name for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+
+@pytest.fixture(scope="module")
+def batch_worker():
+    from autograder.batch.warm_pool import WarmWorker
+    from autograder.batch.worker import assignment_spec
+
+    worker = WarmWorker(assignment_spec(QUICK))
+    yield worker
+    worker.close()
+
+
+@pytest.mark.skipif(not ROOT, reason="a worker forks its own fork server on the root rung only")
+@pytest.mark.parametrize("name", ZYGOTE_ATTACKS)
+def test_attack_on_a_batch_workers_own_fork_server(name, context, batch_worker):
+    from autograder.grading.results import GradeResult
+
+    attack = BY_NAME[name]
+    skip_unless_allowed(attack)
+    assert budgets_for(attack) is QUICK and policy_for(attack) is None, name
+    payload = batch_worker.grade(write_attack(attack, context), timeout=600)
+    assert payload["status"] == "graded", payload
+    result = GradeResult.from_gradescope(payload["results"])
+    result.internal_errors = list(payload.get("internal_errors") or [])
+    ids = _test_ids_by_name()
+    for test in result.tests:
+        test.test_id = ids[test.name]
+    assert_exact_score(result, attack)
+    assert_finished_clearly(result, attack)
