@@ -50,6 +50,7 @@ class GradingPlugin:
         self._process: StudentProcess | None = None
         self._fractions: dict[str, tuple[float, str]] = {}
         self._cell_of: dict[str, str] = {}  # test node id -> the notebook test cell it mirrors
+        self._test_cells = test_cells.load(assignment.tests_dir)  # grade id -> test cell
         self.code_cells: list[str] = []
         # Found now, so a missing data set stops grading before any score exists.
         self.data_source = datasets.locate(assignment.dataset) if assignment.dataset else None
@@ -96,19 +97,18 @@ class GradingPlugin:
         index -> id. They run the instructor's version in their place (nbgrader's autograde
         does the same), so the notebook's own checks run once, in order, hidden part
         included; the student's copy of a test cell is never what runs."""
-        known = test_cells.load(self.assignment.tests_dir)
         return {index: grade_id for index, grade_id
-                in enumerate(code_cell_grade_ids(self.submission)) if grade_id in known}
+                in enumerate(code_cell_grade_ids(self.submission))
+                if grade_id in self._test_cells}
 
     def _test_source(self, cell_id: str) -> str:
-        cell = test_cells.load(self.assignment.tests_dir)[cell_id]
+        cell = self._test_cells[cell_id]
         return test_cells.visible_part(cell) if self.public_only else cell["source"]
 
     def _apply_test_cells(self, process: StudentProcess, in_place: dict[int, str]) -> None:
         """A failing notebook test cell zeroes its exercise's checks (nbgrader would give it
         nothing). Only lowers scores: see grading.test_cells. A test cell the student's
         notebook no longer has (deleted, or its nbgrader id changed) runs now, at the end."""
-        cells = test_cells.load(self.assignment.tests_dir)
         wanted: dict[str, list[str]] = {}
         for nodeid, cell_id in self._cell_of.items():
             wanted.setdefault(cell_id, []).append(nodeid)
@@ -116,7 +116,7 @@ class GradingPlugin:
         for index, cell_id in in_place.items():
             if index < len(process.report.cells):
                 ran.setdefault(cell_id, []).append(process.report.cells[index])
-        for cell_id, cell in cells.items():
+        for cell_id, cell in self._test_cells.items():
             if cell_id in ran:
                 failed = next((c for c in ran[cell_id] if c.status != "ok"), None)
                 report = None if failed is None else test_cells.outcome_report(

@@ -183,12 +183,12 @@ class StudentProcess:
                 code = None
             marker = "sandbox setup failed:"
             if code == 121 and marker in sandbox.output():
-                tail = sandbox.output().rsplit(marker, 1)[1].strip()
+                after = sandbox.output().rsplit(marker, 1)[1]
                 if not self._started:  # after "started", the student could have printed it
-                    self.setup_failure = student_text(tail.splitlines()[-1] if tail else "",
-                                                      300)
-                line = sandbox.output().rsplit(marker, 1)[1].split("\n", 1)[0]
-                return "the sandbox could not be set up:" + student_text(line, 300)
+                    lines = after.strip().splitlines()
+                    self.setup_failure = student_text(lines[-1] if lines else "", 300)
+                return "the sandbox could not be set up:" + student_text(
+                    after.split("\n", 1)[0], 300)
             if code is not None and code < 0:
                 try:
                     return f"it was killed by {signal.Signals(-code).name}"
