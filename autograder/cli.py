@@ -275,7 +275,7 @@ def _lms_files(args, console: Console, out: Path, assignment: str, roster,
 
 def cmd_grade_batch(args, console: Console) -> int:
     from .batch.run import BatchError, grade_batch
-    from .outputs.class_outputs import write_class_outputs
+    from .outputs.class_outputs import StudentPages, write_class_outputs
     from .outputs.terminal import print_class_summary
 
     assignment = _assignment_or_usage(args.assignment, console)
@@ -290,11 +290,13 @@ def cmd_grade_batch(args, console: Console) -> int:
     policy = settings.policy(assignment.name) if settings else None
     if _refuse_unsafe_rung(args, console, [args.out, args.junit]) is None:
         return EXIT_USAGE
+    pages = None if args.no_html else StudentPages(Path(args.out), assignment.name,
+                                                   include_hidden=not args.hide_hidden)
     try:
         report = grade_batch(Path(args.path), assignment, Path(args.out), workers=args.workers,
                              scheduler=args.scheduler, timeout=args.timeout,
                              retries=args.retries, quiet=args.quiet,
-                             console=Console(stderr=True), policy=policy)
+                             console=Console(stderr=True), policy=policy, on_stored=pages)
     except BatchError as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_USAGE
@@ -308,7 +310,8 @@ def cmd_grade_batch(args, console: Console) -> int:
     summary = write_class_outputs(Path(args.out), assignment.name,
                                   students, junit=args.junit,
                                   html=not args.no_html, include_hidden=not args.hide_hidden,
-                                  missing=missing)
+                                  missing=missing,
+                                  pages_written=frozenset(pages.written if pages else ()))
     _lms_files(args, console, Path(args.out), assignment.name, roster, students)
     console.print(f"graded {report.count('graded')}, reused {report.count('reused')}, "
                   f"not graded {report.count('failed')} in {report.wall_seconds:.0f} s; "

@@ -245,6 +245,54 @@ def test_a_grader_crash_fails_that_submission_only(tiny, tmp_path, capsys):
     assert "not graded" in capsys.readouterr().out
 
 
+def test_feedback_pages_are_written_as_submissions_finish_and_match_a_rebuild(
+        tiny, tmp_path, monkeypatch):
+    """grade-batch writes each student's page when their result is stored (while the others
+    are graded), not all at the end; the end writes only what is left (the class page, a
+    page the batch did not write), and every page equals a rebuild from the class folder."""
+    import shutil
+
+    from autograder.outputs import feedback
+
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    folder.mkdir()
+    for i, bug in enumerate(tiny_course.BUGS[:3]):
+        nbformat.write(tiny_course.with_bugs([bug]), folder / f"p{i}.ipynb")
+    (folder / "zed.txt").write_text("not a notebook")  # stored before grading starts
+    seen_at_store: dict[str, set[str]] = {}
+    real_store = batch.store
+
+    def spy_store(out_dir, submission, *args, **kwargs):
+        seen_at_store[submission.student] = {p.parent.name for p in
+                                             out_dir.glob("*/feedback.html")}
+        return real_store(out_dir, submission, *args, **kwargs)
+
+    rendered: list[str] = []
+    real_page = feedback.student_page
+
+    def counting_page(result, student, **kwargs):
+        rendered.append(student)
+        return real_page(result, student, **kwargs)
+
+    monkeypatch.setattr(batch, "store", spy_store)
+    monkeypatch.setattr(feedback, "student_page", counting_page)
+    status = cli.main(["grade-batch", str(folder), "--assignment", "tiny", "--out", str(out),
+                       "--workers", "1", "--quiet", "--hide-hidden"])
+    assert status == cli.EXIT_GRADER_ERROR  # zed was not graded
+    assert seen_at_store["p2"] >= {"p0", "p1"}, seen_at_store  # written before the next
+    assert sorted(rendered) == ["p0", "p1", "p2", "zed"]  # once each, none again at the end
+
+    rebuilt = tmp_path / "rebuilt"
+    shutil.copytree(out, rebuilt)
+    for page in rebuilt.glob("*/feedback.html"):
+        page.unlink()
+    write_class_outputs(rebuilt, tiny_course.NAME, include_hidden=False)
+    for student in ("p0", "p1", "p2", "zed"):
+        assert (out / student / "feedback.html").read_bytes() == \
+            (rebuilt / student / "feedback.html").read_bytes(), student
+    assert 'id="hidden-note"' in (out / "p0" / "feedback.html").read_text()  # --hide-hidden
+
+
 def test_a_submission_past_the_batch_timeout_is_stopped(tiny, tmp_path):
     folder = tmp_path / "subs"
     folder.mkdir()

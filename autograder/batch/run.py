@@ -286,11 +286,14 @@ def unlisted_files(path: Path, assignment: str,
 def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
                 workers: int | None = None, scheduler: str | None = None,
                 timeout: float | None = None, retries: int = 2, quiet: bool = False,
-                console: Console | None = None, policy: DuePolicy | None = None) -> BatchReport:
+                console: Console | None = None, policy: DuePolicy | None = None,
+                on_stored: Callable[[str], None] | None = None) -> BatchReport:
     """Grade every submission under ``path`` into ``out_dir``; see the module docstring.
 
     ``policy``: the assignment's due date and late rule (:mod:`autograder.batch.course`);
     each result then carries its lateness and penalty (:mod:`autograder.batch.late`).
+    ``on_stored(student)`` is called as each graded submission's files are written (the
+    CLI writes the student's feedback page there, while the rest are graded).
 
     Class-level files (CSV, summary, HTML, JUnit) are written afterwards by
     :func:`autograder.outputs.class_outputs.write_class_outputs`."""
@@ -352,6 +355,8 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
         def done(job: Job, payload: dict, seconds: float) -> None:
             outcome = store(out_dir, job.submission, job.fingerprint, payload, seconds, policy)
             report.outcomes.append(outcome)
+            if on_stored is not None:
+                on_stored(outcome.student)
             progress.update(task, advance=1, failed=report.count("failed"))
             if plain is not None:
                 plain.finished(outcome)

@@ -126,17 +126,25 @@ def record_page(student: str, cells: list[dict]) -> str:
                                                       grader_version=__version__)
 
 
+def write_student_page(out_dir: Path, record: Record, *, assignment: str,
+                       include_hidden: bool = True) -> Path:
+    """``OUT/<student>/feedback.html`` from one record (the stored result, or why none)."""
+    path = Path(out_dir) / record.student / "feedback.html"
+    write_atomically(path, student_page(record.result, record.student, error=record.error,
+                                        assignment=assignment, include_hidden=include_hidden))
+    return path
+
+
 def write_feedback(out_dir: Path, records: list[Record], summary: dict, *,
-                   include_hidden: bool = True) -> list[Path]:
-    """``OUT/<student>/feedback.html`` for each record and ``OUT/index.html``."""
+                   include_hidden: bool = True, already: frozenset[str] = frozenset()
+                   ) -> list[Path]:
+    """``OUT/<student>/feedback.html`` for each record and ``OUT/index.html``. Students in
+    ``already`` had their page written as their submission was stored (grade-batch does
+    that while the rest of the class is graded: a page's plot is the costly part)."""
     out_dir = Path(out_dir)
-    written = []
-    for record in records:
-        path = out_dir / record.student / "feedback.html"
-        write_atomically(path, student_page(record.result, record.student, error=record.error,
-                                            assignment=summary["assignment"],
-                                            include_hidden=include_hidden))
-        written.append(path)
+    written = [write_student_page(out_dir, record, assignment=summary["assignment"],
+                                  include_hidden=include_hidden)
+               for record in records if record.student not in already]
     index = out_dir / "index.html"
     write_atomically(index, class_page(summary, records))
     return written + [index]
