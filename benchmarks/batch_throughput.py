@@ -324,6 +324,15 @@ def run_size(root: Path, size: int, args) -> None:
           f"(each grading's wall minus its notebook's floor); amortised "
           f"{amortised:.2f} s ((batch - floor) x cores / N) (target <= 0.3): "
           f"{'met' if max(median_overhead, amortised) <= 0.3 else 'NOT met'}")
+    if graded:
+        parts = {"the notebook's cells beyond their floor":
+                 [r["cells"] - floor["per_example"][r["example"]] for r in graded],
+                 "probes (the student's functions on hidden inputs)":
+                 [r["probes"] for r in graded],
+                 "the grader's own part (checks + rest)":
+                 [r["checks"] + r["rest"] for r in graded]}
+        print("    of which (medians): " + "; ".join(
+            f"{label} {statistics.median(values):.2f} s" for label, values in parts.items()))
     if "dask" in figures:
         rel = figures["dask"] / batch_wall
         print(f"  Dask / grade-batch = {rel:.2f} (target <= 1.15): "

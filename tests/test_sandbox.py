@@ -193,3 +193,23 @@ def test_each_cell_is_timed_on_the_graders_clock():
     with run(["import time\ntime.sleep(0.6)", "x = 1"]) as p:
         slow, quick = p.report.cells
         assert 0.55 <= slow.seconds < 5 and quick.seconds < slow.seconds - 0.3
+
+
+TF_POOL = ("import os\nimport tensorflow as tf\n"
+           "_ = tf.matmul(tf.ones((256, 256)), tf.ones((256, 256))).numpy()\n"
+           "POOL = sum(open(f'/proc/self/task/{t}/comm').read().strip() == 'tf_Compute'\n"
+           "           for t in os.listdir('/proc/self/task'))")
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+@pytest.mark.parametrize("cpus", [1.0, 2.5])
+def test_tensorflows_thread_pool_is_the_sandboxs_cpu_share(warm, cpus):
+    """One compute thread per core of the sandbox's share, not per core of the machine: a
+    larger pool under the quota spins and is throttled (two gradings side by side slowed
+    each other by 10-15%), and a fixed size grades alike on any machine."""
+    if warm and not sandbox.root_mode_available():
+        pytest.skip("warm starts need the namespaces rung")
+    with run([TF_POOL], policy=SandboxPolicy(cpus=cpus, warm_start=warm),
+             notebook_seconds=120) as p:
+        assert p.report.cells[0].status == "ok", p.report.cells[0].error
+        assert p.get("POOL") == (1 if cpus == 1.0 else 3)
