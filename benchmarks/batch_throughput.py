@@ -143,13 +143,17 @@ def cell_versions(notebook: Path) -> dict[str, list[str]]:
 
 def measure_floor(course: Path, which: dict[str, str]) -> dict:
     """Each distinct example's cells, both versions, in a fork of a warm interpreter (as the
-    grader's student process is forked from its fork server)."""
+    grader's student process is forked from its fork server), with TensorFlow's thread
+    pools sized as the student process has them (one compute thread per core of a sandbox's
+    share): on these small ops that is faster than a pool per machine core, so this is the
+    lower, stricter floor."""
+    from autograder.sandbox.confine import SandboxPolicy, thread_pools
     from autograder.sandbox.warm import PRELOAD
 
     first = {}
     for student, name in which.items():
         first.setdefault(name, course / "submitted" / student / "nn-basics" / "nn-basics.ipynb")
-    env = dict(os.environ, MPLBACKEND="Agg")
+    env = dict(os.environ, MPLBACKEND="Agg", **thread_pools(SandboxPolicy().cpus))
     with tempfile.TemporaryDirectory() as scratch:
         env["HOME"] = scratch  # cells that write files write them here
         jobs = {f"{kind}:{name}": sources for name, path in first.items()
