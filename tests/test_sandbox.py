@@ -213,3 +213,17 @@ def test_tensorflows_thread_pool_is_the_sandboxs_cpu_share(warm, cpus):
              notebook_seconds=120) as p:
         assert p.report.cells[0].status == "ok", p.report.cells[0].error
         assert p.get("POOL") == (1 if cpus == 1.0 else 3)
+
+
+@needs_root
+def test_a_warm_student_process_inherits_the_module_file_map():
+    """IPython's first traceback in a process maps every loaded module's file (~0.15 s with
+    TensorFlow); the fork server does it once, so a forked student's process starts with
+    it and its first failing cell is cheap."""
+    cells = ["import inspect\nMAPPED = len(inspect._filesbymodname)",
+             "raise ValueError('first failure')"]
+    with run(cells, policy=SandboxPolicy(warm_start=True)) as p:
+        assert p._sandbox.warm
+        assert p.get("MAPPED") > 1000
+        assert p.report.cells[1].status == "error"
+        assert "first failure" in p.report.cells[1].error
