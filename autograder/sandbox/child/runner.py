@@ -199,6 +199,25 @@ def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
         _restore(saved)
 
 
+def make_shell():
+    """The process's IPython shell (a singleton: made once, then returned again).
+
+    The fork server makes it before it forks (about 45 ms a student process otherwise), so
+    it must hold nothing shared: no SQLite history (a file the server opened would be one
+    inode for every student forked from it, a channel between them), which grading never
+    kept anyway (cells run with ``store_history=False``). Cold starts make the same one."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if InteractiveShell.initialized():
+        return InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config, colors="nocolor")
+    shell.made_in_pid = os.getpid()  # which process made it: the fork server's, when warm
+    return shell
+
+
 def main(argv: list[str]) -> int:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
     # the cells come from the grader, which checked the notebook's size already
@@ -206,9 +225,7 @@ def main(argv: list[str]) -> int:
                                              max_header_bytes=protocol.MAX_CELLS_BYTES)
     if header.get("op") != "execute" or not isinstance(cells, list):
         return 2
-    from IPython.core.interactiveshell import InteractiveShell
-
-    shell = InteractiveShell.instance(colors="nocolor")
+    shell = make_shell()
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
     _reply(reply_fd, {"event": "started"})
     checked = header.get("checked")
