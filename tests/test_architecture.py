@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "autograder"
 LAYERS = ["common", "sandbox", "grading", "assignments", "outputs", "batch", "integrations",
           "cli"]  # low to high; `autograder/__init__` and `__main__` sit with the cli
 CHILD = "autograder.sandbox.child"
-CHILD_MAY_IMPORT = {"numpy", "IPython"}
+CHILD_MAY_IMPORT = {"numpy", "IPython", "traitlets"}  # traitlets: IPython's own configuration
 
 
 def module_name(path: Path) -> str:

@@ -4,7 +4,8 @@ The grader starts this script in a separate, unprivileged process and talks to i
 through the probe protocol on two inherited file descriptors. Everything here is under the
 student's control once their first cell runs, so this side decides nothing: it executes,
 converts return values to plain data, and reports. Only the standard library, numpy and
-IPython are used; the grader's own package is not visible here.
+IPython (with traitlets, its configuration library) are used; the grader's own package is
+not visible here.
 """
 
 from __future__ import annotations
