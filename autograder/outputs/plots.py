@@ -16,20 +16,27 @@ import base64
 import io
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+
+# matplotlib (~0.4 s to import) is imported by the first drawing, not with this module:
+# grade-batch imports it before it starts its grading workers, which must not wait on it.
 
 MAX_IMAGES = 12
 
 
-def _uri(fig: Figure) -> str:
+def _figure(**kwargs):
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def _uri(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def loss_curve(student, reference=None) -> str:
-    fig = Figure(figsize=(5.5, 3.2))  # fixed margins: one draw (a layout engine takes two)
+    fig = _figure(figsize=(5.5, 3.2))  # fixed margins: one draw (a layout engine takes two)
     fig.subplots_adjust(left=0.13, right=0.97, bottom=0.16, top=0.96)
     ax = fig.subplots()
     ys = np.asarray(student, dtype=float)
@@ -56,7 +63,7 @@ def confusion_matrix(matrix, labels=None) -> str:
     labels = [str(x) for x in labels] if labels and len(labels) == len(m) else \
         [str(i) for i in range(len(m))]
     size = 2.5 + 0.45 * len(m)
-    fig = Figure(figsize=(size + 1, size), layout="constrained")
+    fig = _figure(figsize=(size + 1, size), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(m, cmap="Blues")
     fig.colorbar(image, ax=ax, fraction=0.046)
@@ -77,7 +84,7 @@ def misclassified(items) -> str:
         raise ValueError("no images")
     cols = min(6, len(items))
     rows = -(-len(items) // cols)
-    fig = Figure(figsize=(1.6 * cols, 1.9 * rows), layout="constrained")
+    fig = _figure(figsize=(1.6 * cols, 1.9 * rows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     for ax in axes:
         ax.axis("off")
@@ -112,20 +119,22 @@ def artifact_figures(artifacts: dict) -> list[dict]:
 
 
 def histogram(edges, counts) -> str:
-    fig = Figure(figsize=(5.5, 3), layout="constrained")
+    fig = _figure(figsize=(5.5, 3), layout="constrained")
     ax = fig.subplots()
     edges = np.asarray(edges, dtype=float)
     ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", edgecolor="white",
            color="tab:blue")
     ax.set_xlabel("score")
     ax.set_ylabel("students")
+    from matplotlib.ticker import MaxNLocator
+
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", alpha=0.3)
     return _uri(fig)
 
 
 def pass_rates(names, rates) -> str:
-    fig = Figure(figsize=(7.5, 0.3 * len(names) + 1.0), layout="constrained")
+    fig = _figure(figsize=(7.5, 0.3 * len(names) + 1.0), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(names))
     ax.barh(y, [100 * r for r in rates], color="tab:green")

@@ -14,9 +14,6 @@ import json
 import math
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_notebook
-
 from ..common.files import read_json, remove_if_present, write_atomically
 from ..common.safe_text import student_text
 from .feedback import record_page
@@ -58,10 +55,13 @@ def clean_record(record) -> list[dict]:
     return cells
 
 
-def record_notebook(cells: list[dict]) -> nbformat.NotebookNode:
+def record_notebook(cells: list[dict]):
     """The executed notebook: each code cell with the text it printed and its error."""
     # Plain dicts, validated once when written: nbformat's new_output and new_code_cell
     # validate each piece (~0.06 s a student, on the batch's main thread).
+    import nbformat  # here, not at the top: grade-batch starts its workers before this
+    from nbformat.v4 import new_notebook
+
     notebook = new_notebook(metadata={"autograder": {"record": True}})
     for cell in cells:
         outputs = []
@@ -89,6 +89,8 @@ def store_record(out_dir: Path, student: str, record) -> None:
         return
     write_atomically(folder / RECORD_JSON, json.dumps({"student": student, "cells": cells},
                                                       indent=1) + "\n")
+    import nbformat
+
     write_atomically(folder / RECORD_NOTEBOOK, nbformat.writes(record_notebook(cells)))
     write_atomically(folder / RECORD_HTML, record_page(student, cells))
 
