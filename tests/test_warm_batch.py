@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -210,6 +212,53 @@ def test_a_warm_worker_is_its_own_fork_server_and_leaks_nothing_into_it(
     printed = payload["record"][-1]["output"]
     assert "SECRET-IN-PROC False" in printed and "SECRET-IN-ENV False" in printed, printed
     assert "GRADER-MODULES []" in printed, printed
+
+
+
+def _live_workers() -> int:
+    """Warm grading workers started by this process that have not exited (zombies aside)."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid() and fields[0] != "Z" and \
+                    b"autograder.batch.warm_pool" in (entry / "cmdline").read_bytes():
+                count += 1
+        except (OSError, ValueError, IndexError):
+            continue
+    return count
+
+
+@pytest.mark.slow
+def test_a_worker_with_nothing_left_to_grade_exits_while_the_others_finish(tiny, tmp_path):
+    """Two workers, three submissions, the last one slow: the worker that finds no
+    submission left is retired at once, so its teardown overlaps the slow grading instead
+    of following it; every result is still stored."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(tiny_course.solved_notebook(), folder / "a.ipynb")
+    nbformat.write(tiny_course.solved_notebook(), folder / "b.ipynb")
+    nbformat.write(tiny_course.with_bugs([], "import time\ntime.sleep(6)"), folder / "c.ipynb")
+    stored, samples, finished = [], [], threading.Event()
+
+    def sample() -> None:  # how many workers live while the slow one is still grading
+        while not finished.is_set():
+            samples.append((len(stored), "c" in stored, _live_workers()))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        report = batch.grade_batch(folder, tiny, tmp_path / "out", workers=2, quiet=True,
+                                   on_stored=stored.append)
+    finally:
+        finished.set()
+        sampler.join()
+    assert report.count("graded") == 3 and stored[-1] == "c"
+    during_c = [live for done, c_done, live in samples if done == 2 and not c_done]
+    assert len(during_c) > 10 and set(during_c[5:]) == {1}, during_c
+    assert _live_workers() == 0
 
 
 _FAILING_START = """

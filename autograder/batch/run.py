@@ -145,11 +145,16 @@ def run_local(jobs: list[Job], spec: dict, workers: int, timeout: float, done: D
     process (:mod:`autograder.batch.warm_pool`) for all its submissions, or starts a cold
     child per submission when warm workers are disabled."""
     warm = WorkerSet(spec) if warm_workers_enabled() else None
+    unstarted = [len(jobs)]
+    lock = threading.Lock()
 
     def one(job: Job):
         began = time.monotonic()
+        with lock:
+            unstarted[0] -= 1
         if warm is not None:
-            payload = warm.grade(job.submission.notebook, timeout)
+            payload = warm.grade(job.submission.notebook, timeout,
+                                 more_to_come=lambda: unstarted[0] > 0)
         else:
             payload = run_child(job.submission.notebook, spec, timeout)
         return payload, time.monotonic() - began
