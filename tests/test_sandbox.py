@@ -255,3 +255,35 @@ def test_the_students_shell_is_the_same_warm_or_cold_and_shares_nothing(warm):
         assert home == cwd and dh == [cwd] and history is False and count == 1
         assert not [f for f in p.get("FILES") if "sqlite" in f or "history" in f]
         assert not [f for f in p.get("HOME_FILES") if "sqlite" in f]
+
+
+@needs_root
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_student_killed_by_a_signal_reads_as_that_signal(warm):
+    """The namespace's init reports its runner's death by a signal as 128 + the signal; the
+    cold launcher's relay and the fork server both read it back as the signal, so the note
+    names it, warm or cold."""
+    with run(["a = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)", "b = 2"],
+             policy=SandboxPolicy(warm_start=warm)) as p:
+        assert p.report.cells[1].status == "crashed"
+        assert any("killed by SIGSEGV" in note for note in p.report.notes), p.report.notes
+        assert p.get("b") == 2
+
+
+@needs_root
+def test_a_warm_student_process_is_forked_straight_into_its_pid_namespace():
+    """The fork server's child is pid 1 of the sandbox's PID namespace (no relay process
+    outside it, one fork and one exit of a TensorFlow-sized process less), the runner pid 2,
+    and the next student starts in a namespace of its own, not in this one."""
+    cells = ["import os\nME = os.getpid()"]
+    seen = []
+    for _ in range(2):
+        with run(cells, policy=SandboxPolicy(warm_start=True)) as p:
+            assert p._sandbox.warm
+            status = open(f"/proc/{p._sandbox.process.pid}/status").read()
+            nspid = next(line.split()[1:] for line in status.splitlines()
+                         if line.startswith("NSpid:"))
+            assert nspid[-1] == "1", nspid
+            assert p.get("ME") == 2
+            seen.append(os.stat(f"/proc/{p._sandbox.process.pid}/ns/pid").st_ino)
+    assert seen[0] != seen[1] and os.stat("/proc/self/ns/pid").st_ino not in seen

@@ -55,6 +55,18 @@ def _check(result, what):
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
+def new_pid_namespace_for_children():
+    """unshare(CLONE_NEWPID): this process's next child starts a new PID namespace, as its
+    pid 1 (this process stays where it is). False where the kernel refuses."""
+    return _libc.unshare(CLONE_NEWPID) == 0
+
+
+def pid_namespace_for_children(fd):
+    """setns(fd, CLONE_NEWPID): this process's later children start in the PID namespace
+    ``fd`` names (its own, or a descendant). False where the kernel refuses."""
+    return _libc.setns(fd, CLONE_NEWPID) == 0
+
+
 def _mount(source, target, fstype, flags, data=None):
     enc = lambda s: None if s is None else s.encode()  # noqa: E731
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
@@ -271,12 +283,17 @@ def confine(cfg):
     mode = cfg["mode"]
     _join_cgroup(cfg)
     if mode == "namespaces":
-        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC
+        # A warm fork server forks each student process straight into a PID namespace of
+        # its own (forkserver.fork_into_pid_namespace), as its pid 1: no relay needed.
+        # A cold launcher is never pid 1 (the grader started it), so it makes one here.
+        made = os.getpid() == 1
+        flags = CLONE_NEWNS | CLONE_NEWIPC | (0 if made else CLONE_NEWPID)
         flags |= CLONE_NEWNET if not cfg["network"] else 0
         _check(_libc.unshare(flags), "unshare")
-        child = os.fork()
-        if child:
-            _relay(child)
+        if not made:
+            child = os.fork()
+            if child:
+                _relay(child)
         # pid 1 of the new PID namespace
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         _build_root(cfg)
