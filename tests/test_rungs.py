@@ -200,19 +200,26 @@ def _honest_seconds(policy: SandboxPolicy) -> float:
 def test_a_spinning_neighbour_cannot_slow_an_honest_sandbox(tmp_path):
     """32 busy processes in one sandbox; the honest sandbox beside it takes at most 1.5x
     its time alone (each sandbox is held to one core by its cgroup). Best of several runs
-    on each side, so a passing hiccup of the machine does not decide it."""
+    on each side, and up to three rounds, so a passing hiccup of the machine does not
+    decide it: without the CPU share the honest one gets about 1/33 of the machine, far
+    past 1.5x in every round."""
     policy = SandboxPolicy(cpus=1.0, warm_start=False)
-    alone = [_honest_seconds(policy) for _ in range(2)]
-    with StudentProcess([SPINNER], policy=policy, notebook_seconds=120) as spinner:
-        group = spinner._sandbox.cgroup
-        assert group is not None and len(group.pids()) > 30
-        assert _quota_cores(group) == 1.0
-        time.sleep(1.0)
-        beside = min(_honest_seconds(policy) for _ in range(3))
-    alone.append(_honest_seconds(policy))
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"honest alone {alone}, beside the spinner {beside:.2f} s, load {load}")
-    assert beside <= 1.5 * min(alone), (alone, beside, load)
+    rounds = []
+    for _ in range(3):
+        alone = [_honest_seconds(policy) for _ in range(2)]
+        with StudentProcess([SPINNER], policy=policy, notebook_seconds=120) as spinner:
+            group = spinner._sandbox.cgroup
+            assert group is not None and len(group.pids()) > 30
+            assert _quota_cores(group) == 1.0
+            time.sleep(1.0)
+            beside = min(_honest_seconds(policy) for _ in range(3))
+        alone.append(_honest_seconds(policy))
+        load = Path("/proc/loadavg").read_text().split()[:3]
+        print(f"honest alone {alone}, beside the spinner {beside:.2f} s, load {load}")
+        rounds.append((alone, beside, load))
+        if beside <= 1.5 * min(alone):
+            return
+    pytest.fail(f"beside the spinner, more than 1.5x slower in every round: {rounds}")
 
 
 def _quota_cores(group: cgroups.Cgroup) -> float | None:
