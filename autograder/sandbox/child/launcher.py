@@ -284,7 +284,7 @@ def confine(cfg):
     _join_cgroup(cfg)
     if mode == "namespaces":
         # A warm fork server forks each student process straight into a PID namespace of
-        # its own (forkserver.fork_into_pid_namespace), as its pid 1: no relay needed.
+        # its own (forkserver.PidNamespaces), as its pid 1: no relay needed.
         # A cold launcher is never pid 1 (the grader started it), so it makes one here.
         made = os.getpid() == 1
         flags = CLONE_NEWNS | CLONE_NEWIPC | (0 if made else CLONE_NEWPID)
