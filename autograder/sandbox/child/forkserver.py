@@ -90,8 +90,10 @@ class PidNamespaces:
     holds TensorFlow costs ~15-20 ms. Here the server asks for a new namespace for its
     next child only (unshare(CLONE_NEWPID) changes where *children* go), forks, and at
     once points its own children back to its own namespace (setns). Before each fork it
-    checks that they do go there, so no student is ever forked into another's namespace;
-    where any step fails, the child is forked the usual way and makes its own."""
+    checks that they do go there, so no student is ever forked into another's namespace.
+    Where the kernel refuses a new namespace, the child is forked the usual way and makes
+    its own (launcher.confine); where the server cannot point its children back to its own,
+    it stops serving (the grader then starts a fresh server)."""
 
     def __init__(self):
         self._own = os.open("/proc/self/ns/pid", os.O_RDONLY)
