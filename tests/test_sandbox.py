@@ -276,9 +276,11 @@ def test_a_warm_student_process_is_forked_straight_into_its_pid_namespace():
     outside it, one fork and one exit of a TensorFlow-sized process less), the runner pid 2,
     and the next student starts in a namespace of its own, not in this one."""
     cells = ["import os\nME = os.getpid()"]
-    seen = []
-    for _ in range(2):
-        with run(cells, policy=SandboxPolicy(warm_start=True)) as p:
+    # both alive at once: the kernel reuses a dead namespace's inode number
+    with run(cells, policy=SandboxPolicy(warm_start=True)) as first, \
+            run(cells, policy=SandboxPolicy(warm_start=True)) as second:
+        seen = []
+        for p in (first, second):
             assert p._sandbox.warm
             status = open(f"/proc/{p._sandbox.process.pid}/status").read()
             nspid = next(line.split()[1:] for line in status.splitlines()
@@ -286,4 +288,4 @@ def test_a_warm_student_process_is_forked_straight_into_its_pid_namespace():
             assert nspid[-1] == "1", nspid
             assert p.get("ME") == 2
             seen.append(os.stat(f"/proc/{p._sandbox.process.pid}/ns/pid").st_ino)
-    assert seen[0] != seen[1] and os.stat("/proc/self/ns/pid").st_ino not in seen
+        assert seen[0] != seen[1] and os.stat("/proc/self/ns/pid").st_ino not in seen
