@@ -13,6 +13,9 @@ For each class size (copies of the bundled nn-basics examples, cycled, in nbgrad
   per notebook, where its grading time went: the notebook's cells, probes (the student's
   functions called on hidden inputs), checks (the rest of the pytest session), and the
   worker/IPC/report rest, and the overhead beyond the floor;
+- the same cells with every core busy (one such interpreter per core at once), for
+  reading the gap: this VM runs two at once slower than one alone; and the machine's busy
+  CPU-seconds during grade-batch (/proc/stat), against the CPU the cells take alone;
 - the same on a Dask ``LocalCluster`` of two single-threaded workers (cluster started
   beforehand, not timed), and ``nbgrader autograde`` (serial) on the same notebooks;
 - optionally (``--user``) grade-batch as an ordinary user (``nobody``), where student
@@ -51,6 +54,13 @@ def loadavg() -> str:
 
 def cores() -> int:
     return len(os.sched_getaffinity(0))
+
+
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot (/proc/stat: all but idle and
+    iowait), so a difference counts every process of a batch, its students included."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def make_class(root: Path, size: int) -> tuple[Path, dict[str, str]]:
@@ -114,19 +124,21 @@ def cells(sources):
         # instructor's record), and the first one in a process scans every loaded module's
         # file (0.14-0.2 s), which would pad the floor of a notebook with errors.
         shell.showtraceback = lambda *args, **kwargs: None
-        times = []
+        times, cpu = [], time.process_time()
         for source in sources:
             t = time.perf_counter()
             shell.run_cell(source, silent=True)
             times.append(time.perf_counter() - t)
-        return {"cells": times}
+        return {"cells": times, "cpu": time.process_time() - cpu}
     return work
 
 with open(sys.argv[2]) as handle:
     notebooks = json.load(handle)
 out = {"imports": imports, "first_op": in_fork(first_op)["first_op"], "notebooks": {}}
 for key, sources in notebooks.items():
-    out["notebooks"][key] = sum(in_fork(cells(sources))["cells"])
+    done = in_fork(cells(sources))
+    out["notebooks"][key] = sum(done["cells"])
+    out.setdefault("cpu", {})[key] = done["cpu"]
 print(json.dumps(out))
 """
 
@@ -146,12 +158,15 @@ def cell_versions(notebook: Path) -> dict[str, list[str]]:
     return {"release": release, "autograded": autograded}
 
 
-def measure_floor(course: Path, which: dict[str, str]) -> dict:
+def measure_floor(course: Path, which: dict[str, str], side_by_side: int = 1) -> dict:
     """Each distinct example's cells, both versions, in a fork of a warm interpreter (as the
     grader's student process is forked from its fork server), with TensorFlow's thread
     pools sized as the student process has them (one compute thread per core of a sandbox's
     share): on these small ops that is faster than a pool per machine core, so this is the
-    lower, stricter floor."""
+    lower, stricter floor.
+
+    ``side_by_side`` > 1 runs that many such interpreters at once on the same notebooks and
+    averages them: the students' cells with every core busy, as a batch runs them."""
     from autograder.sandbox.confine import SandboxPolicy, thread_pools
     from autograder.sandbox.warm import PRELOAD
 
@@ -165,14 +180,24 @@ def measure_floor(course: Path, which: dict[str, str]) -> dict:
                 for kind, sources in cell_versions(path).items()}
         job_file = Path(scratch) / "cells.json"
         job_file.write_text(json.dumps(jobs))
-        done = subprocess.run([sys.executable, "-c", FLOOR_CHILD, json.dumps(PRELOAD),
-                               str(job_file)],
-                              capture_output=True, text=True, env=env, check=True, cwd=scratch)
-    data = json.loads(done.stdout.strip().splitlines()[-1])
-    times = data["notebooks"]
-    return {"imports": data["imports"], "first_op": data["first_op"], "load": loadavg(),
-            "per_example": {name: times[f"autograded:{name}"] for name in first},
-            "release": {name: times[f"release:{name}"] for name in first}}
+        children = [subprocess.Popen([sys.executable, "-c", FLOOR_CHILD, json.dumps(PRELOAD),
+                                      str(job_file)], stdout=subprocess.PIPE, text=True,
+                                     env=env, cwd=scratch)
+                    for _ in range(side_by_side)]
+        outputs = [child.communicate()[0] for child in children]
+        if any(child.returncode for child in children):
+            raise RuntimeError("the floor's interpreter failed")
+    runs = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+
+    def mean(key: str) -> float:
+        return statistics.mean(run["notebooks"][key] for run in runs)
+
+    return {"imports": statistics.mean(run["imports"] for run in runs),
+            "first_op": statistics.mean(run["first_op"] for run in runs), "load": loadavg(),
+            "per_example": {name: mean(f"autograded:{name}") for name in first},
+            "release": {name: mean(f"release:{name}") for name in first},
+            "cpu": {name: statistics.mean(run["cpu"][f"autograded:{name}"] for run in runs)
+                    for name in first}}
 
 
 def mean_floor(before: dict, after: dict) -> dict:
@@ -184,10 +209,14 @@ def mean_floor(before: dict, after: dict) -> dict:
             "per_example": {k: statistics.mean(f["per_example"][k] for f in both)
                             for k in before["per_example"]},
             "release": {k: statistics.mean(f["release"][k] for f in both)
-                        for k in before["release"]}}
+                        for k in before["release"]},
+            "cpu": {k: statistics.mean(f["cpu"][k] for f in both) for k in before["cpu"]}}
 
 
 # --- grading a class --------------------------------------------------------------------------
+
+
+BUSY: dict[str, float] = {}  # output folder -> the machine's busy CPU-seconds during that run
 
 
 def grade_batch(course: Path, out: Path, *, scheduler: str | None = None,
@@ -211,9 +240,10 @@ def grade_batch(course: Path, out: Path, *, scheduler: str | None = None,
                                                                "AUTOGRADER_WARM",
                                                                "AUTOGRADER_ALLOW_UNSAFE_RUNG")],
                *cmd]
-    began = time.perf_counter()
+    began, busy = time.perf_counter(), busy_cpu_seconds()
     completed = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - began
+    BUSY[str(out)] = busy_cpu_seconds() - busy
     if completed.returncode not in (0, 1):  # 1: some submission lost points? see cli
         print(completed.stdout[-2000:], completed.stderr[-2000:])
     return wall
@@ -271,6 +301,7 @@ def run_size(root: Path, size: int, args) -> None:
             print("  grade-batch as user nobody: nothing graded (can nobody read the "
                   "repository and run its Python?)")
     after = measure_floor(course, which)
+    crowded = measure_floor(course, which, side_by_side=n_cores)
     floor = mean_floor(before, after)
     if size not in args.no_nbgrader:
         paths = [course / "submitted" / s / "nn-basics" / "nn-basics.ipynb" for s in which]
@@ -318,6 +349,21 @@ def run_size(root: Path, size: int, args) -> None:
         if key in figures:
             print(f"  {label:32} {figures[key]:8.1f} s  ({figures[key] / size:.2f} s/sub)")
     print(f"graded {len(graded)}/{size}")
+    sum_crowded = sum(crowded["per_example"][name] for name in which.values())
+    crowded_wall = sum_crowded / n_cores + crowded["imports"]
+    print(f"\nthe same cells with every core busy ({n_cores} such interpreters at once, "
+          f"load {crowded['load']}): sum {sum_crowded:.1f} s ({sum_crowded / sum_floor:.2f}x "
+          f"alone) -> {sum_crowded:.1f}/{n_cores} + {crowded['imports']:.1f} = "
+          f"{crowded_wall:.1f} s; grade-batch / that = {batch_wall / crowded_wall:.2f} "
+          f"(for reading the gap only: the target is against the floor above)")
+    busy = BUSY.get(str(root / f"out-{size}" / "batch"))
+    if busy is not None:
+        cells_cpu = sum(floor["cpu"][name] for name in which.values())
+        print(f"CPU: during grade-batch the machine was busy {busy:.1f} CPU-s of "
+              f"{batch_wall * n_cores:.1f} ({busy / (batch_wall * n_cores):.0%}); the "
+              f"students' cells alone take {cells_cpu:.1f} CPU-s, so everything else "
+              f"(start-ups, probes, the grader, cells slowed by a busy neighbour) took "
+              f"{(busy - cells_cpu) / size:.2f} CPU-s a submission")
     print("\ntargets:")
     ratio = batch_wall / floor_wall
     print(f"  grade-batch / floor = {ratio:.2f} (target <= 1.25): "
