@@ -180,13 +180,17 @@ def measure_floor(course: Path, which: dict[str, str], side_by_side: int = 1) ->
                 for kind, sources in cell_versions(path).items()}
         job_file = Path(scratch) / "cells.json"
         job_file.write_text(json.dumps(jobs))
+        logs = [open(Path(scratch) / f"log-{i}.txt", "w+") for i in range(side_by_side)]
         children = [subprocess.Popen([sys.executable, "-c", FLOOR_CHILD, json.dumps(PRELOAD),
-                                      str(job_file)], stdout=subprocess.PIPE, text=True,
-                                     env=env, cwd=scratch)
-                    for _ in range(side_by_side)]
+                                      str(job_file)], stdout=subprocess.PIPE, stderr=log,
+                                     text=True, env=env, cwd=scratch)
+                    for log in logs]
         outputs = [child.communicate()[0] for child in children]
-        if any(child.returncode for child in children):
-            raise RuntimeError("the floor's interpreter failed")
+        for child, log in zip(children, logs):
+            log.seek(0)
+            if child.returncode:
+                raise RuntimeError(f"the floor's interpreter failed:\n{log.read()[-3000:]}")
+            log.close()
     runs = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
 
     def mean(key: str) -> float:
