@@ -14,7 +14,7 @@ For each class size (copies of the bundled nn-basics examples, cycled, in nbgrad
   functions called on hidden inputs), checks (the rest of the pytest session), and the
   worker/IPC/report rest, and the overhead beyond the floor;
 - the same cells with every core busy (one such interpreter per core at once), for
-  reading the gap: this VM runs two at once slower than one alone; and the machine's busy
+  reading the gap (is a student process slowed by its neighbour?); and the machine's busy
   CPU-seconds during grade-batch (/proc/stat), against the CPU the cells take alone;
 - the same on a Dask ``LocalCluster`` of two single-threaded workers (cluster started
   beforehand, not timed), and ``nbgrader autograde`` (serial) on the same notebooks;
@@ -220,11 +220,9 @@ def mean_floor(before: dict, after: dict) -> dict:
 # --- grading a class --------------------------------------------------------------------------
 
 
-BUSY: dict[str, float] = {}  # output folder -> the machine's busy CPU-seconds during that run
-
-
 def grade_batch(course: Path, out: Path, *, scheduler: str | None = None,
-                env_extra: dict | None = None, user: str | None = None) -> float:
+                env_extra: dict | None = None, user: str | None = None) -> tuple[float, float]:
+    """(wall seconds, the machine's busy CPU-seconds meanwhile) of one grade-batch run."""
     cmd = [sys.executable, "-m", "autograder", "grade-batch", str(course),
            "--assignment", "nn-basics", "--out", str(out), "--quiet"]
     if scheduler:
@@ -247,10 +245,10 @@ def grade_batch(course: Path, out: Path, *, scheduler: str | None = None,
     began, busy = time.perf_counter(), busy_cpu_seconds()
     completed = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - began
-    BUSY[str(out)] = busy_cpu_seconds() - busy
+    busy = busy_cpu_seconds() - busy
     if completed.returncode not in (0, 1):  # 1: some submission lost points? see cli
         print(completed.stdout[-2000:], completed.stderr[-2000:])
-    return wall
+    return wall, busy
 
 
 def per_submission(out: Path, which: dict[str, str]) -> list[dict]:
@@ -288,18 +286,18 @@ def run_size(root: Path, size: int, args) -> None:
     print(f"\n=== class of {size} ({n_cores} cores) - load average at start: {loadavg()}")
     before = measure_floor(course, which)
     figures = {}
-    figures["grade-batch"] = grade_batch(course, root / f"out-{size}" / "batch")
+    figures["grade-batch"], busy = grade_batch(course, root / f"out-{size}" / "batch")
     rows = per_submission(root / f"out-{size}" / "batch", which)
     if not args.no_dask:
         with start_cluster() as cluster:
-            figures["dask"] = grade_batch(course, root / f"out-{size}" / "dask",
+            figures["dask"], _ = grade_batch(course, root / f"out-{size}" / "dask",
                                           scheduler=cluster.scheduler_address)
     if args.cold:
-        figures["cold"] = grade_batch(course, root / f"out-{size}" / "cold",
+        figures["cold"], _ = grade_batch(course, root / f"out-{size}" / "cold",
                                       env_extra={"AUTOGRADER_WARM": "0"})
     if size in args.user:
         user_out = root / f"out-{size}-user" / "user"
-        figures["user"] = grade_batch(course, user_out, user="nobody")
+        figures["user"], _ = grade_batch(course, user_out, user="nobody")
         if not list(user_out.glob("*/results.json")):
             del figures["user"]
             print("  grade-batch as user nobody: nothing graded (can nobody read the "
@@ -360,14 +358,12 @@ def run_size(root: Path, size: int, args) -> None:
           f"alone) -> {sum_crowded:.1f}/{n_cores} + {crowded['imports']:.1f} = "
           f"{crowded_wall:.1f} s; grade-batch / that = {batch_wall / crowded_wall:.2f} "
           f"(for reading the gap only: the target is against the floor above)")
-    busy = BUSY.get(str(root / f"out-{size}" / "batch"))
-    if busy is not None:
-        cells_cpu = sum(floor["cpu"][name] for name in which.values())
-        print(f"CPU: during grade-batch the machine was busy {busy:.1f} CPU-s of "
-              f"{batch_wall * n_cores:.1f} ({busy / (batch_wall * n_cores):.0%}); the "
-              f"students' cells alone take {cells_cpu:.1f} CPU-s, so everything else "
-              f"(start-ups, probes, the grader, cells slowed by a busy neighbour) took "
-              f"{(busy - cells_cpu) / size:.2f} CPU-s a submission")
+    cells_cpu = sum(floor["cpu"][name] for name in which.values())
+    print(f"CPU: during grade-batch the machine was busy {busy:.1f} CPU-s of "
+          f"{batch_wall * n_cores:.1f} ({busy / (batch_wall * n_cores):.0%}); the "
+          f"students' cells alone take {cells_cpu:.1f} CPU-s, so everything else "
+          f"(start-ups, probes, the grader, cells slowed by a busy neighbour) took "
+          f"{(busy - cells_cpu) / size:.2f} CPU-s a submission")
     print("\ntargets:")
     ratio = batch_wall / floor_wall
     print(f"  grade-batch / floor = {ratio:.2f} (target <= 1.25): "
