@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..common.paths import REPO_ROOT
+from ..common.threads import limit_grader_threads
 from .worker import LOG_CHARS, describe_exit, failed
 
 STARTUP_SECONDS = 600.0  # imports on a loaded machine; not charged to any submission
@@ -75,6 +76,7 @@ class WarmWorker:
         reply_r, reply_w = os.pipe()
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        limit_grader_threads(env)  # the worker applies env before it imports NumPy
         env["PYTHONPATH"] = os.pathsep.join(
             [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         # The worker may become its students' fork server's parent image (see warm_up), and

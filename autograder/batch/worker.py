@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from ..common.paths import REPO_ROOT
+from ..common.threads import limit_grader_threads
 
 LOG_CHARS = 4000
 _PR_SET_PDEATHSIG = 1
@@ -110,6 +111,7 @@ def run_child(notebook: Path, spec: dict, timeout: float) -> dict:
                    "out": str(out), "parent_pid": os.getpid()}
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        limit_grader_threads(env)
         # A worker that grades one submission would pay for a fork server's TensorFlow
         # import on top of its own and fork once: a cold start is cheaper there.
         env.setdefault("AUTOGRADER_WARM", "0")

@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..common.threads import thread_pool_variables
 from . import cgroups, rungs, warm
 
 CHILD_DIR = Path(__file__).resolve().parent / "child"  # runs inside the sandbox
@@ -407,9 +408,7 @@ def thread_pools(cpus: float) -> dict:
     core of the machine, under a one-core quota, spins and is throttled; two gradings side by
     side then slow each other by 10-15% (benchmarks/batch_throughput.py). The same size on
     every machine also keeps a submission's float round-off the same wherever it is graded."""
-    threads = str(max(1, math.ceil(cpus)))
-    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
-            "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+    return thread_pool_variables(math.ceil(cpus))
 
 
 def warm_environment(policy: SandboxPolicy | None, with_data: bool) -> dict | None:
