@@ -111,7 +111,7 @@ class Cgroup:
     def remove(self) -> None:
         self.kill()
         for folder in self.folders:
-            for _ in range(50):
+            for attempt in range(50):
                 try:
                     folder.rmdir()
                     break
