@@ -36,6 +36,26 @@ def uses(code: str, function: str = "softmax", forbidden=SOFTMAX, others=()):
      "    return activations.softmax(z)", "keras.activations.softmax"),
     ("%time x = 1\ndef softmax(z):\n    return tf.keras.activations.softmax(z)",
      "keras.activations.softmax"),
+    # IPython syntax in the cell must not make the linter skip it
+    ("from tensorflow.math import softmax as tf_softmax\ntf_softmax?\n"
+     "def softmax(z):\n    return tf_softmax(z, axis=1)", "tf.math.softmax"),
+    ("from tensorflow.nn import softmax as s\nfiles = !ls\n"
+     "def softmax(z):\n    return s(z)", "tf.nn.softmax"),
+    ("%%time\ndef softmax(z):\n    return tf.nn.softmax(z)", "tf.nn.softmax"),
+    ("%time sm = tf.nn.softmax\ndef softmax(z):\n    return sm(z)", "tf.nn.softmax"),
+    ("%timeit -n 1 -r 1 sm = tf.nn.softmax\ndef softmax(z):\n    return sm(z)",
+     "tf.nn.softmax"),
+    # a top-level name carries every API named in its value
+    ("import functools\nrow_softmax = functools.partial(tf.math.softmax, axis=1)\n"
+     "def softmax(z):\n    return row_softmax(z)", "tf.math.softmax"),
+    ("ops = {'sm': tf.nn.softmax}\ndef softmax(z):\n    return ops['sm'](z)", "tf.nn.softmax"),
+    ("sm = lambda z: tf.nn.softmax(z, axis=1)\ndef softmax(z):\n    return sm(z)",
+     "tf.nn.softmax"),
+    ("a, sm = 1, tf.nn.softmax\ndef softmax(z):\n    return sm(z)", "tf.nn.softmax"),
+    ("softmax = tf.nn.softmax", "tf.nn.softmax"),
+    ("import functools\nsoftmax = functools.partial(tf.nn.softmax, axis=1)", "tf.nn.softmax"),
+    ("sm = None\ndef softmax(z):\n    global sm\n    sm = tf.nn.softmax\n    return sm(z)",
+     "tf.nn.softmax"),
 ])
 def test_forbidden_apis_are_found_however_they_are_spelled(code, hit):
     assert uses(code) == [hit]
@@ -48,9 +68,34 @@ def test_forbidden_apis_are_found_however_they_are_spelled(code, hit):
     "def softmax(z):\n    return my_softmax(z)\n",  # undefined helper: nothing to read
     "def softmax(z):\n    # tf.nn.softmax would be easier\n    return tf.exp(z)",
     "def other(z):\n    return tf.nn.softmax(z)\ndef softmax(z):\n    return tf.exp(z)",
+    # a function's own variables are not the notebook's names of the same spelling
+    "from tensorflow.nn import softmax as s\ndef softmax(z):\n    s = tf.exp(z)\n"
+    "    return s / tf.reduce_sum(s, axis=1, keepdims=True)",
+    "sm = tf.nn.softmax\ndef softmax(sm):\n    return tf.exp(sm)",
+    "sm = tf.nn.softmax\ndef softmax(z):\n    return [tf.exp(sm) for sm in z]",
+    "def other(z):\n    return tf.nn.softmax(z)\ndef softmax(z):\n    other = tf.exp(z)\n"
+    "    return other",
+    # a name rebound to something else no longer carries the API
+    "sm = tf.nn.softmax\nsm = 3\ndef softmax(z):\n    return tf.exp(z) * sm",
+    "%%bash\necho tf.nn.softmax\n",
 ])
 def test_own_code_is_not_flagged(code):
     assert uses(code) == []
+
+
+def test_a_local_variable_named_like_a_forbidden_module_is_not_that_module():
+    """A correct cross_entropy with a local ``losses`` lost its points when another cell
+    imported ``keras.losses`` for a comparison."""
+    cells = ["import tensorflow as tf",
+             "from tensorflow.keras import losses  # to compare with Keras later",
+             "def cross_entropy(onehot_target, logits):\n"
+             "    z = tf.convert_to_tensor(logits)\n"
+             "    log_probs = z - tf.reduce_logsumexp(z, axis=1, keepdims=True)\n"
+             "    losses = -tf.reduce_sum(onehot_target * log_probs, axis=1)\n"
+             "    return losses"]
+    assert api_lint.forbidden_uses(cells, "cross_entropy", ["keras.losses"]) == []
+    cells[2] = cells[2].replace("    return losses", "    return losses.categorical_crossentropy(onehot_target, z)").replace("    losses = -", "    ce = -")
+    assert api_lint.forbidden_uses(cells, "cross_entropy", ["keras.losses"]) == ["keras.losses"]
 
 
 def test_other_graded_functions_are_not_followed():

@@ -54,6 +54,24 @@ def test_endless_cell_is_skipped_on_restart():
         assert any("Code cell 2" in note for note in p.report.notes)
 
 
+def test_a_forbidden_api_is_switched_off_under_every_top_level_name_that_holds_it():
+    """Switching off the path alone missed names bound before the call: an import alias,
+    an assignment, a functools.partial, or the graded name itself."""
+    cells = ["import numpy as np\nimport functools",
+             "from numpy.linalg import norm as n\ndef by_alias(x):\n    return n(x)",
+             "n2 = functools.partial(np.linalg.norm, ord=2)\ndef by_partial(x):\n"
+             "    return n2(x)",
+             "by_assignment = np.linalg.norm",
+             "def own(x):\n    return float(np.sqrt((np.asarray(x) ** 2).sum()))"]
+    forbid = ["np.linalg.norm"]
+    with run(cells) as p:
+        for name in ("by_alias", "by_partial", "by_assignment"):
+            with pytest.raises(StudentRaised, match="switched off"):
+                p.call(name, [3.0, 4.0], forbid=forbid)
+            assert p.call(name, [3.0, 4.0]) == 5.0  # and put back after the call
+        assert p.call("own", [3.0, 4.0], forbid=forbid) == 5.0
+
+
 def test_process_exit_in_a_cell_costs_only_that_cell():
     with run(["a = 1", "import os\nos._exit(0)", "b = 2"]) as p:
         assert p.report.cells[1].status == "crashed"

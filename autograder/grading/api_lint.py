@@ -2,11 +2,16 @@
 
 A contract may forbid an exercise from calling some library function (``softmax`` must not
 call ``tf.nn.softmax``). This runs in the grader's own process, on the code cells as text:
-the student's code is parsed with :mod:`ast`, not executed. It resolves the usual ways of
-naming an API (``tf.nn.softmax``, ``import tensorflow.nn as n``, ``from tensorflow.nn import
-softmax as s``, ``s = tf.nn.softmax`` at the top level, ``getattr(tf.nn, "softmax")``) and
-follows the notebook's own helper functions that the exercise calls. Dynamic tricks beyond
-that (``eval``, string building) are what the sandbox's run-time switch-off catches.
+the student's code is parsed with :mod:`ast`, not executed. Each cell is first turned into
+Python the way IPython runs it (``name?``, ``x = !ls``, ``%time stmt``, ``%%time`` cells),
+so IPython syntax cannot hide a cell. It resolves the usual ways of naming an API
+(``tf.nn.softmax``, ``import tensorflow.nn as n``, ``from tensorflow.nn import softmax as
+s``, ``getattr(tf.nn, "softmax")``), credits a function with every API named in the value
+of a top-level name it reads (``s = tf.nn.softmax``, ``s = functools.partial(tf.nn.softmax,
+axis=1)``, ``ops = {"sm": tf.nn.softmax}``), leaves alone a function's own local variables
+(a local ``losses`` is not ``keras.losses``), and follows the notebook's own helper
+functions that the exercise calls. Dynamic tricks beyond that (``eval``, string building)
+are what the sandbox's run-time switch-off catches.
 """
 
 from __future__ import annotations
@@ -20,15 +25,34 @@ from collections.abc import Iterable, Sequence
 _CANONICAL = {"tensorflow": "tf", "tf_keras": "keras", "tensorflow.keras": "keras",
               "tf.keras": "keras"}
 _MAGIC = re.compile(r"^\s*[%!]")
+# Magics whose argument or body is Python run in the notebook's namespace: read as that code.
+_PYTHON_CELL_MAGIC = re.compile(r"^\s*%%(?:time|timeit|capture|prun)\b[^\n]*\n?")
+_PYTHON_LINE_MAGIC = re.compile(
+    r"^(\s*)%(?:time|timeit|prun)\b((?:\s+-\w+(?:\s+\d+)?(?=\s))*)\s+(.*)$", re.M)
+
+
+def as_python(source: str) -> str:
+    """A cell's source as the Python that IPython runs for it: the body of a ``%%time`` cell
+    and the statement of ``%time stmt`` as code, other magics, ``!cmd`` and ``name?`` as the
+    calls IPython makes of them (naming no API)."""
+    source = _PYTHON_CELL_MAGIC.sub("", source, count=1) if _PYTHON_CELL_MAGIC.match(source) \
+        else source
+    source = _PYTHON_LINE_MAGIC.sub(r"\1\3", source)
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - no IPython, or input it cannot read: blank the lines
+        return "\n".join("" if _MAGIC.match(line) else line for line in source.split("\n"))
 
 
 def parse_cells(cells: Sequence[str]) -> list[ast.Module]:
-    """Each cell parsed; IPython magics and shell lines are blanked, unparsable cells skipped."""
+    """Each cell parsed as IPython runs it; cells that are not valid Python (which do not
+    run either) are skipped."""
     trees = []
     for source in cells:
-        text = "\n".join("" if _MAGIC.match(line) else line for line in source.split("\n"))
         try:
-            trees.append(ast.parse(text))
+            trees.append(ast.parse(as_python(source)))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
     return trees
@@ -45,29 +69,82 @@ def _canonical(dotted: str) -> str:
 
 
 class _Module:
-    """Top-level names of the notebook: import aliases, API aliases and function defs."""
+    """Top-level names of the notebook: import aliases, API aliases, the APIs named in the
+    value of every other top-level variable, and function defs."""
 
     def __init__(self, trees: list[ast.Module]):
         self.aliases: dict[str, str] = {}
+        self.carried: dict[str, set[str]] = {}  # name -> APIs named where it was assigned
         self.functions: dict[str, ast.AST] = {}
         for tree in trees:  # later cells override earlier ones, as when run in order
             for node in tree.body:
                 self._top_level(node)
 
+    def _bind(self, name: str, value: ast.AST | None) -> None:
+        path = resolve(value, self.aliases) if value is not None else None
+        carried = _named_apis(value, self.aliases) if value is not None else set()
+        self.carried.pop(name, None)
+        self.aliases.pop(name, None)
+        self.functions.pop(name, None)
+        if path:
+            self.aliases[name] = path
+        if carried:
+            self.carried[name] = carried
+
     def _top_level(self, node: ast.AST) -> None:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            self.aliases.update(_import_aliases(node))
+            for name, path in _import_aliases(node).items():
+                self._bind(name, None)
+                self.aliases[name] = path
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._bind(node.name, None)
             self.functions[node.name] = node
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                and isinstance(node.targets[0], ast.Name):
-            path = resolve(node.value, self.aliases)
-            if path:
-                self.aliases[node.targets[0].id] = path
-        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+        elif isinstance(node, ast.ClassDef):
+            self._bind(node.name, node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                value = ast.Tuple(elts=[node.target, node.value], ctx=ast.Load())
+            for target in targets:
+                if isinstance(target, ast.Name) and len(targets) == 1 \
+                        and isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
+                    self._bind(target.id, value)
+                    continue
+                for name in _stored_names(target):  # unpacking: each gets all its value names
+                    self._bind(name, ast.Tuple(elts=[value] if value else [], ctx=ast.Load()))
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            if isinstance(node, (ast.For, ast.With)):
+                for name, value in _loop_and_with_bindings(node):
+                    self._bind(name, value)
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.stmt):
                     self._top_level(child)
+                elif isinstance(child, ast.ExceptHandler):
+                    for grandchild in child.body:
+                        self._top_level(grandchild)
+
+
+def _stored_names(target: ast.AST) -> list[str]:
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _loop_and_with_bindings(node) -> list[tuple[str, ast.AST]]:
+    if isinstance(node, ast.For):
+        return [(name, node.iter) for name in _stored_names(node.target)]
+    return [(name, item.context_expr) for item in node.items if item.optional_vars
+            for name in _stored_names(item.optional_vars)]
+
+
+def _named_apis(value: ast.AST, aliases: dict[str, str]) -> set[str]:
+    """Every API path named anywhere in an expression (or a class body)."""
+    found = set()
+    for node in ast.walk(value):
+        if isinstance(node, (ast.Attribute, ast.Name, ast.Call)):
+            path = resolve(node, aliases)
+            if path:
+                found.add(_canonical(path))
+    return found
 
 
 def _import_aliases(node) -> dict[str, str]:
@@ -100,9 +177,31 @@ def resolve(node: ast.AST, aliases: dict[str, str]) -> str | None:
     return None
 
 
-def _uses(function: ast.AST, aliases: dict[str, str]) -> set[str]:
-    """API paths named inside ``function`` (its own local imports included)."""
-    local = dict(aliases)
+def _local_names(function: ast.AST) -> set[str]:
+    """Names a function binds itself (parameters, assignments, loop and ``with`` targets,
+    nested defs, ``except ... as``), which hide the notebook's names of the same spelling
+    everywhere in it, as Python scopes do; ``global``/``nonlocal`` names excepted."""
+    names, declared = set(), set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and node is not function:
+            names.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared.update(node.names)
+    return names - declared
+
+
+def _uses(function: ast.AST, module: "_Module") -> set[str]:
+    """API paths named inside ``function`` (its own local imports included), and those
+    carried by the notebook's top-level names it reads."""
+    shadowed = _local_names(function)
+    local = {name: path for name, path in module.aliases.items() if name not in shadowed}
     for node in ast.walk(function):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             local.update(_import_aliases(node))
@@ -112,13 +211,17 @@ def _uses(function: ast.AST, aliases: dict[str, str]) -> set[str]:
             path = resolve(node, local)
             if path:
                 found.add(_canonical(path))
+        if isinstance(node, ast.Name) and node.id not in shadowed:
+            found.update(module.carried.get(node.id, ()))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             found.update(_import_aliases(node).values())
     return found
 
 
 def _called_names(function: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(function) if isinstance(n, ast.Name)}
+    """The notebook-level names a function reads (its own locals are not the notebook's)."""
+    shadowed = _local_names(function)
+    return {n.id for n in ast.walk(function) if isinstance(n, ast.Name)} - shadowed
 
 
 @functools.lru_cache(maxsize=2)
@@ -135,18 +238,23 @@ def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str]
     ``keras.losses``); ``others`` are the other graded functions, which the exercise may
     call freely (their own rules are checked on them)."""
     module = _module(tuple(cells))
-    if function not in module.functions:
-        return []
     forbidden = [_canonical(f) for f in forbidden]
+    hits = set()
+    if function not in module.functions:  # ``softmax = tf.nn.softmax``: the API itself
+        named = set(module.carried.get(function, ()))
+        if function in module.aliases:
+            named.add(_canonical(module.aliases[function]))
+        return sorted({rule for path in named for rule in forbidden
+                       if path == rule or path.startswith(rule + ".")})
     skip = set(others) - {function}
-    seen, todo, hits = set(), [function], set()
+    seen, todo = set(), [function]
     while todo:
         name = todo.pop()
         if name in seen or name not in module.functions:
             continue
         seen.add(name)
         node = module.functions[name]
-        for path in _uses(node, module.aliases):
+        for path in _uses(node, module):
             for rule in forbidden:
                 if path == rule or path.startswith(rule + "."):
                     hits.add(rule)

@@ -56,6 +56,20 @@ def bad(name: str, cells: dict, exercises=(), checks=(), says="") -> Variant:
 MLP_SHAPES = "[(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]"
 
 CORRECT = [
+    # a local ``losses`` is not the ``keras.losses`` another cell imports
+    ok("cross-entropy-local-losses-keras-imported-elsewhere",
+       loss="from tensorflow.keras import losses  # to compare with Keras later\n\n"
+       + fn("loss(X, target, W, b)", """
+logits = tf.matmul(X, W) + b
+sce = tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, depth=10), logits)
+return tf.reduce_mean(sce)"""),
+       cross_entropy=fn("cross_entropy(onehot_target, logits)", """
+z = tf.convert_to_tensor(logits)
+t = tf.cast(onehot_target, z.dtype)
+z_max = tf.reduce_max(z, axis=1, keepdims=True)
+log_probs = z - (z_max + tf.math.log(tf.reduce_sum(tf.exp(z - z_max), axis=1, keepdims=True)))
+losses = -tf.reduce_sum(t * log_probs, axis=1)
+return losses""")),
     ok("devices-set-comprehension", list_device_types=fn("list_device_types()", """
 return sorted(set(d.device_type for d in tf.config.list_physical_devices()))""")),
     ok("devices-loop", list_device_types=fn("list_device_types()", """
@@ -238,6 +252,14 @@ return tf.exp(z) / tf.reduce_sum(tf.exp(z), axis=1)""")}, SOFTMAX_USERS, says="k
         ["softmax"], says="`tf.nn.softmax`"),
     bad("softmax-imported-alias", {"softmax": "from tensorflow.math import softmax as tf_softmax\n"
                                    + fn("softmax(logits)", "return tf_softmax(logits)")},
+        ["softmax"], says="`tf.math.softmax`"),
+    bad("softmax-alias-behind-a-help-line", {"softmax": (
+        "from tensorflow.math import softmax as tf_softmax\ntf_softmax?\n"
+        + fn("softmax(logits)", "return tf_softmax(logits, axis=1)"))},
+        ["softmax"], says="`tf.math.softmax`"),
+    bad("softmax-partial", {"softmax": (
+        "import functools\nrow_softmax = functools.partial(tf.math.softmax, axis=1)\n\n"
+        + fn("softmax(logits)", "return row_softmax(logits)"))},
         ["softmax"], says="`tf.math.softmax`"),
     bad("one-hot-float64", {"one-hot": fn("one_hot(target, depth)",
                                           "return tf.one_hot(target, depth, dtype=tf.float64)")},

@@ -129,10 +129,15 @@ class _Switched:
                            "the assignment's contract forbids it here")
 
 
-def _switch_off(paths) -> list:
+def _switch_off(paths, namespace: dict | None = None) -> list:
     """Replace each dotted API ("tf.nn.softmax") by a :class:`_Switched`; returns what to
-    restore. Paths that do not resolve (another TensorFlow version) are skipped."""
-    saved = []
+    restore. Paths that do not resolve (another TensorFlow version) are skipped. The
+    notebook's own top-level names that hold the same function (``s = tf.nn.softmax``,
+    ``from tensorflow.nn import softmax as s``, a ``functools.partial`` of it) are switched
+    too: they kept the function itself, not the path."""
+    import functools
+
+    saved, originals = [], []
     roots = {"tf": sys.modules.get("tensorflow"), "keras": sys.modules.get("keras"),
              "np": sys.modules.get("numpy")}
     for path in paths if isinstance(paths, list) else []:
@@ -143,17 +148,26 @@ def _switch_off(paths) -> list:
                 owner = getattr(owner, part)
             if owner is None or not hasattr(owner, parts[-1]):
                 continue
-            saved.append((owner, parts[-1], getattr(owner, parts[-1])))
+            original = getattr(owner, parts[-1])
+            saved.append((setattr, owner, parts[-1], original))
+            originals.append((original, str(path)))
             setattr(owner, parts[-1], _Switched(str(path)))
         except Exception:  # noqa: BLE001 - a lazy module that fails to load: nothing to switch
             continue
+    for name, value in list((namespace or {}).items()):
+        held = value.func if isinstance(value, functools.partial) else value
+        for original, path in originals:
+            if held is original:
+                saved.append((dict.__setitem__, namespace, name, value))
+                namespace[name] = _Switched(path)
+                break
     return saved
 
 
 def _restore(saved: list) -> None:
-    for owner, attr, original in reversed(saved):
+    for put, owner, key, original in reversed(saved):
         try:
-            setattr(owner, attr, original)
+            put(owner, key, original)
         except Exception:  # noqa: BLE001
             pass
 
@@ -191,7 +205,8 @@ def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
     if not callable(target):
         return {"status": "not_callable", "type": type(target).__name__}, None
     args, kwargs = payload if payload is not None else ([], {})
-    saved = _switch_off(header.get("forbid"))
+    saved = _switch_off(header.get("forbid"), namespace)
+    target = namespace.get(name, target)  # ``softmax = tf.nn.softmax`` is switched off too
     try:
         return {"status": "ok"}, target(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: report it, keep serving
