@@ -72,6 +72,40 @@ def test_a_forbidden_api_is_switched_off_under_every_top_level_name_that_holds_i
         assert p.call("own", [3.0, 4.0], forbid=forbid) == 5.0
 
 
+def test_a_second_endless_cell_costs_its_own_cell_and_what_is_left_of_the_budget():
+    """An endless test cell and an endless demo cell calling the same function: the first
+    used the whole budget; the restart, for the next probe, reaches the second with only
+    the grace left, skips it too and runs again, so the probe is answered (it once failed
+    with "the notebook could not be run", and the grading took two budgets)."""
+    cells = ["a = 1", "def train():\n    while True:\n        pass", "train()", "b = 2",
+             "train()", "c = 3"]
+    budget = 8.0
+    with run(cells, notebook_seconds=budget) as p:
+        assert p.report.cells[2].status == "timeout"
+        assert p.get("a") == 1
+        assert [c.status for c in p.report.cells] == ["ok", "ok", "timeout", "ok",
+                                                      "timeout", "ok"]
+        assert p.get("c") == 3
+        # the budget once more, not twice: the restart had a quarter of it as grace
+        assert p.report.seconds < budget * 1.25 + 2
+
+
+def test_an_endless_function_is_not_called_again_and_spends_no_restarts():
+    cells = ["def slow():\n    while True:\n        pass",
+             "def slower():\n    while True:\n        pass",
+             "def hang():\n    while True:\n        pass",
+             "def fast():\n    return 1"]
+    with run(cells, call_seconds=1) as p:
+        for name in ("slow", "slow", "slower", "hang", "slow"):
+            with pytest.raises(ProbeTimeout):
+                p.call(name)
+        began = time.monotonic()
+        with pytest.raises(ProbeTimeout, match="earlier in this grading"):
+            p.call("slower")
+        assert time.monotonic() - began < 0.5  # not run again
+        assert p.call("fast") == 1  # three endless functions did not use up the restarts
+
+
 def test_process_exit_in_a_cell_costs_only_that_cell():
     with run(["a = 1", "import os\nos._exit(0)", "b = 2"]) as p:
         assert p.report.cells[1].status == "crashed"

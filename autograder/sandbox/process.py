@@ -2,9 +2,13 @@
 
 Each probe failure is a typed exception with a message fit for the student's report, so a
 grading test can fail on exactly what went wrong and nothing else. When the student's
-process dies or hangs, it is killed and, on the next probe, started again (at most
-``max_restarts`` times); a cell that ran past the notebook budget is skipped on restart, so
-one endless cell costs the tests that need it, not the whole notebook.
+process dies or hangs, it is killed and, on the next probe, started again; a cell that ran
+past the notebook budget is skipped on restart, so one endless cell costs the tests that
+need it, not the whole notebook. The budget is for the whole grading: a restart re-runs the
+cells that finished before (with twice their time, plus a little) and gives a cell it has
+not reached only what is left. A function that did not return within a probe's budget is
+not called again (each later call fails at once), so one endless function costs its own
+checks, once. Restarts after a crash or an endless cell are capped at ``max_restarts``.
 """
 
 from __future__ import annotations
@@ -87,6 +91,9 @@ class StudentProcess:
         self._skipped: set[int] = set()
         self._sandbox: Sandbox | None = None
         self._starts = 0
+        self._budget_used = 0.0  # of notebook_seconds, on cells not finished before
+        self._hung: dict[str, float] = {}  # functions that ran past a probe's budget
+        self._probe_restarts = 0  # restarts after a probe timeout: not capped (one each)
         self._started = False
         self._last_failure = ""
         # why the sandbox itself could not be built (the grader's failure, not the
@@ -112,7 +119,7 @@ class StudentProcess:
         if len(self.cells) > MAX_CELLS:
             raise StudentCrashed(f"the notebook has {len(self.cells)} code cells, above the "
                                  f"limit of {MAX_CELLS}; merge cells and submit again")
-        if self._starts > self.max_restarts:
+        if self._starts - self._probe_restarts > self.max_restarts:
             raise StudentCrashed(f"the notebook's process stopped and was not restarted "
                                  f"again ({self._last_failure})")
         self._starts += 1
@@ -120,7 +127,14 @@ class StudentProcess:
         sandbox = Sandbox(self.policy, self.data_dir).start()
         self._sandbox = sandbox
         began = time.monotonic()
-        deadline = began + self.notebook_seconds
+        # cells that finished before run again in twice their time; the rest share what is
+        # left of the budget (a grace on restarts, so a quick cell after them can run)
+        rerun = sum(c.seconds for c in self.report.cells
+                    if c.status in ("ok", "error") and c.index not in self._skipped)
+        left = max(0.0, self.notebook_seconds - self._budget_used)
+        if self._starts > 1:
+            left += 2 * rerun + min(10.0, self.notebook_seconds / 4)
+        deadline = began + left
         to_run = [("pass" if i in self._skipped else src) for i, src in enumerate(self.cells)]
         previous = {c.index: c for c in self.report.cells}
         outcomes = [previous[i] if i in self._skipped else CellOutcome(i, "not run")
@@ -169,8 +183,10 @@ class StudentProcess:
             else:
                 self._note(f"The notebook {what}.")
         finally:
-            self.report.seconds += time.monotonic() - began
+            elapsed = time.monotonic() - began
+            self.report.seconds += elapsed
             self.report.cells = outcomes
+            self._budget_used += max(0.0, elapsed - rerun)
 
     def _death_reason(self, exc: Exception) -> str:
         sandbox = self._sandbox
@@ -211,6 +227,9 @@ class StudentProcess:
 
         ``forbid``: dotted APIs (``"tf.nn.softmax"``) switched off in the student's process
         for the duration of this call; using one makes the call raise."""
+        if name in self._hung:
+            raise ProbeTimeout(f"`{name}` did not return within {self._hung[name]:g} s when "
+                               "called earlier in this grading, so it was not called again")
         header = {"op": "call", "name": name}
         if forbid:
             header["forbid"] = [str(path) for path in forbid]
@@ -234,9 +253,10 @@ class StudentProcess:
         return self._request({"op": "get", "name": name}, None, name, timeout)
 
     def _request(self, header: dict, payload, name: str, timeout: float | None):
-        if self._sandbox is None:
-            self._launch()
-            if self._sandbox is None:
+        while self._sandbox is None:  # each failed launch skips the cell that failed it
+            cells_failed = len(self._skipped)
+            self._launch()  # raises once the restarts are spent
+            if self._sandbox is None and len(self._skipped) == cells_failed:
                 raise StudentCrashed(f"the notebook could not be run ({self._last_failure})")
         sandbox = self._sandbox
         seconds = timeout or self.call_seconds
@@ -247,6 +267,9 @@ class StudentProcess:
             reply, value = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
         except protocol.ChannelTimeout:
             self._fail(f"`{name}` did not return within {seconds:g} s")
+            if header.get("op") == "call":
+                self._hung[name] = seconds
+                self._probe_restarts += 1
             raise ProbeTimeout(f"`{name}` did not return within {seconds:g} s") from None
         except protocol.ProtocolError as exc:
             self._fail(self._death_reason(exc))
