@@ -324,8 +324,8 @@ def test_seed_gives_low_loss(student):
     if type(seed) is not int:
         fail("`SEED` should be an integer (such as 18), not "
              f"{'a ' + type(seed).__name__ if not isinstance(seed, np.ndarray) else 'an array'}.")
-    if not 0 <= seed < 2**63:
-        fail("`SEED` should be a non-negative integer below 2**63.")
+    if not -2**63 <= seed < 2**63:  # what tf.random.set_seed takes; negative seeds too
+        fail("`SEED` should be a 64-bit integer: at least -2**63 and below 2**63.")
     value = ref.loss_for_seed(seed)
     if not value < 62:
         fail(f"with SEED = {seed} the random W, b give loss {value:.4f}, which is not "
