@@ -106,6 +106,20 @@ def test_an_endless_function_is_not_called_again_and_spends_no_restarts():
         assert p.call("fast") == 1  # three endless functions did not use up the restarts
 
 
+def test_a_long_error_keeps_its_type_and_what_went_wrong():
+    """A TensorFlow error starts with what went wrong and goes on with an array's values:
+    keeping only its end showed the student nothing but numbers."""
+    cells = ["def f():\n    raise ValueError('Passed in object of type ndarray, not Tensor: '"
+             " + ' '.join(['-0.9783825'] * 300) + ' (the end)')"]
+    with run(cells) as p:
+        with pytest.raises(StudentRaised) as raised:
+            p.call("f")
+    message = str(raised.value)
+    assert "ValueError: Passed in object of type ndarray, not Tensor" in message
+    assert message.endswith("(the end)")
+    assert len(message) < 450
+
+
 def test_process_exit_in_a_cell_costs_only_that_cell():
     with run(["a = 1", "import os\nos._exit(0)", "b = 2"]) as p:
         assert p.report.cells[1].status == "crashed"

@@ -46,9 +46,14 @@ def _to_plain(value):
     return protocol.Unsupported(type(value).__name__)
 
 
-def _short_error(exc: BaseException) -> str:
+def _short_error(exc: BaseException, head: int = 260, tail: int = 120) -> str:
+    """The exception's type and message; a long one keeps its start (the type and what
+    went wrong, where TensorFlow puts it) and its end, and drops the middle (often an
+    array's values). Short enough for the grader's 400-character cap."""
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return text[-500:]
+    if len(text) <= head + tail + 3:
+        return text
+    return text[:head] + " … " + text[-tail:]
 
 
 def _reply(fd: int, header: dict, payload=None) -> None:
