@@ -67,3 +67,11 @@ def test_softmax_is_stable_and_normalised():
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
     naive = np.exp(logits[0] - 1000) / np.exp(logits[0] - 1000).sum()
     np.testing.assert_allclose(probs[0], naive)
+
+
+def test_the_references_use_full_float32_matrix_products():
+    """As the notebook's setup cell does for the student: no TF32 on a GPU grader."""
+    import tensorflow as tf
+
+    ref.random_linear_params(18)
+    assert not tf.config.experimental.tensor_float_32_execution_enabled()
