@@ -365,6 +365,17 @@ for _ in range(epochs):
     losses.append(float(L))
     params = gd_step(params, tape.gradient(L, params), 0.1)
 return losses""")}, ["train"], says="test cell `test-train`"),
+    bad("train-uses-the-notebook-data", {"train": fn("train(X, target, params, alpha, epochs)", """
+params = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
+losses = []
+for _ in range(epochs):
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        L = mlp_loss(X_digits, target_digits, params)
+    losses.append(float(L))
+    params = gd_step(params, tape.gradient(L, params), alpha)
+return losses""")}, ["train"],
+        says="instead of the X and target passed in"),
     bad("train-one-loss-too-many", {"train": fn("train(X, target, params, alpha, epochs)", """
 params = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
 losses = []

@@ -523,8 +523,8 @@ def test_gd_step(student, notebook_cells):
              "return new arrays and leave params and grads untouched.")
 
 
-def _losses(student, cells, params, alpha, epochs, what):
-    X, target = ref.digits()
+def _losses(student, cells, data, params, alpha, epochs, what):
+    X, target = data
     got = as_array(call(student, cells, "train", X, target, params, alpha, epochs), what,
                    shape=(epochs,), kinds="f")
     return got
@@ -532,16 +532,20 @@ def _losses(student, cells, params, alpha, epochs, what):
 
 @points(1, "train", visibility=HIDDEN)
 def test_train_decreases_loss(student, notebook_cells):
-    """train lowers the loss from hidden starting parameters"""
+    """train lowers the loss from hidden starting parameters on a hidden sample of the digits"""
     params = mlp_params("train-decreases", scale=0.5)
-    losses = _losses(student, notebook_cells, params, 0.05, 8,
+    X, target = _digits_sample("train-decreases", 300)  # not the notebook's X_digits
+    losses = _losses(student, notebook_cells, (X, target), params, 0.05, 8,
                      "`train(X, target, params, 0.05, 8)`")
     # The first recorded loss is that of the given parameters, which the grader can
     # recompute, so a made-up decreasing list does not pass (one float32 forward pass).
-    assert_close(losses[:1], [ref.mlp_loss(*ref.digits(), params)],
+    assert_close(losses[:1], [ref.mlp_loss(X, target, params)],
                  "the first recorded loss (before any update)", rtol=1e-4, atol=0,
                  mistakes={"recording the loss after each step instead of before it":
-                           ref.train(*ref.digits(), params, 0.05, 2)[1:]})
+                           ref.train(X, target, params, 0.05, 2)[1:],
+                           "training on the notebook's X_digits and target_digits instead "
+                           "of the X and target passed in":
+                           [ref.mlp_loss(*ref.digits(), params)]})
     steps_down = int(np.sum(np.diff(losses) < 0))
     if not (losses[-1] < losses[0] and steps_down >= 6):
         fail(f"`train` should lower the loss: it went down in only {steps_down} of 7 steps.")
@@ -551,7 +555,7 @@ def test_train_decreases_loss(student, notebook_cells):
 def test_train_reference_trajectory(student, notebook_cells, record_property):
     """train follows the lesson's trajectory for seed 12345 and alpha 0.1, inputs untouched"""
     params = ref.init_mlp(12345)
-    losses = _losses(student, notebook_cells, params, 0.1, 10,
+    losses = _losses(student, notebook_cells, ref.digits(), params, 0.1, 10,
                      "`train(X, target, init_mlp(12345), 0.1, 10)`")
     expected = ref.train(*ref.digits(), params, 0.1, 10)
     # For the feedback report's plot; this check and the lesson's demo show this curve.
