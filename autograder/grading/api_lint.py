@@ -52,7 +52,10 @@ def parse_cells(cells: Sequence[str]) -> list[ast.Module]:
     trees = []
     for source in cells:
         try:
-            trees.append(ast.parse(as_python(source)))
+            try:
+                trees.append(ast.parse(source))  # plain Python: IPython runs it as it is
+            except SyntaxError:
+                trees.append(ast.parse(as_python(source)))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
     return trees
