@@ -229,7 +229,9 @@ return history""")),
 
 # exercises whose test cells call another exercise (nbgrader fails them together)
 SOFTMAX_USERS = ("softmax", "mlp_forward", "manual_gradients")
-LOSS_USERS = ("loss", "tape_gradients", "manual_gradients", "SEED")
+# the visible test cells of tape_gradients and SEED call the student's loss; manual_gradients'
+# compares with TensorFlow's own gradient, not with the student's loss or tape
+LOSS_USERS = ("loss", "tape_gradients", "SEED")
 INIT_USERS = ("init_mlp", "mlp_loss", "train")
 
 MISTAKES = [
@@ -294,8 +296,15 @@ return tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 
     bad("loss-mean-over-entries", {"loss": fn("loss(X, target, W, b)", """
 logits = tf.matmul(X, W) + b
 log_p = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)
-return -tf.reduce_mean(tf.one_hot(target, 10) * log_p)""")}, LOSS_USERS[:3],
+return -tf.reduce_mean(tf.one_hot(target, 10) * log_p)""")}, LOSS_USERS[:2],
         says="dividing by m*K"),
+    bad("tape-without-watch", {"tape-gradients": fn("tape_gradients(X, target, W, b)", """
+W = tf.constant(W, dtype=tf.float32)
+b = tf.constant(b, dtype=tf.float32)
+with tf.GradientTape() as tape:
+    L = loss(X, target, W, b)
+dW, db = tape.gradient(L, [W, b])
+return dW, db""")}, ["tape_gradients"], says="None"),
     bad("manual-missing-1-over-m", {"manual-gradients": fn("manual_gradients(X, target, W, b)", """
 delta = softmax(linear_logits(X, W, b)) - one_hot(target, 10)
 return tf.matmul(X, delta, transpose_a=True), tf.reduce_sum(delta, axis=0)""")},
