@@ -140,7 +140,7 @@ def _loop_and_with_bindings(node) -> list[tuple[str, ast.AST]]:
 
 
 def _named_apis(value: ast.AST, aliases: dict[str, str]) -> set[str]:
-    """Every API path named anywhere in an expression (or a class body)."""
+    """Every API path named anywhere in an expression, a class or a function."""
     found = set()
     for node in ast.walk(value):
         if isinstance(node, (ast.Attribute, ast.Name, ast.Call)):
@@ -208,12 +208,8 @@ def _uses(function: ast.AST, module: "_Module") -> set[str]:
     for node in ast.walk(function):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             local.update(_import_aliases(node))
-    found = set()
+    found = _named_apis(function, local)
     for node in ast.walk(function):
-        if isinstance(node, (ast.Attribute, ast.Name, ast.Call)):
-            path = resolve(node, local)
-            if path:
-                found.add(_canonical(path))
         if isinstance(node, ast.Name) and node.id not in shadowed:
             found.update(module.carried.get(node.id, ()))
         if isinstance(node, (ast.Import, ast.ImportFrom)):

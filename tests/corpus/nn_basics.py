@@ -276,6 +276,13 @@ return tf.exp(z) / tf.reduce_sum(tf.exp(z), axis=1)""")}, SOFTMAX_USERS, says="k
     bad("ce-log-of-softmax", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
 return -tf.reduce_sum(onehot_target * tf.math.log(softmax(logits)), axis=1)""")},
         ["cross_entropy"], says="log of a softmax"),
+    bad("ce-log-of-softmax-plus-eps", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+return -tf.reduce_sum(onehot_target * tf.math.log(softmax(logits) + 1e-9), axis=1)""")},
+        ["cross_entropy"], says="with an eps added"),
+    bad("ce-log-of-clipped-softmax", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+p = tf.clip_by_value(softmax(logits), 1e-12, 1.0)
+return -tf.reduce_sum(onehot_target * tf.math.log(p), axis=1)""")},
+        ["cross_entropy"], says="clipped away from 0"),
     bad("ce-calls-tf-nn", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
 return tf.nn.softmax_cross_entropy_with_logits(onehot_target, logits)""")},
         ["cross_entropy"], says="softmax_cross_entropy_with_logits"),
@@ -437,6 +444,19 @@ return softmax(tf.matmul(A2, W3) + b3)""")}, ["mlp_forward"], says="ReLU instead
 W1, b1, W2, b2, W3, b3 = params
 A2 = tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2)
 return tf.matmul(A2, W3) + b3""")}, ["mlp_forward"], says="logits Z3 instead of softmax"),
+    bad("forward-without-b1", {"mlp-forward": fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A2 = tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1)), W2) + b2)
+return softmax(tf.matmul(A2, W3) + b3)""")}, ["mlp_forward"], says="first layer's bias b1"),
+    bad("forward-bias-after-tanh", {"mlp-forward": fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1)) + b1
+A2 = tf.tanh(tf.matmul(A1, W2)) + b2
+return softmax(tf.matmul(A2, W3) + b3)""")}, ["mlp_forward"], says="after tanh instead of inside"),
+    bad("mlp-loss-log-plus-eps", {"mlp-loss": fn("mlp_loss(X, target, params)", """
+probabilities = mlp_forward(X, params)
+return -tf.reduce_mean(tf.reduce_sum(one_hot(target, 10) * tf.math.log(probabilities + 1e-9), axis=1))""")},
+        ["mlp_loss", "train"], says="with an eps added"),  # the eps shows in the lesson's losses too
     bad("forward-tanh-with-exp", {"mlp-forward": fn("mlp_forward(X, params)", """
 def tanh(z):
     return (tf.exp(z) - tf.exp(-z)) / (tf.exp(z) + tf.exp(-z))

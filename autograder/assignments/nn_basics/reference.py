@@ -286,7 +286,14 @@ def mlp_forward_mistakes(X, params) -> dict:
                     @ W3 + b3),
             "forgetting the biases": softmax(np.tanh(np.tanh(X @ W1) @ W2) @ W3),
             "no activation on the second hidden layer":
-            softmax((np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3)}
+            softmax((np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3),
+            "forgetting the first layer's bias b1":
+            softmax(np.tanh(np.tanh(X @ W1) @ W2 + b2) @ W3 + b3),
+            "forgetting the second layer's bias b2":
+            softmax(np.tanh(np.tanh(X @ W1 + b1) @ W2) @ W3 + b3),
+            "forgetting the output bias b3": softmax(np.tanh(np.tanh(X @ W1 + b1) @ W2 + b2) @ W3),
+            "adding the biases after tanh instead of inside it":
+            softmax((np.tanh((np.tanh(X @ W1) + b1) @ W2) + b2) @ W3 + b3)}
 
 
 def gd_step_mistakes(params, grads, alpha: float) -> dict:
