@@ -106,6 +106,34 @@ def test_an_endless_function_is_not_called_again_and_spends_no_restarts():
         assert p.call("fast") == 1  # three endless functions did not use up the restarts
 
 
+def test_forbidden_tensorflow_ops_and_tapes_are_refused_however_they_are_reached():
+    """Names are easy to disguise (tf.raw_ops, tf.compat, internal modules, default
+    arguments, traced functions); the op type and the tape are not."""
+    cells = ["import tensorflow as tf\nfrom tensorflow.python.ops import nn_ops",
+             "def raw(z):\n    return tf.raw_ops.Softmax(logits=z)",
+             "def default_arg(z, _f=getattr(tf.nn, 'soft' + 'max')):\n    return _f(z)",
+             "def internal(z):\n    return nn_ops.softmax(z)",
+             "def compat(z):\n    return tf.compat.v2.nn.softmax(z)",
+             "traced = tf.function(lambda x: tf.nn.softmax(x))\n_ = traced(tf.zeros((1, 3)))\n"
+             "def pre_traced(z):\n    return traced(z)",
+             "def own(z):\n    e = tf.exp(z - tf.reduce_max(z, 1, keepdims=True))\n"
+             "    return e / tf.reduce_sum(e, 1, keepdims=True)",
+             "def gradient(x):\n    v = tf.Variable(x)\n"
+             "    with tf.compat.v2.GradientTape() as t:\n        y = tf.reduce_sum(v * v)\n"
+             "    return t.gradient(y, v)"]
+    z = np.array([[1.0, 2.0, 3.0]], np.float32)
+    with run(cells) as p:
+        for name in ("raw", "default_arg", "internal", "compat", "pre_traced"):
+            with pytest.raises(StudentRaised, match="Softmax operation"):
+                p.call(name, z, forbid=["op:Softmax"])
+            np.testing.assert_allclose(p.call(name, z).sum(), 1.0, rtol=1e-6)  # put back
+        np.testing.assert_allclose(p.call("own", z, forbid=["op:Softmax", "tape"]).sum(), 1.0,
+                                   rtol=1e-6)
+        with pytest.raises(StudentRaised, match="gradient tapes"):
+            p.call("gradient", z, forbid=["tape"])
+        np.testing.assert_allclose(p.call("gradient", z), 2 * z)
+
+
 def test_a_long_error_keeps_its_type_and_what_went_wrong():
     """A TensorFlow error starts with what went wrong and goes on with an array's values:
     keeping only its end showed the student nothing but numbers."""

@@ -264,6 +264,21 @@ return tf.exp(z) / tf.reduce_sum(tf.exp(z), axis=1)""")}, SOFTMAX_USERS, says="k
         "import functools\nrow_softmax = functools.partial(tf.math.softmax, axis=1)\n\n"
         + fn("softmax(logits)", "return row_softmax(logits)"))},
         ["softmax"], says="`tf.math.softmax`"),
+    bad("softmax-raw-op", {"softmax": fn("softmax(logits)",
+                                         "return tf.raw_ops.Softmax(logits=logits)")},
+        ["softmax"], says="Softmax operation"),
+    bad("ce-raw-op", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+logits = tf.convert_to_tensor(logits)
+return tf.raw_ops.SoftmaxCrossEntropyWithLogits(
+    features=logits, labels=tf.cast(onehot_target, logits.dtype))[0]""")},
+        ["cross_entropy"], says="SoftmaxCrossEntropyWithLogits operation"),
+    bad("manual-gradients-compat-tape", {"manual-gradients": fn(
+        "manual_gradients(X, target, W, b)", """
+W = tf.Variable(W, dtype=tf.float32)
+b = tf.Variable(b, dtype=tf.float32)
+with tf.compat.v2.GradientTape() as tape:
+    L = loss(X, target, W, b)
+return tuple(tape.gradient(L, [W, b]))""")}, ["manual_gradients"], says="gradient tapes"),
     bad("one-hot-float64", {"one-hot": fn("one_hot(target, depth)",
                                           "return tf.one_hot(target, depth, dtype=tf.float64)")},
         ["one_hot", "manual_gradients"], says="float64"),

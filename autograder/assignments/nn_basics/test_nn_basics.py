@@ -50,7 +50,8 @@ def call(student, cells, name: str, *args):
     own_code(cells, name)
     rule = contract.BY_NAME[name]
     value = student.call(name, *args,
-                         forbid=[f for f in rule.forbidden if f.startswith("tf.")])
+                         forbid=[f for f in rule.forbidden if f.startswith("tf.")]
+                         + list(rule.refused_at_run_time))
     if rule.returns:
         require_kind(value, f"`{name}`", rule.returns)
     return value

@@ -134,6 +134,82 @@ class _Switched:
                            "the assignment's contract forbids it here")
 
 
+def _refuse_op(op, ops: frozenset) -> None:
+    name = op.decode("utf-8", "replace") if isinstance(op, bytes) else str(op)
+    if name in ops:
+        raise RuntimeError(f"TensorFlow's {name} operation (whichever API reaches it) is "
+                           "switched off while this function is graded: the assignment's "
+                           "contract forbids it here")
+
+
+def _function_ops(definition, seen: set):
+    """Op types of a traced function and of the functions it calls, from their FunctionDefs."""
+    from tensorflow.python.eager import context
+
+    for node in definition.node_def:
+        yield node.op
+        for name in [node.op] + [v.func.name for v in node.attr.values() if v.func.name]:
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                called = context.context().get_function_def(name)
+            except Exception:  # noqa: BLE001 - an ordinary op, not a function
+                continue
+            yield from _function_ops(called, seen)
+
+
+def _switch_off_ops(rules: list, saved: list) -> None:
+    """Refuse TensorFlow ops by type (``"op:Softmax"``) and gradient tapes (``"tape"``) at
+    the few entry points every spelling goes through: eager ops (the fast path and the
+    slow one), ops added to a graph being traced, traced functions being run, and a new
+    tape. No alias, ``tf.raw_ops``, ``tf.compat`` or internal module gets past them."""
+    ops = frozenset(rule[3:] for rule in rules if rule.startswith("op:"))
+    tape = "tape" in rules
+    if not (ops or tape):
+        return
+    try:
+        import tensorflow  # noqa: F401 - loads the modules hooked below
+        from tensorflow.python import pywrap_tfe
+        from tensorflow.python.eager import execute
+        from tensorflow.python.eager.polymorphic_function import atomic_function
+        from tensorflow.python.framework import op_def_library
+    except Exception:  # noqa: BLE001 - no TensorFlow here: nothing can reach its ops
+        return
+
+    def hook(owner, attr, make):
+        original = getattr(owner, attr, None)
+        if original is None:
+            return
+        saved.append((setattr, owner, attr, original))
+        setattr(owner, attr, make(original))
+
+    if ops:
+        hook(pywrap_tfe, "TFE_Py_FastPathExecute", lambda f: lambda ctx, op, *a, **k: (
+            _refuse_op(op, ops), f(ctx, op, *a, **k))[1])
+        for attr in ("quick_execute", "execute"):
+            hook(execute, attr, lambda f: lambda op, *a, **k: (
+                _refuse_op(op, ops), f(op, *a, **k))[1])
+        hook(op_def_library, "_apply_op_helper", lambda f: lambda op, *a, **k: (
+            _refuse_op(op, ops), f(op, *a, **k))[1])
+
+        def run_checked(f):
+            def call_flat(self, *args, **kwargs):
+                for op in _function_ops(self.definition, set()):
+                    _refuse_op(op, ops)
+                return f(self, *args, **kwargs)
+            return call_flat
+        hook(atomic_function.AtomicFunction, "call_flat", run_checked)
+    if tape:
+        def no_tape(f):
+            def refuse(*args, **kwargs):
+                raise RuntimeError("gradient tapes (tf.GradientTape, whichever way it is "
+                                   "reached) are switched off while this function is "
+                                   "graded: the assignment's contract forbids them here")
+            return refuse
+        hook(pywrap_tfe, "TFE_Py_TapeSetNew", no_tape)
+
+
 def _switch_off(paths, namespace: dict | None = None) -> list:
     """Replace each dotted API ("tf.nn.softmax") by a :class:`_Switched`; returns what to
     restore. Paths that do not resolve (another TensorFlow version) are skipped. The
@@ -143,9 +219,13 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
     import functools
 
     saved, originals = [], []
+    paths = [str(p) for p in paths] if isinstance(paths, list) else []
+    _switch_off_ops(paths, saved)
     roots = {"tf": sys.modules.get("tensorflow"), "keras": sys.modules.get("keras"),
              "np": sys.modules.get("numpy")}
-    for path in paths if isinstance(paths, list) else []:
+    for path in paths:
+        if path.startswith("op:") or path == "tape":
+            continue
         parts = str(path).split(".")
         owner = roots.get(parts[0])
         try:
