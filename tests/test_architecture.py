@@ -17,7 +17,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "autograder"
 LAYERS = ["common", "sandbox", "grading", "assignments", "outputs", "batch", "integrations",
           "cli"]  # low to high; `autograder/__init__` and `__main__` sit with the cli
 CHILD = "autograder.sandbox.child"
-CHILD_MAY_IMPORT = {"numpy", "IPython", "traitlets"}  # traitlets: IPython's own configuration
+# traitlets: IPython's own configuration; tensorflow: inside functions only, to refuse a
+# forbidden op during a probe and to tell TensorFlow's own types from look-alikes
+CHILD_MAY_IMPORT = {"numpy", "IPython", "traitlets", "tensorflow"}
 
 
 def module_name(path: Path) -> str:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import confine as sandbox
+from autograder.sandbox.child.protocol import kind_of
 from autograder.sandbox.confine import SandboxPolicy
 from autograder.sandbox.process import (MissingName, ProbeTimeout, StudentCrashed,
                                         StudentProcess, StudentRaised)
@@ -132,6 +133,23 @@ def test_forbidden_tensorflow_ops_and_tapes_are_refused_however_they_are_reached
         with pytest.raises(StudentRaised, match="gradient tapes"):
             p.call("gradient", z, forbid=["tape"])
         np.testing.assert_allclose(p.call("gradient", z), 2 * z)
+
+
+def test_a_class_that_only_names_itself_a_tensor_is_not_one():
+    """The returned object's kind is read in the student's process: a NumPy array in a
+    class calling itself tensorflow's EagerTensor once passed as a tf.Tensor."""
+    cells = ["import numpy as np\nimport tensorflow as tf",
+             "class _FakeT:\n    def __init__(self, a):\n        self._a = np.asarray(a)\n"
+             "    def numpy(self):\n        return self._a\n"
+             "_FakeT.__module__ = 'tensorflow.python.framework.ops'\n"
+             "_FakeT.__name__ = _FakeT.__qualname__ = 'EagerTensor'",
+             "def fake():\n    return _FakeT(np.float32(3))",
+             "def real():\n    return tf.constant(3.0)",
+             "def variable():\n    return tf.Variable(3.0)"]
+    with run(cells) as p:
+        assert kind_of(p.call("fake")) == "tensor-like"
+        assert kind_of(p.call("real")) == "tf.Tensor"
+        assert kind_of(p.call("variable")) == "tf.Variable"
 
 
 def test_a_long_error_keeps_its_type_and_what_went_wrong():

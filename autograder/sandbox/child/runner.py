@@ -23,8 +23,30 @@ _VARIABLE_TYPES = ("ResourceVariable", "UninitializedVariable", "Variable", "Ref
                    "AutoCastVariable", "DistributedVariable", "MirroredVariable")
 
 
+# TensorFlow's own classes, taken before any student code runs where TensorFlow is already
+# loaded (warm starts): a class that only names itself EagerTensor is not one of them
+_TF_CLASSES: dict = {}
+
+
+def _capture_tensorflow_classes() -> None:
+    if "tensorflow" not in sys.modules or _TF_CLASSES:
+        return
+    try:
+        import tensorflow as tf
+        from tensorflow.python.framework.ops import EagerTensor
+
+        _TF_CLASSES.update(tensor=EagerTensor, variable=tf.Variable)
+    except Exception:  # noqa: BLE001 - another TensorFlow layout: fall back to names
+        pass
+
+
 def _tensor_kind(value) -> str:
     """"tf.Tensor" or "tf.Variable" for TensorFlow's own types, else "tensor-like"."""
+    _capture_tensorflow_classes()
+    if _TF_CLASSES:
+        if isinstance(value, _TF_CLASSES["variable"]):
+            return "tf.Variable"
+        return "tf.Tensor" if isinstance(value, _TF_CLASSES["tensor"]) else "tensor-like"
     cls = type(value)
     if not (cls.__module__ or "").startswith(("tensorflow.", "keras.")):
         return "tensor-like"
@@ -327,6 +349,7 @@ def main(argv: list[str]) -> int:
     if header.get("op") != "execute" or not isinstance(cells, list):
         return 2
     shell = make_shell()
+    _capture_tensorflow_classes()
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
     _reply(reply_fd, {"event": "started"})
     checked = header.get("checked")
