@@ -135,18 +135,25 @@ def test_forbidden_tensorflow_ops_and_tapes_are_refused_however_they_are_reached
         np.testing.assert_allclose(p.call("gradient", z), 2 * z)
 
 
-def test_a_class_that_only_names_itself_a_tensor_is_not_one():
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_class_that_only_names_itself_a_tensor_is_not_one(warm):
     """The returned object's kind is read in the student's process: a NumPy array in a
-    class calling itself tensorflow's EagerTensor once passed as a tf.Tensor."""
+    class calling itself tensorflow's EagerTensor once passed as a tf.Tensor. On a cold
+    start TensorFlow's classes were taken after the student's cells, so putting the fake in
+    TensorFlow's module made it one; the runner now imports TensorFlow first, as warm."""
     cells = ["import numpy as np\nimport tensorflow as tf",
              "class _FakeT:\n    def __init__(self, a):\n        self._a = np.asarray(a)\n"
              "    def numpy(self):\n        return self._a\n"
              "_FakeT.__module__ = 'tensorflow.python.framework.ops'\n"
-             "_FakeT.__name__ = _FakeT.__qualname__ = 'EagerTensor'",
-             "def fake():\n    return _FakeT(np.float32(3))",
-             "def real():\n    return tf.constant(3.0)",
+             "_FakeT.__name__ = _FakeT.__qualname__ = 'EagerTensor'\n"
+             "import tensorflow.python.framework.ops as _ops\n"
+             "_real = _ops.EagerTensor",
+             "def fake():\n    _ops.EagerTensor = _FakeT  # where the kind was looked up\n"
+             "    return _FakeT(np.float32(3))",
+             "def real():\n    _ops.EagerTensor = _real\n    return tf.constant(3.0)",
              "def variable():\n    return tf.Variable(3.0)"]
-    with run(cells) as p:
+    with run(cells, policy=SandboxPolicy(warm_start=warm)) as p:
+        assert p._sandbox.warm is warm
         assert kind_of(p.call("fake")) == "tensor-like"
         assert kind_of(p.call("real")) == "tf.Tensor"
         assert kind_of(p.call("variable")) == "tf.Variable"

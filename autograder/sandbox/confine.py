@@ -70,6 +70,11 @@ class SandboxPolicy:
     # (root mode only); cold starts (a fresh interpreter each) when False, in user mode, or
     # when no server can start
     warm_start: bool = True
+    # modules a cold-started runner imports before the first cell, as the fork server did
+    # for a warm one: the two starts then meet student code with the same modules loaded,
+    # and the runner can take TensorFlow's own classes before any student code could fake
+    # them (the kind of a returned tensor); () skips it (tests of bare sandboxes)
+    preload: tuple = tuple(warm.PRELOAD)
     extra_env: dict = field(default_factory=dict)
 
     def rlimits(self) -> dict:

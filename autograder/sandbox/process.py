@@ -142,7 +142,9 @@ class StudentProcess:
         last = began
         try:
             protocol.send_message(sandbox.request_fd,
-                                  {"op": "execute", "checked": sorted(self.checked)}, to_run,
+                                  {"op": "execute", "checked": sorted(self.checked),
+                                   "preload": [] if sandbox.warm else list(self.policy.preload)},
+                                  to_run,
                                   deadline=deadline, max_header_bytes=protocol.MAX_CELLS_BYTES)
             while True:
                 header, _ = protocol.receive_message(sandbox.reply_fd, deadline=deadline)

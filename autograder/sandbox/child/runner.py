@@ -23,8 +23,9 @@ _VARIABLE_TYPES = ("ResourceVariable", "UninitializedVariable", "Variable", "Ref
                    "AutoCastVariable", "DistributedVariable", "MirroredVariable")
 
 
-# TensorFlow's own classes, taken before any student code runs where TensorFlow is already
-# loaded (warm starts): a class that only names itself EagerTensor is not one of them
+# TensorFlow's own classes, taken before any student code runs (preloaded on cold starts,
+# imported by the fork server on warm ones): a class that only names itself EagerTensor is
+# not one of them
 _TF_CLASSES: dict = {}
 
 
@@ -38,6 +39,18 @@ def _capture_tensorflow_classes() -> None:
         _TF_CLASSES.update(tensor=EagerTensor, variable=tf.Variable)
     except Exception:  # noqa: BLE001 - another TensorFlow layout: fall back to names
         pass
+
+
+def _preload(names) -> None:
+    """Import what a warm start's fork server had imported (a cold start's only): a module
+    that fails to import here fails the same way in the student's own cell."""
+    import importlib
+
+    for name in names if isinstance(names, list) else []:
+        try:
+            importlib.import_module(str(name))
+        except Exception:  # noqa: BLE001 - the student's import reports it
+            pass
 
 
 def _tensor_kind(value) -> str:
@@ -349,6 +362,7 @@ def main(argv: list[str]) -> int:
     if header.get("op") != "execute" or not isinstance(cells, list):
         return 2
     shell = make_shell()
+    _preload(header.get("preload"))
     _capture_tensorflow_classes()
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
     _reply(reply_fd, {"event": "started"})
