@@ -200,3 +200,34 @@ def test_test_cell_messages_hide_hidden_code():
     computed = test_cells.explain("test-f", cell, {"ok": False, "line": 6,
                                                    "error": "AssertionError: (7, 12345)"})
     assert "12345" not in computed and "hidden test failed: AssertionError" in computed
+
+
+def test_a_message_full_of_a_students_spaces_is_read_in_linear_time():
+    """A student's value quoted in a message (`list_device_types` returning one string of
+    150 000 spaces) held the grader 40 s in a pattern that scanned every run of spaces from
+    each of its starts; a megabyte would have held it half an hour."""
+    import time
+
+    start = time.process_time()
+    text = readable_error("ValueError: " + " " * 1_000_000 + "x [Op:Foo] name: ")
+    assert time.process_time() - start < 5  # quadratic: hours; linear: milliseconds
+    assert len(text) <= 2100 and text.startswith("ValueError:")
+    assert readable_error("ValueError: bad input [Op:MatMul] name: ") == "ValueError: bad input"
+
+
+def test_a_far_off_answer_is_not_told_how_far_in_its_units():
+    """`loss` returning 0 was told "largest difference 138": the hidden reference itself. The
+    distance is now told in bands of the tolerance, and a gradient's relative error to one
+    digit."""
+    from autograder.grading.checks import assert_gradient
+
+    expected = np.array([138.25, -2.5])
+    with pytest.raises(GradingFailure) as info:
+        assert_close(np.zeros(2), expected, "`loss`", rtol=1e-5, atol=1e-6)
+    assert "138" not in str(info.value) and "far outside the tolerance" in str(info.value)
+    with pytest.raises(GradingFailure, match="just outside the tolerance: within 10 times it"):
+        assert_close(expected * (1 + 3e-5), expected, "`loss`", rtol=1e-5, atol=1e-6)
+    gradient = np.array([[0.123456, -0.5], [0.25, 1.0]])
+    with pytest.raises(GradingFailure) as info:
+        assert_gradient(gradient * 1.3456, gradient, "`dW`", threshold=1e-4)
+    assert "relative error 3e-01" in str(info.value) and "2.57" not in str(info.value)
