@@ -47,10 +47,14 @@ UNSAFE = ["--allow-unsafe-rung"] if not rungs.is_safe(RUNG) else []
 NN_BASICS = get_assignment("nn-basics")
 # Budgets: generous for notebooks (the honest part must fit on a loaded machine), short for
 # probe calls (the longest honest call takes well under a second).
-QUICK = dataclasses.replace(NN_BASICS, notebook_seconds=120, call_seconds=10)
+# The rule against code that reaches into the process (grading.tampering) would refuse
+# several attacks before they run; off here, so the sandbox's own defences are what is tested.
+QUICK = dataclasses.replace(NN_BASICS, notebook_seconds=120, call_seconds=10,
+                            refuse_tampering=False)
 # For attacks that hang the blank release: its honest part takes a few seconds, and a
 # budget too short on a loaded machine costs more cells, never points it could not earn.
-SHORT_NOTEBOOK = dataclasses.replace(NN_BASICS, notebook_seconds=15, call_seconds=5)
+SHORT_NOTEBOOK = dataclasses.replace(NN_BASICS, notebook_seconds=15, call_seconds=5,
+                                     refuse_tampering=False)
 
 # Attacks with a test of their own below (they need the CLI or extra observations).
 DEDICATED = {"write-results-files", "daemon-rewrites-results", "threads-and-daemons",

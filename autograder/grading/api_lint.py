@@ -96,7 +96,7 @@ class _Module:
 
     def _top_level(self, node: ast.AST) -> None:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for name, path in _import_aliases(node).items():
+            for name, path in import_aliases(node).items():
                 self._bind(name, None)
                 self.aliases[name] = path
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -150,7 +150,7 @@ def _named_apis(value: ast.AST, aliases: dict[str, str]) -> set[str]:
     return found
 
 
-def _import_aliases(node) -> dict[str, str]:
+def import_aliases(node) -> dict[str, str]:
     found = {}
     if isinstance(node, ast.Import):
         for alias in node.names:
@@ -207,13 +207,13 @@ def _uses(function: ast.AST, module: "_Module") -> set[str]:
     local = {name: path for name, path in module.aliases.items() if name not in shadowed}
     for node in ast.walk(function):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            local.update(_import_aliases(node))
+            local.update(import_aliases(node))
     found = _named_apis(function, local)
     for node in ast.walk(function):
         if isinstance(node, ast.Name) and node.id not in shadowed:
             found.update(module.carried.get(node.id, ()))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.update(_import_aliases(node).values())
+            found.update(import_aliases(node).values())
     return found
 
 

@@ -39,6 +39,9 @@ class Assignment:
     notebook_seconds: float = 300.0  # wall-clock budget to run all cells once
     call_seconds: float = 60.0  # wall-clock budget for one probe call
     dataset: str | None = None  # put in the student's Keras cache (autograder.grading.datasets)
+    # refuse to run a notebook whose code could reach into the grader's side of its process
+    # (autograder.grading.tampering); false only to test the sandbox's own defences alone
+    refuse_tampering: bool = True
 
     @property
     def ini_file(self) -> Path:

@@ -24,7 +24,7 @@ import pytest
 
 from ..sandbox.confine import SandboxPolicy
 from ..sandbox.process import ProbeError, StudentProcess
-from . import datasets, test_cells
+from . import datasets, tampering, test_cells
 from .assignment import Assignment
 from .checks import GradingFailure, readable_error
 from .notebook import NotebookError, cell_labels, code_cell_grade_ids, read_code_cells
@@ -60,6 +60,11 @@ class GradingPlugin:
         cells = read_code_cells(self.submission)  # NotebookError fails every test alike
         self.code_cells = cells
         in_place = self._test_cells_in_place()
+        if self.assignment.refuse_tampering:
+            found = tampering.findings(cells, skip=frozenset(in_place))
+            if found:
+                self.notes.append(tampering.refusal(found))
+                raise NotebookError(tampering.refusal(found))
         to_run = [self._test_source(in_place[i]) if i in in_place else source
                   for i, source in enumerate(cells)]
         keras_home = (datasets.write_keras_home(request.getfixturevalue("sandbox_dataset"))

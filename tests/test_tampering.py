@@ -1,0 +1,152 @@
+"""The rule against code that reaches into the grader's side of the student's process:
+what it refuses, what it lets through (every correct and mistaken notebook of the corpora),
+and that a refused notebook scores 0 with the construct named, without being run."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import nbformat
+import pytest
+
+from autograder.grading import tampering
+from autograder.grading.assignment import get_assignment
+from autograder.grading.grade import grade
+from autograder.grading.notebook import read_code_cells
+from tests.corpus import nn_basics as corpus
+from tests.fixtures import attacks, fashion_submissions
+from tests.fixtures.submissions import REPO, solved_notebook
+
+# Found by a red team (2026-12-03): each took points the notebook did not earn, from inside
+# the student's process, while the sandbox held.
+RUNNER_GLOBALS = '''
+import sys as _sys
+def _runner_globals():
+    _m = _sys.modules.get("runner")
+    if _m is not None and hasattr(_m, "_switch_off"):
+        return vars(_m)
+    _f = _sys._getframe()
+    while _f is not None:
+        if "_switch_off" in _f.f_globals and "_answer" in _f.f_globals:
+            return _f.f_globals
+        _f = _f.f_back
+_RG = _runner_globals()
+_RG["_switch_off"] = lambda paths, namespace=None: []
+'''
+SAVED_ORIGINALS = '''
+from tensorflow.python import pywrap_tfe as _pt
+_stash = {"fast": _pt.TFE_Py_FastPathExecute, "tape_new": _pt.TFE_Py_TapeSetNew}
+'''
+REFUSED = {
+    "the runner's globals, through sys.modules and frames": RUNNER_GLOBALS,
+    "TensorFlow's C API kept before the probe": SAVED_ORIGINALS,
+    "a forged report (numpy patched)": "import numpy as np\nnp.array_equal = lambda *a: True",
+    "a module patched through an alias": "import numpy as np\nm = np\nm.allclose = print",
+    "a module patched through a container": "import numpy as np\nd = [np]\nd[0].isclose = 1",
+    "setattr on a module": "import numpy as np\nsetattr(np, 'allclose', print)",
+    "a computed attribute name": "import numpy as np\nx = getattr(np.lib, 'fo' + 'rmat')",
+    "getattr passed around": "import functools\ng = functools.partial(getattr, 1)",
+    "exec": "exec('x = 1')",
+    "eval in a %time line": "%time x = eval('1')",
+    "eval in a %%time cell": "%%time\nx = eval('1')",
+    "the builtins module": "f = lambda: print.__self__",
+    "a traceback's frame": "try:\n    1 / 0\nexcept Exception as e:\n    t = e.__traceback__",
+    "a generator's frame": "g = (i for i in [1])\nf = g.gi_frame",
+    "a function's globals": "def f():\n    pass\nG = f.__globals__",
+    "inspect": "import inspect",
+    "gc": "import gc",
+    "ctypes": "from ctypes import pythonapi",
+    "importlib": "import importlib\nimportlib.import_module('runner')",
+    "the runner by name": "import runner",
+    "sys.path, to import a written file": "import sys\nsys.path.insert(0, '.')",
+    "%run": "%run helper.py",
+    "%%writefile": "%%writefile helper.py\nx = 1",
+    "%load": "%load helper.py",
+    "%config with code": "%config InlineBackend.figure_format = __import__('os').getcwd()",
+    "the shell's namespace": "get_ipython().user_ns['softmax'] = None",
+    "the shell kept": "sh = get_ipython()\nsh.run_cell('x = 1')",
+    "pickle": "import pickle\npickle.loads(b'')",
+    "a pickled array": "import numpy as np\nnp.load('a.npy', allow_pickle=True)",
+    "timeit of a string": "import timeit\ntimeit.timeit('x = 1', number=1)",
+    "vars() of a module": "import numpy as np\nv = vars(np)",
+    "a class's subclasses": "s = object.__subclasses__()",
+}
+ALLOWED = {
+    "a dtype by name": "import tensorflow as tf\n"
+                       "def make_scalar(v, dtype):\n    return tf.constant(v, getattr(tf, dtype))",
+    "a constant getattr": "import tensorflow as tf\nsm = getattr(tf.nn, 'relu')",
+    "a student's variable named vars": "vars = [1, 2]\nprint(vars)",
+    "setattr on the student's own object": "class A:\n    def __init__(self):\n"
+                                           "        setattr(self, 'W', 1)\n        self.b = 2",
+    "environment variables": "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'",
+    "matplotlib settings": "import matplotlib.pyplot as plt\nplt.rcParams['figure.dpi'] = 90",
+    "shell commands and common magics": "!nvidia-smi\n%matplotlib inline\nfiles = !ls\n"
+                                        "%load_ext autoreload\n%autoreload 2\n%timeit 1 + 1",
+    "%config of a literal": "%config InlineBackend.figure_format = 'retina'",
+    "help": "import tensorflow as tf\ntf.matmul?",
+    "device_lib": "from tensorflow.python.client import device_lib\n"
+                  "print(device_lib.list_local_devices())",
+    "sys.version": "import sys\nprint(sys.version, sys.argv)",
+    "timeit of a function": "import timeit\ndef f():\n    pass\ntimeit.timeit(f, number=1)\n"
+                            "timeit.timeit(lambda: f(), number=1)",
+    "IPython.display": "from IPython.display import display, clear_output\ndisplay(1)",
+    "np.load without pickles": "import numpy as np\nnp.load('a.npy')",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_code_that_reaches_into_the_process_is_found(name):
+    assert tampering.findings([REFUSED[name]]), name
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED))
+def test_ordinary_notebook_code_is_not(name):
+    assert tampering.findings([ALLOWED[name]]) == [], name
+
+
+def _code(notebook) -> list[str]:
+    return [c.source for c in notebook.cells if c.cell_type == "code"]
+
+
+def test_no_notebook_of_the_corpora_is_refused():
+    """Every correct-but-different and every mistaken notebook, the bundled examples and the
+    instructor's solutions (their test cells run in place of the student's, unread)."""
+    solved = solved_notebook()
+    for variant in corpus.CORRECT + corpus.MISTAKES:
+        assert tampering.findings(_code(variant.apply(solved))) == [], variant.name
+    for name, notebook in fashion_submissions.example_notebooks().items():
+        assert tampering.findings(_code(notebook)) == [], name
+    for path in sorted((REPO / "tests" / "fixtures" / "submissions").glob("*/*.ipynb")):
+        assert tampering.findings(read_code_cells(path)) == [], path.name
+    for folder in ("release",):
+        for path in sorted((REPO / folder).glob("*/*.ipynb")):
+            assert tampering.findings(read_code_cells(path)) == [], path
+
+
+def test_the_adversarial_suites_in_process_attacks_are_refused_before_they_run():
+    """The attacks that rewrite the process's own modules are caught twice: by this rule,
+    and (tests/test_adversarial.py, with the rule off) by the sandbox."""
+    for name in ("monkeypatch-numpy-tf", "monkeypatch-builtins-and-runner",
+                 "read-hidden-files", "site-packages"):
+        attack = attacks.BY_NAME[name]
+        assert tampering.findings(list(attack.cells_start) + list(attack.cells_end)), name
+
+
+def test_a_refused_notebook_scores_zero_and_names_the_line(tmp_path):
+    notebook = solved_notebook()
+    notebook.cells.insert(1, nbformat.v4.new_code_cell(RUNNER_GLOBALS.strip()))
+    path = tmp_path / "reaches-in.ipynb"
+    nbformat.write(notebook, path)
+    result = grade(path, "nn-basics")
+    assert result.score == 0 and result.max_score == 34
+    for test in result.tests:
+        assert "The notebook was not run" in test.output, test.output
+        assert "`.modules` in code cell 1, line 3" in test.output, test.output
+    assert result.student_seconds == 0  # nothing of it ran
+
+
+def test_the_rule_can_be_switched_off_only_by_an_assignments_settings():
+    assert get_assignment("nn-basics").refuse_tampering is True
+    assert get_assignment("fashion-mnist").refuse_tampering is True
+    off = dataclasses.replace(get_assignment("nn-basics"), refuse_tampering=False)
+    assert off.refuse_tampering is False
