@@ -408,3 +408,35 @@ def test_a_warm_student_process_is_forked_straight_into_its_pid_namespace():
             assert p.get("ME") == 2
             seen.append(os.stat(f"/proc/{p._sandbox.process.pid}/ns/pid").st_ino)
         assert seen[0] != seen[1] and os.stat("/proc/self/ns/pid").st_ino not in seen
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_notebooks_shell_commands_and_matplotlib_magic_run_as_in_jupyter(warm):
+    """``!nvidia-smi`` raised "out of pty devices" (the sandbox has no ptys) and
+    ``%matplotlib inline`` NotImplementedError (no GUI loop): an answer cell that began with
+    either lost its whole exercise, though Jupyter's kernel runs both."""
+    cells = ["!nvidia-smi-that-is-not-installed\ndef f():\n    return 1",
+             "%matplotlib inline\ndef g():\n    return 2",
+             "listing = !ls /\ndef h():\n    return len(listing)"]
+    with run(cells, policy=SandboxPolicy(warm_start=warm)) as p:
+        assert [c.status for c in p.report.cells] == ["ok", "ok", "ok"], p.report.cells
+        assert (p.call("f"), p.call("g")) == (1, 2) and p.call("h") > 3
+
+
+def test_a_namedtuple_or_a_list_subclass_arrives_as_its_items():
+    """A namedtuple ``(dW, db)`` and the list a tf.Module keeps (TensorFlow's ListWrapper)
+    are a tuple and a list, as the contract asks; they arrived as 'an unsupported
+    Gradients' and scored 0."""
+    cells = ["import collections\nimport numpy as np\nimport tensorflow as tf\n"
+             "Gradients = collections.namedtuple('Gradients', 'dW db')",
+             "def pair():\n    return Gradients(tf.ones((2, 3)), np.zeros(3))",
+             "class Model(tf.Module):\n    def __init__(self):\n        super().__init__()\n"
+             "        self.params = [tf.Variable(tf.ones((2, 2))), tf.Variable(tf.zeros(2))]\n"
+             "def wrapped():\n    return Model().params"]
+    with run(cells) as p:
+        dW, db = p.call("pair")
+        np.testing.assert_array_equal(dW, np.ones((2, 3)))
+        np.testing.assert_array_equal(db, np.zeros(3))
+        params = p.call("wrapped")
+        assert isinstance(params, list) and len(params) == 2
+        assert [kind_of(v) for v in params] == ["tf.Variable", "tf.Variable"]

@@ -56,6 +56,18 @@ def bad(name: str, cells: dict, exercises=(), checks=(), says="") -> Variant:
 MLP_SHAPES = "[(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]"
 
 CORRECT = [
+    # a notebook's habits: shell commands and magics in answer cells, a namedtuple (dW, db)
+    ok("notebook-habits-shell-magic-namedtuple",
+       list_device_types="!nvidia-smi\n%matplotlib inline\n" + fn("list_device_types()", """
+return sorted({d.device_type for d in tf.config.list_physical_devices()})"""),
+       tape_gradients="import collections\nGradients = collections.namedtuple('Gradients', 'dW db')\n\n"
+       + fn("tape_gradients(X, target, W, b)", """
+W = tf.Variable(W, dtype=tf.float32)
+b = tf.Variable(b, dtype=tf.float32)
+with tf.GradientTape() as tape:
+    L = loss(X, target, W, b)
+dW, db = tape.gradient(L, [W, b])
+return Gradients(dW, db)""")),
     ok("seed-negative", seed="SEED = -24  # loss 59.17: tf.random.set_seed takes any 64-bit int"),
     # a local ``losses`` is not the ``keras.losses`` another cell imports
     ok("cross-entropy-local-losses-keras-imported-elsewhere",

@@ -190,9 +190,12 @@ def flatten(value, blobs: list[bytes], describe_unknown=None):
                                 f"{MAX_ARRAY_BYTES >> 20} MB limit")
         blobs.append(_array_to_npy(array))
         return {"__ndarray__": len(blobs) - 1}
-    if type(value) in (list, tuple):
-        return {"__seq__": [flatten(v, blobs, describe_unknown) for v in value],
-                "tuple": type(value) is tuple}
+    # on the student's side a list or tuple of another class (a namedtuple, TensorFlow's
+    # ListWrapper of a tf.Module's list) is sent as its items: it is what the contract asks for
+    if type(value) in (list, tuple) or (describe_unknown is not None
+                                        and isinstance(value, (list, tuple))):
+        return {"__seq__": [flatten(v, blobs, describe_unknown) for v in list(value)],
+                "tuple": isinstance(value, tuple)}
     if type(value) is dict and all(type(k) is str for k in value):
         return {"__dict__": {k: flatten(v, blobs, describe_unknown) for k, v in value.items()}}
     if describe_unknown is not None:

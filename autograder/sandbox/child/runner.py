@@ -351,6 +351,11 @@ def make_shell():
     config.HistoryManager.enabled = False
     shell = InteractiveShell.instance(config=config, colors="nocolor")
     shell.made_in_pid = os.getpid()  # which process made it: the fork server's, when warm
+    # A notebook's habits must run as in Jupyter's kernel: the base shell runs ``!cmd``
+    # through a pseudo-terminal (the sandbox has none: "out of pty devices") and has no
+    # GUI event loop for ``%matplotlib inline`` to hook into (NotImplementedError).
+    shell.system = shell.system_raw
+    shell.enable_gui = lambda gui=None: None
     return shell
 
 
