@@ -150,3 +150,27 @@ def test_the_rule_can_be_switched_off_only_by_an_assignments_settings():
     assert get_assignment("fashion-mnist").refuse_tampering is True
     off = dataclasses.replace(get_assignment("nn-basics"), refuse_tampering=False)
     assert off.refuse_tampering is False
+
+
+@pytest.mark.parametrize("assignment", ["nn-basics", "fashion-mnist"])
+def test_the_contract_says_what_the_rule_refuses_and_what_it_allows(assignment):
+    """The notebook's "Play fair" bullet and the rule are one thing: every example it
+    names as refused is refused, every example it names as fine is let through."""
+    import re
+
+    contract = nbformat.read(str(REPO / "release" / assignment / f"{assignment}.ipynb"),
+                             as_version=4).cells[0].source
+    bullet = contract[contract.index("**Play fair"):]
+    bullet = bullet[:bullet.index("\n* ")] if "\n* " in bullet else bullet
+    refused_part, allowed_part = bullet.split("Ordinary notebook code is fine")
+    spans = lambda text: re.findall(r"`([^`]+)`", text)  # noqa: E731
+    header = "import numpy as np\nimport tensorflow as tf\nimport sys\n"
+    refused, allowed = spans(refused_part), spans(allowed_part)
+    assert len(refused) >= 12 and len(allowed) >= 3, (refused, allowed)
+    for example in refused:
+        code = example if example.startswith("%") else header + example
+        assert tampering.findings([code]), example
+    for example in allowed:
+        code = example if example.startswith(("%", "!")) else header + example
+        assert tampering.findings([code]) == [], example
+    assert "scores 0" in bullet and "not run" in bullet

@@ -225,6 +225,13 @@ def test_softmax_rows_sum_to_one(student, notebook_cells):
         fail("the rows of `softmax(logits)` do not sum to 1 (within 1e-5)"
              + (": it normalises each column instead of each row."
                 if np.allclose(got.astype(np.float64).sum(axis=0), 1.0, atol=1e-5) else "."))
+    # probabilities, not any rows that sum to 1 (a uniform 1/K passed): a logit larger by
+    # more than 0.5 gets a probability larger by a factor of e^0.5 at least
+    order = np.argsort(logits, axis=1)
+    z, p = np.take_along_axis(logits, order, 1), np.take_along_axis(got, order, 1)
+    if np.any((np.diff(z, axis=1) > 0.5) & (np.diff(p.astype(np.float64), axis=1) <= 0)):
+        fail("in a row of `softmax(logits)` a larger logit does not get a larger probability: "
+             "softmax keeps the order of the logits (exp is increasing).")
 
 
 def wide_logits(tag: str, m: int = 12, k: int = 10) -> np.ndarray:
@@ -576,6 +583,15 @@ def test_train_decreases_loss(student, notebook_cells):
     steps_down = int(np.sum(np.diff(losses) < 0))
     if not (losses[-1] < losses[0] and steps_down >= 6):
         fail(f"`train` should lower the loss: it went down in only {steps_down} of 7 steps.")
+    # Only the first loss can be recomputed; the rest must come from real steps. With a
+    # step size of 0 no step moves the parameters, so every recorded loss is the first:
+    # a made-up decreasing list after a true first loss does not pass.
+    still = _losses(student, notebook_cells, (X, target), params, 0.0, 3,
+                    "`train(X, target, params, 0.0, 3)`")
+    if not np.allclose(still, still[0], rtol=1e-5, atol=0):
+        fail("with alpha = 0 no step changes the parameters, so `train` should record the "
+             "same loss every epoch, but its losses changed: are they the losses of the "
+             "parameters it trains, computed after each step with alpha?")
 
 
 @points(2, "train")
