@@ -301,7 +301,10 @@ def test_cross_entropy_large_logits(student, notebook_cells):
     if not np.all(np.isfinite(got)):
         fail("`cross_entropy` of logits between -1000 and 1000 "
              f"{where_not_finite(got)[:-1]}; this is what the log of a softmax gives "
-             "(log of 0): compute a log-softmax, z - max - log(sum(exp(z - max))).")
+             "(log of 0), or a log-sum-exp without each row's own maximum (exp overflows, or "
+             "a row far below a global maximum underflows to log 0): compute a log-softmax "
+             "with the row maximum, z - max - log(sum(exp(z - max))), max taken per row "
+             "(keepdims=True).")
     expected = ref.cross_entropy(onehot, logits)
     _no_capped_log(got, expected, "`cross_entropy` of logits between -1000 and 1000",
                    rtol=1e-5, atol=1e-3)
