@@ -229,6 +229,18 @@ def _module(cells: tuple[str, ...]) -> _Module:
     return _Module(parse_cells(cells))
 
 
+def defined_in(cells: Sequence[str], function: str) -> int | None:
+    """The index of the code cell whose top-level ``def function`` the notebook runs last
+    (the definition a probe calls), if any: a message can point at that cell."""
+    found = None
+    for index, source in enumerate(cells):
+        trees = parse_cells([source])
+        if trees and any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and node.name == function for node in trees[0].body):
+            found = index
+    return found
+
+
 def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str],
                    others: Iterable[str] = ()) -> list[str]:
     """The forbidden APIs that ``function`` (or a notebook helper it calls) names.

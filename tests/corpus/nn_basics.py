@@ -303,6 +303,16 @@ return tuple(tape.gradient(L, [W, b]))""")}, ["manual_gradients"], says="gradien
     bad("ce-log-of-softmax", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
 return -tf.reduce_sum(onehot_target * tf.math.log(softmax(logits)), axis=1)""")},
         ["cross_entropy"], says="log of a softmax"),
+    # a later cell redefines softmax with the API: the last definition is the one graded,
+    # and the message points at its cell (the softmax cell itself is fine)
+    bad("softmax-redefined-later-with-the-api", {"mlp-forward": """def softmax(z):
+    return tf.nn.softmax(z)
+
+""" + fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.tanh(tf.matmul(A1, W2) + b2)
+return softmax(tf.matmul(A2, W3) + b3)""")}, ["softmax"], says="defined last, in code cell"),
     # the hidden test cell passes it (its logits are small): only the stability check goes
     bad("ce-log-sum-exp-global-max", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
 z = tf.convert_to_tensor(logits)

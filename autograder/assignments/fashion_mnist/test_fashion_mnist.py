@@ -163,6 +163,8 @@ class Model:
     table: np.ndarray | None = None  # preprocess, pixel value -> feature
     layout: Callable = row_major
     error: str = ""  # no trained MLP to compute (params missing, forward not that MLP)
+    # preprocess could not be read as the contract's kind of map: said where it matters
+    preprocess_doubt: str = ""
     forward_error: str = ""  # forward could not be read at all
 
     def features(self, images: np.ndarray) -> np.ndarray:
@@ -188,12 +190,19 @@ def probe_preprocess(student, model: Model) -> None:
     except (ProbeError, AssertionError):
         return
     table = got[:256, 0].astype(np.float64)
+    doubt = (" The grader could not read your `preprocess` as a fixed map of each pixel's "
+             "value ({}), so it computed your model on the contract's features (row by row, "
+             "divided by 255): `preprocess` is the likely cause.")
     if not np.allclose(got[:256], table[:, None], rtol=1e-6, atol=1e-7):
+        model.preprocess_doubt = doubt.format(
+            "a pixel's feature depends on the rest of the image or the batch, as in a "
+            "standardisation")
         return
     for layout in (row_major, column_major):
         if np.allclose(got[256:], table[layout(noise)], rtol=1e-5, atol=1e-6):
             model.table, model.layout = table, layout
             return
+    model.preprocess_doubt = doubt.format("its pixels come out in neither row nor column order")
 
 
 def probe_activation(student, model: Model) -> None:
@@ -291,7 +300,7 @@ def agreement(predicted: np.ndarray, model: Model, images: np.ndarray) -> None:
         fail("`predict` returns the index of the smallest logit: use the largest (`argmax`).")
     fail(f"`predict` agrees with your own MLP (`forward` on the stored `params`) on only "
          f"{share:.1%} of the test images: predictions must come from the trained MLP "
-         "in `params`.")
+         "in `params`." + model.preprocess_doubt)
 
 
 # --- the retrain check ----------------------------------------------------------------------
@@ -367,15 +376,17 @@ def test_preprocess(model, student, parts):
 def test_init_params(model, student):
     """init_params(seed) builds a 784-...-10 MLP, the same for the same seed"""
     first = as_params(student.call("init_params", 3), "`init_params(3)`")
+    if all(np.all(W == 0) for W in first[::2]):
+        fail("All weight matrices are zero: with equal weights every unit learns the same.")
     again = as_params(student.call("init_params", 3), "`init_params(3)`")
     if len(again) != len(first) or not all(np.array_equal(a, b) for a, b in zip(first, again)):
         fail("`init_params(3)` returned different values on a second call: seed the "
-             "random numbers from `seed`.")
+             "random numbers from `seed` (an op-level `seed=` alone draws new values on "
+             "each call; use `tf.random.set_seed(seed)` or "
+             "`tf.random.Generator.from_seed(seed)`).")
     other = as_params(student.call("init_params", 4), "`init_params(4)`")
     if all(np.array_equal(a, b) for a, b in zip(first, other)):
         fail("`init_params(3)` and `init_params(4)` are equal: the seed should matter.")
-    if all(np.all(W == 0) for W in first[::2]):
-        fail("All weight matrices are zero: with equal weights every unit learns the same.")
 
 
 @points(1)
@@ -413,7 +424,8 @@ def test_loss_history(student, retrained, parts, model, assignment):
     if abs(history[-1] - final) > 0.3 * final + 0.05:
         fail(f"The last loss `train` returned, {history[-1]:.4g}, is not the loss of the "
              f"model it stored, which the grader recomputed as {final:.4g}: return the mean "
-             "cross-entropy of each epoch as computed during training.")
+             "cross-entropy of each epoch as computed during training (without "
+             "regularisation terms)." + model.preprocess_doubt)
 
 
 @points(4)

@@ -40,8 +40,11 @@ def own_code(cells, name: str) -> None:
     hits = api_lint.forbidden_uses(cells, name, rule.forbidden,
                                    others=[e.name for e in contract.EXERCISES])
     if hits:
+        where = api_lint.defined_in(cells, name)
         fail(f"`{name}` uses {', '.join(f'`{h}`' for h in hits)}, which the contract "
-             f"forbids here: write it from the basic operations, as the exercise asks.")
+             f"forbids here: write it from the basic operations, as the exercise asks."
+             + (f" (The `{name}` graded is the one defined last, in code cell {where + 1}.)"
+                if where is not None else ""))
 
 
 def call(student, cells, name: str, *args):
