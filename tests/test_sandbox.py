@@ -440,3 +440,23 @@ def test_a_namedtuple_or_a_list_subclass_arrives_as_its_items():
         params = p.call("wrapped")
         assert isinstance(params, list) and len(params) == 2
         assert [kind_of(v) for v in params] == ["tf.Variable", "tf.Variable"]
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_built_ins_that_run_strings_are_not_in_the_notebooks_namespace(warm):
+    """exec, eval, vars, globals... are refused by the grader's reading of the notebook;
+    they are also absent at run time, so a binding that never ran (a cell that raised before
+    its ``vars = ...``) cannot hand the built-in back. Magics and libraries still work."""
+    cells = ["[][0]\nvars = None  # never runs",
+             "import tensorflow as tf\ndef reach():\n    return vars(tf)",
+             "def sees():\n    b = __builtins__\n    keys = b if isinstance(b, dict) else vars(b)\n"
+             "    return [name in keys for name in "
+             "('exec', 'eval', 'compile', 'globals', 'locals', 'breakpoint', 'print')]",
+             "%time timed = 1",
+             "@tf.function\ndef traced(x):\n    for _ in tf.range(2):\n        x += 1.0\n    return x"]
+    with run(cells, policy=SandboxPolicy(warm_start=warm)) as p:
+        assert [c.status for c in p.report.cells] == ["error", "ok", "ok", "ok", "ok"]
+        with pytest.raises(StudentRaised, match="name 'vars' is not defined"):
+            p.call("reach")
+        assert p.call("sees") == [False] * 6 + [True]
+        assert float(p.call("traced", np.float32(1.0))) == 3.0

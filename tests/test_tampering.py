@@ -69,6 +69,7 @@ REFUSED = {
     "a pickled array": "import numpy as np\nnp.load('a.npy', allow_pickle=True)",
     "timeit of a string": "import timeit\ntimeit.timeit('x = 1', number=1)",
     "vars() of a module": "import numpy as np\nv = vars(np)",
+    "%reset, which brings the built-ins back": "%reset -f",
     "a class's subclasses": "s = object.__subclasses__()",
 }
 ALLOWED = {

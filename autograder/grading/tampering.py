@@ -56,7 +56,7 @@ BUILTINS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"
 # %load_ext only for autoreload, a habit of many notebooks)
 MAGICS = frozenset({"run", "load", "loadpy", "writefile", "file", "macro", "recall", "rerun",
                     "store", "load_ext", "reload_ext", "debug", "pdb", "alias_magic", "edit",
-                    "ed", "paste", "cpaste", "config"})
+                    "ed", "paste", "cpaste", "config", "reset", "reset_selective"})
 _HARMLESS_EXTENSIONS = frozenset({"autoreload"})
 # What get_ipython() may be asked for: the calls IPython itself writes for magics and ``!``
 _SHELL_CALLS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
@@ -115,7 +115,7 @@ def _findings_in(tree: ast.AST, aliases: dict[str, str], top_level: set[str],
             elif isinstance(node.ctx, (ast.Store, ast.Del)) and (
                     _is_module_path(node.value, aliases)
                     or not _plain_owner(node.value, aliases)):
-                add(node, f"assigning to `.{node.attr}` of a library module")
+                add(node, f"{ast.unparse(node)} = ... (changing a library module)")
         elif isinstance(node, ast.Name):
             if node.id in ("__builtins__", "__loader__", "__spec__") or (
                     node.id in BUILTINS and node.id not in own.get(id(node), ())):
@@ -153,22 +153,34 @@ def _bound_in(scope: ast.AST) -> set[str]:
     return names
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _in_scope(scope: ast.AST):
+    """The nodes of ``scope`` itself, not those inside the functions it defines (which are
+    yielded, so that they can be visited as scopes of their own)."""
+    todo = list(ast.iter_child_nodes(scope))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            todo.extend(ast.iter_child_nodes(node))
+
+
 def _own_names(tree: ast.AST, top_level: set[str]) -> dict[int, set[str]]:
     """For each name read, the names its scope (and the top level) binds: a variable the
-    student called ``vars`` is theirs, not the built-in."""
+    student called ``vars`` is theirs, not the built-in (which the sandbox also takes out of
+    the notebook's namespace, so a binding that never ran does not bring it back)."""
     own: dict[int, set[str]] = {}
 
     def visit(scope, outer):
-        names = outer | _bound_in(scope)
-        for node in ast.walk(scope):
-            if node is not scope and isinstance(
-                    node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                continue
+        declared = {name for node in _in_scope(scope) if isinstance(node, ast.Global)
+                    for name in node.names}
+        names = outer | (_bound_in(scope) - declared if scope is not tree else set())
+        for node in _in_scope(scope):
             if isinstance(node, ast.Name):
-                own.setdefault(id(node), names)
-        for node in ast.walk(scope):
-            if node is not scope and isinstance(
-                    node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                own[id(node)] = names
+            elif isinstance(node, _SCOPES):
                 visit(node, names)
 
     visit(tree, set(top_level))
@@ -191,7 +203,7 @@ def _call_findings(node: ast.Call, aliases: dict[str, str],
         if func.id in ("setattr", "delattr"):
             if owner is None or _is_module_path(owner, aliases) \
                     or not _plain_owner(owner, aliases):
-                return [(line, f"{func.id} on a library module")]
+                return [(line, f"{ast.unparse(func)}(...) on a library module")]
         elif not constant and not (owner is not None and resolve(owner, aliases) in ("tf", "numpy")):
             # ``getattr(tf, dtype)`` reads the top of TensorFlow or NumPy, whose attributes
             # are the public API; elsewhere a computed name can reach anything
