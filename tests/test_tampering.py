@@ -42,9 +42,8 @@ REFUSED = {
     "TensorFlow's C API kept before the probe": SAVED_ORIGINALS,
     "a forged report (numpy patched)": "import numpy as np\nnp.array_equal = lambda *a: True",
     "a module patched through an alias": "import numpy as np\nm = np\nm.allclose = print",
-    "a module patched through a container": "import numpy as np\nd = [np]\nd[0].isclose = 1",
     "setattr on a module": "import numpy as np\nsetattr(np, 'allclose', print)",
-    "a computed attribute name": "import numpy as np\nx = getattr(np.lib, 'fo' + 'rmat')",
+    "a computed attribute name": "import os\nx = getattr(os, 'sy' + 's')",
     "getattr passed around": "import functools\ng = functools.partial(getattr, 1)",
     "exec": "exec('x = 1')",
     "eval in a %time line": "%time x = eval('1')",
@@ -54,7 +53,7 @@ REFUSED = {
     "a generator's frame": "g = (i for i in [1])\nf = g.gi_frame",
     "a function's globals": "def f():\n    pass\nG = f.__globals__",
     "inspect": "import inspect",
-    "gc": "import gc",
+    "gc's objects": "import gc\nobjects = gc.get_objects()",
     "ctypes": "from ctypes import pythonapi",
     "importlib": "import importlib\nimportlib.import_module('runner')",
     "the runner by name": "import runner",
@@ -71,6 +70,25 @@ REFUSED = {
     "vars() of a module": "import numpy as np\nv = vars(np)",
     "%reset, which brings the built-ins back": "%reset -f",
     "a class's subclasses": "s = object.__subclasses__()",
+    # found by a second red team (2026-12-03), against the first version of the rule
+    "any attribute read through a string": "import string\n"
+    "f = string.Formatter().get_field('0.modules', [object()], {})",
+    "pydoc's locate": "import pydoc\nr = pydoc.locate('runner._switch_off')",
+    "a cell hidden behind a %timeit option": "%timeit -n1 -r1 -v _rt pass\nimport sys\n"
+    "print(sys.modules['runner'])",
+    "code inside a %timeit line": "get_ipython().run_line_magic('timeit', "
+    "'-n1 -r1 -q import sys; sys._getframe()')",
+    "code inside a %%capture body": "get_ipython().run_cell_magic('capture', '_c', "
+    "'import sys\\nf = sys._getframe()')",
+    "code in a %%timeit setup line": "%%timeit -n1 -r1 import sys; f = sys._getframe()\npass",
+    "unittest.mock patching by name": "from unittest import mock\n"
+    "mock.patch('numpy.array_equal', print).start()",
+    "raw memory through NumPy": "class View:\n    __array_interface__ = {'data': (0, False)}",
+    "ctypes through NumPy": "from numpy.ctypeslib import ctypes as ct",
+    "an array's ctypes": "import numpy as np\np = np.zeros(1).ctypes",
+    "a signal handler's frame": "import signal\nsignal.signal(signal.SIGUSR1, print)",
+    "an audit hook": "import sys\nsys.addaudithook(print)",
+    "loading a pickle": "import pickle\nx = pickle.loads(b'')",
 }
 ALLOWED = {
     "a dtype by name": "import tensorflow as tf\n"
@@ -92,6 +110,24 @@ ALLOWED = {
                             "timeit.timeit(lambda: f(), number=1)",
     "IPython.display": "from IPython.display import display, clear_output\ndisplay(1)",
     "np.load without pickles": "import numpy as np\nnp.load('a.npy')",
+    # refused by the first version of the rule (found by the second red team)
+    "gc.collect": "import gc\ngc.collect()",
+    "%load_ext tensorboard": "%load_ext tensorboard",
+    "a layer setting": "model.layers[0].trainable = False\nparams[0].trainable = False",
+    "pandas options": "import pandas as pd\npd.options.display.max_rows = 100",
+    "logging switched off": "import logging\nimport tensorflow as tf\n"
+    "logging.getLogger('tensorflow').disabled = True\ntf.get_logger().propagate = False",
+    "a Colab check": "import sys\nIN_COLAB = 'google.colab' in sys.modules\n"
+    "ON_COLAB = 'google.colab' in str(get_ipython())",
+    "getattr on the student's object": "class M:\n    def w(self, i):\n"
+    "        return getattr(self, f'W{i}')",
+    "an activation by name": "import tensorflow as tf\nact = getattr(tf.keras.activations, name)",
+    "saving a pickle": "import pickle\npickle.dump([1], open('h.pkl', 'wb'))",
+    "an attribute named modules": "class Net:\n    def __init__(self):\n        self.modules = []",
+    "old IPython imports": "from IPython.core.display import HTML, display\n"
+    "from IPython.core.interactiveshell import InteractiveShell\n"
+    "InteractiveShell.ast_node_interactivity = 'all'",
+    "printing quietly": "import os, sys\nsys.stdout = open(os.devnull, 'w')",
 }
 
 
@@ -142,7 +178,7 @@ def test_a_refused_notebook_scores_zero_and_names_the_line(tmp_path):
     assert result.score == 0 and result.max_score == 34
     for test in result.tests:
         assert "The notebook was not run" in test.output, test.output
-        assert "`.modules` in code cell 1, line 3" in test.output, test.output
+        assert "`sys.modules` in code cell 1, line 3" in test.output, test.output
     assert result.student_seconds == 0  # nothing of it ran
 
 

@@ -46,19 +46,33 @@ def as_python(source: str) -> str:
         return "\n".join("" if _MAGIC.match(line) else line for line in source.split("\n"))
 
 
-def parse_cells(cells: Sequence[str]) -> list[ast.Module]:
-    """Each cell parsed as IPython runs it; cells that are not valid Python (which do not
-    run either) are skipped."""
-    trees = []
-    for source in cells:
+def ipython_transform(source: str) -> str:
+    """The Python IPython itself makes of a cell (magics as ``get_ipython()`` calls); a
+    cell whose transform is not valid Python does not run."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def parse_cell(source: str) -> ast.Module | None:
+    """A cell parsed as IPython runs it: plain Python as it is; with magics, their Python
+    bodies read as code where they are (``%%time``), else as IPython's own transform (a
+    ``%timeit`` with options this module does not know must not hide the rest of the
+    cell); None for a cell that does not run."""
+    for read in (lambda text: text, as_python, ipython_transform):
         try:
-            try:
-                trees.append(ast.parse(source))  # plain Python: IPython runs it as it is
-            except SyntaxError:
-                trees.append(ast.parse(as_python(source)))
+            return ast.parse(read(source))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-    return trees
+        except Exception:  # noqa: BLE001 - IPython's transformer on hostile input
+            continue
+    return None
+
+
+def parse_cells(cells: Sequence[str]) -> list[ast.Module]:
+    """Each cell parsed as IPython runs it (:func:`parse_cell`); cells that are not valid
+    Python (which do not run either) are skipped."""
+    return [tree for tree in map(parse_cell, cells) if tree is not None]
 
 
 def _canonical(dotted: str) -> str:

@@ -22,30 +22,39 @@ import ast
 import re
 from collections.abc import Sequence
 
-from .api_lint import as_python, import_aliases, resolve
+from .api_lint import import_aliases, ipython_transform, parse_cell, resolve
 
 # Modules that hand out frames, objects or code by other routes than the names below.
-MODULES = ("inspect", "gc", "ctypes", "_ctypes", "cffi", "importlib", "builtins",
-           "__builtin__", "runpy", "marshal", "code", "codeop", "imp", "pkgutil", "zipimport",
-           "site", "pickle", "_pickle", "cPickle", "dill", "cloudpickle", "shelve", "copyreg",
-           "traitlets", "ipykernel", "doctest", "pdb", "bdb", "trace", "cProfile", "profile",
-           "joblib", "IPython.core", "IPython.terminal", "IPython.utils",
+MODULES = ("inspect", "ctypes", "_ctypes", "cffi", "importlib", "builtins", "__builtin__",
+           "__main__", "runpy", "marshal", "code", "codeop", "imp", "pkgutil", "zipimport",
+           "site", "copyreg", "pydoc", "unittest.mock", "mock", "traitlets", "ipykernel",
+           "IPython.core", "IPython.terminal", "IPython.utils", "doctest", "pdb", "bdb",
+           "trace", "cProfile", "profile", "numpy.ctypeslib",
            "tensorflow.python.eager", "tensorflow.python.framework.op_def_library",
            "tensorflow.python.pywrap_tfe", "tensorflow.python._pywrap_tfe",
            # the sandbox's own runner, beside the student's code
            "runner", "protocol", "launcher", "forkserver")
-# Attributes that reach frames, namespaces, code objects, wrapped originals or the
-# interpreter's module table, whatever object they are read from.
+# ... except these parts, which old tutorials use and which hand out nothing of the kind
+_HARMLESS_MODULES = ("IPython.core.display", "IPython.core.interactiveshell")
+# Loading a pickle runs whatever functions it names (the real built-ins among them).
+UNPICKLERS = frozenset({"pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load",
+                        "_pickle.loads", "dill.load", "dill.loads", "cloudpickle.load",
+                        "cloudpickle.loads", "joblib.load", "shelve.open"})
+# Attributes that reach frames, namespaces, code objects, wrapped originals, raw memory or
+# any attribute by a string, whatever object they are read from.
 ATTRIBUTES = frozenset({
-    "_getframe", "_current_frames", "settrace", "setprofile", "currentframe", "walk_stack",
-    "walk_tb", "get_stack", "f_back", "f_globals", "f_locals", "f_builtins", "f_code",
-    "f_trace", "tb_frame", "gi_frame", "cr_frame", "ag_frame", "__traceback__", "__globals__",
-    "__code__", "__closure__", "__builtins__", "__subclasses__", "__bases__", "__mro__",
-    "__base__", "__getattribute__", "__setattr__", "__delattr__", "__dict__", "__import__",
-    "__loader__", "__spec__", "__wrapped__", "__defaults__", "__kwdefaults__", "modules",
-    "meta_path", "path_hooks", "path_importer_cache", "pywrap_tfe", "_pywrap_tfe",
-    "_apply_op_helper", "quick_execute", "call_flat", "attrgetter", "methodcaller",
-    "read_pickle", "user_ns", "user_global_ns", "__self__", "__func__",
+    "_getframe", "_current_frames", "_current_exceptions", "settrace", "setprofile",
+    "currentframe", "walk_stack", "walk_tb", "get_stack", "f_back", "f_globals", "f_locals",
+    "f_builtins", "f_code", "f_trace", "tb_frame", "gi_frame", "cr_frame", "ag_frame",
+    "__traceback__", "__globals__", "__code__", "__closure__", "__builtins__",
+    "__subclasses__", "__bases__", "__mro__", "__base__", "__getattribute__", "__setattr__",
+    "__delattr__", "__dict__", "__import__", "__loader__", "__spec__", "__wrapped__",
+    "__defaults__", "__kwdefaults__", "__self__", "__func__", "meta_path", "path_hooks",
+    "path_importer_cache", "addaudithook", "excepthook", "displayhook", "get_objects",
+    "get_referrers", "get_referents", "pywrap_tfe", "_pywrap_tfe", "_apply_op_helper",
+    "quick_execute", "call_flat", "attrgetter", "methodcaller", "get_field", "Formatter",
+    "locate", "__array_interface__", "__array_struct__", "ctypeslib", "ctypes",
+    "read_pickle", "user_ns", "user_global_ns", "run_cell", "run_ast_nodes", "safe_execfile",
 })
 _ATTRIBUTE_PATTERN = re.compile(r"^(?:TFE_Py|_pywrap)")
 # Built-in functions that run code from strings or hand out a namespace to rewrite.
@@ -63,10 +72,38 @@ _SHELL_CALLS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutp
 
 
 def _module_named(dotted: str) -> str | None:
+    if any(dotted == h or dotted.startswith(h + ".") for h in _HARMLESS_MODULES):
+        return None
     for name in MODULES:
         if dotted == name or dotted.startswith(name + "."):
             return name
     return None
+
+
+def _membership_test(node: ast.AST, parents: dict) -> bool:
+    """``x in sys.modules`` (or ``not in``): a question, not a way in."""
+    parent = parents.get(id(node))
+    return isinstance(parent, ast.Compare) and node in parent.comparators \
+        and all(isinstance(op, (ast.In, ast.NotIn)) for op in parent.ops)
+
+
+# Libraries whose attributes a notebook sets as settings (``pd.options.display.max_rows``,
+# ``logging.root.level``) and whose functions the grader's code does not run
+_SETTINGS_LIBRARIES = frozenset({"pandas", "logging", "warnings", "absl", "matplotlib",
+                                 "seaborn", "tqdm", "plotly", "PIL", "IPython"})
+
+
+def _library_function(owner: str, attr: str) -> bool:
+    """Assigning ``owner.attr`` replaces something in a library module (``np.array_equal``,
+    ``tf.nn.softmax``), which the grader's code in the student's process may run. Settings
+    are let through: anything below an ``options`` object, ``sys.stdout``/``stderr``, and
+    the libraries of :data:`_SETTINGS_LIBRARIES`."""
+    if not owner:
+        return False
+    parts = owner.split(".")
+    if parts[0] in _SETTINGS_LIBRARIES or "options" in parts:
+        return False
+    return not (owner == "sys" and attr in ("stdout", "stderr", "stdin"))
 
 
 def _is_module_path(node: ast.AST, aliases: dict[str, str]) -> bool:
@@ -86,6 +123,8 @@ def _findings_in(tree: ast.AST, aliases: dict[str, str], top_level: set[str],
                  functions: set[str]) -> list[tuple[int, str]]:
     found = []
     own = _own_names(tree, top_level)
+    parents = {id(child): node for node in ast.walk(tree)
+               for child in ast.iter_child_nodes(node)}
 
     def add(node, what):
         found.append((getattr(node, "lineno", 0), what))
@@ -102,22 +141,24 @@ def _findings_in(tree: ast.AST, aliases: dict[str, str], top_level: set[str],
             module = node.module or ""
             for alias in node.names:
                 full = f"{module}.{alias.name}"
-                if _module_named(module) or _module_named(full):
+                if _module_named(module) or _module_named(full) or full in UNPICKLERS:
                     add(node, f"from {module} import {alias.name}")
                 elif alias.name in ATTRIBUTES or alias.name in BUILTINS \
                         or _ATTRIBUTE_PATTERN.match(alias.name):
                     add(node, f"from {module} import {alias.name}")
         elif isinstance(node, ast.Attribute):
+            owner = resolve(node.value, aliases) or ""
             if node.attr in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(node.attr):
                 add(node, f".{node.attr}")
-            elif node.attr == "path" and (resolve(node.value, aliases) or "").endswith("sys"):
-                add(node, "sys.path")
-            elif isinstance(node.ctx, (ast.Store, ast.Del)) and (
-                    _is_module_path(node.value, aliases)
-                    or not _plain_owner(node.value, aliases)):
-                add(node, f"{ast.unparse(node)} = ... (changing a library module)")
+            elif node.attr in ("path", "modules") and owner.endswith("sys") \
+                    and not _membership_test(node, parents):  # 'google.colab' in sys.modules
+                add(node, f"sys.{node.attr}")
+            elif isinstance(node.ctx, (ast.Store, ast.Del)) and _library_function(owner,
+                                                                                 node.attr):
+                add(node, f"{ast.unparse(node)} = ... (changing a library's function)")
         elif isinstance(node, ast.Name):
-            if node.id in ("__builtins__", "__loader__", "__spec__") or (
+            if node.id in ("__builtins__", "__loader__", "__spec__", "__array_interface__",
+                           "__array_struct__") or (
                     node.id in BUILTINS and node.id not in own.get(id(node), ())):
                 add(node, node.id)
             elif node.id in ("getattr", "setattr", "delattr") and not _called(node, tree):
@@ -200,13 +241,16 @@ def _call_findings(node: ast.Call, aliases: dict[str, str],
         if constant and (name.value in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(name.value)):
             return [(line, f"{func.id}(..., {name.value!r})")]
         owner = node.args[0] if node.args else None
+        path = resolve(owner, aliases) if owner is not None else None
         if func.id in ("setattr", "delattr"):
-            if owner is None or _is_module_path(owner, aliases) \
-                    or not _plain_owner(owner, aliases):
-                return [(line, f"{ast.unparse(func)}(...) on a library module")]
-        elif not constant and not (owner is not None and resolve(owner, aliases) in ("tf", "numpy")):
-            # ``getattr(tf, dtype)`` reads the top of TensorFlow or NumPy, whose attributes
-            # are the public API; elsewhere a computed name can reach anything
+            if owner is None or not (constant or _plain_owner(owner, aliases)) or (
+                    path and (not constant or _library_function(path, name.value))):
+                return [(line, f"{func.id}(...) on a library")]
+        elif not constant and not (_plain_owner(owner, aliases) or (path or "").split(".")[0]
+                                   in ("tf", "numpy", "keras")):
+            # ``getattr(tf, dtype)``, ``getattr(tf.nn, name)``, ``getattr(self, f"W{i}")``:
+            # TensorFlow's, NumPy's and the student's own objects; elsewhere a computed
+            # name can reach anything
             return [(line, f"{func.id} with a computed name")]
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
             and _is_get_ipython(func.value):
@@ -218,7 +262,12 @@ def _call_findings(node: ast.Call, aliases: dict[str, str],
                 return [(line, f"get_ipython().{func.attr} with a computed magic")]
             if magic.value in MAGICS and not _harmless_magic(magic.value, node.args[1:2]):
                 return [(line, f"%{magic.value}")]
-    if resolve(func, aliases) in ("timeit.timeit", "timeit.repeat", "timeit.Timer"):
+    called = resolve(func, aliases) or ""
+    if called in UNPICKLERS:
+        return [(line, f"{called} (loading a pickle runs the functions it names)")]
+    if called == "signal.signal":
+        return [(line, "signal.signal (a handler receives the interrupted frame)")]
+    if called in ("timeit.timeit", "timeit.repeat", "timeit.Timer"):
         statement = node.args[0] if node.args else next(
             (k.value for k in node.keywords if k.arg == "stmt"), None)
         if statement is not None and not isinstance(statement, (ast.Lambda, ast.Attribute)) \
@@ -232,8 +281,8 @@ def _harmless_magic(name: str, args: list[ast.AST]) -> bool:
         and isinstance(args[0].value, str) else None
     if line is None:
         return False
-    if name in ("load_ext", "reload_ext"):
-        return line.strip() in _HARMLESS_EXTENSIONS
+    if name in ("load_ext", "reload_ext"):  # an installed extension (nothing else imports)
+        return line.strip() in _HARMLESS_EXTENSIONS or not _module_named(line.strip())
     if name == "config":  # ``InlineBackend.figure_format = 'retina'``
         try:
             statement = ast.parse(line.strip()).body
@@ -262,7 +311,47 @@ def _get_ipython_escapes(tree: ast.AST) -> list[tuple[int, str]]:
     owned = {id(n.func.value) for n in ast.walk(tree)
              if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
              and isinstance(n.func.value, ast.Call)}
-    return [(n.lineno, "get_ipython() kept in a variable") for n in uses if id(n) not in owned]
+    looked_at = {id(arg) for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name)
+                 and n.func.id in ("str", "repr", "print", "type", "isinstance", "bool")
+                 for arg in n.args}  # 'google.colab' in str(get_ipython())
+    return [(n.lineno, "get_ipython() kept in a variable") for n in uses
+            if id(n) not in owned and id(n) not in looked_at]
+
+
+# Magics whose argument or body IPython runs as Python in the notebook's namespace
+_CODE_MAGICS = frozenset({"time", "timeit", "prun", "capture", "debug"})
+
+
+def _code_in(text: str) -> ast.Module | None:
+    """The Python a magic's line runs: what is left after its options (``-n1 -r1``)."""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch.isspace()]
+    for start in starts:
+        tree = parse_cell(text[start:]) if text[start:].strip() else None
+        if tree is not None:
+            return tree
+    return None
+
+
+def _magic_code(tree: ast.AST, depth: int = 0) -> list[tuple[int, ast.AST]]:
+    """Trees of the code that a cell's magics run (``%timeit -q <code>``, ``%%capture``
+    bodies, written as IPython's calls or by hand), at their line in the cell."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("run_line_magic", "run_cell_magic") and node.args):
+            continue
+        strings = [a.value for a in node.args
+                   if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if not strings or strings[0] not in _CODE_MAGICS:
+            continue
+        for text in strings[1:]:
+            inner = _code_in(text)
+            if inner is not None:
+                found.append((node.lineno, inner))
+                if depth < 3:
+                    found.extend((node.lineno, t) for _, t in _magic_code(inner, depth + 1))
+    return found
 
 
 def findings(cells: Sequence[str], skip: frozenset[int] = frozenset()) -> list[str]:
@@ -272,14 +361,19 @@ def findings(cells: Sequence[str], skip: frozenset[int] = frozenset()) -> list[s
     for index, source in enumerate(cells):
         if index in skip:
             continue
-        try:
-            try:
-                tree = ast.parse(source)
-            except SyntaxError:
-                tree = ast.parse(as_python(source))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parse_cell(source)
+        if tree is None:
             continue  # does not run either
         parsed.append((index, tree))
+        try:  # the code inside magics, as IPython itself reads the cell
+            raw = ast.parse(ipython_transform(source))
+        except Exception:  # noqa: BLE001 - no magic can run in a cell IPython cannot read
+            continue
+        for line, inner in _magic_code(raw):
+            for node in ast.walk(inner):  # report at the magic's line
+                if hasattr(node, "lineno"):
+                    node.lineno = line
+            parsed.append((index, inner))
     aliases: dict[str, str] = {}
     for _, tree in parsed:  # every import anywhere, and plain aliases of modules (m = np)
         for node in ast.walk(tree):

@@ -231,6 +231,12 @@ def check_forward(student, params, g_values) -> None:
         if np.allclose(got.sum(axis=1), 1, atol=1e-4) and np.all(got >= 0):
             fail("`forward` returns probabilities (each row sums to 1): it should return the "
                  "logits, with no softmax, as the contract says.")
+        again = as_array(student.call("forward", X, [p.astype(np.float32) for p in params]),
+                         "`forward(X, params)`", shape=(64, CLASSES), kinds="f")
+        if not np.array_equal(again, got):
+            fail("`forward(X, params)` gives different logits on two calls with the same "
+                 "inputs: randomness such as dropout belongs in `train` only, so the grader "
+                 "cannot compute your model's predictions.")
         fail("`forward(X, params)` is not the MLP the contract describes (the same "
              "activation on every hidden layer, none on the last), so the grader cannot "
              "compute your model's predictions.")
@@ -249,7 +255,11 @@ def model(student):
         probe_preprocess(student, found)
         probe_activation(student, found)
     except (ProbeError, AssertionError) as exc:
-        found.forward_error = str(exc)
+        found.forward_error = str(exc) + (
+            " (The grader reads your activation by calling `forward` on a network of its "
+            "own, with one hidden layer of 10 units: `forward` must work for any list "
+            "`params`, looping over its layers, as the contract says.)"
+            if "forward" in str(exc) else "")
     if found.error:
         return found
     try:
