@@ -19,20 +19,8 @@ from tests.fixtures.submissions import REPO, solved_notebook
 
 # Found by a red team (2026-12-03): each took points the notebook did not earn, from inside
 # the student's process, while the sandbox held.
-RUNNER_GLOBALS = '''
-import sys as _sys
-def _runner_globals():
-    _m = _sys.modules.get("runner")
-    if _m is not None and hasattr(_m, "_switch_off"):
-        return vars(_m)
-    _f = _sys._getframe()
-    while _f is not None:
-        if "_switch_off" in _f.f_globals and "_answer" in _f.f_globals:
-            return _f.f_globals
-        _f = _f.f_back
-_RG = _runner_globals()
-_RG["_switch_off"] = lambda paths, namespace=None: []
-'''
+# the runner's globals, through sys.modules or frames (tests/fixtures/attacks.py)
+RUNNER_GLOBALS = attacks.BY_NAME["weak-checks-without-ceiling"].cells_start[0]
 SAVED_ORIGINALS = '''
 from tensorflow.python import pywrap_tfe as _pt
 _stash = {"fast": _pt.TFE_Py_FastPathExecute, "tape_new": _pt.TFE_Py_TapeSetNew}
