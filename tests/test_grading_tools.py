@@ -231,3 +231,14 @@ def test_a_far_off_answer_is_not_told_how_far_in_its_units():
     with pytest.raises(GradingFailure) as info:
         assert_gradient(gradient * 1.3456, gradient, "`dW`", threshold=1e-4)
     assert "relative error 3e-01" in str(info.value) and "2.57" not in str(info.value)
+
+
+def test_a_magic_option_the_linter_does_not_know_hides_no_cell():
+    """``%timeit -n1 -r1 -v _rt pass`` left the rest of its cell unread (the linter's own
+    reading of %timeit failed, and it took the cell for one that does not run), so a
+    forbidden API below it went unseen; IPython's own transform reads it."""
+    from autograder.grading import api_lint
+
+    cell = ("%timeit -n1 -r1 -v _rt pass\nimport tensorflow as tf\n"
+            "def softmax(z):\n    return tf.nn.softmax(z)")
+    assert api_lint.forbidden_uses([cell], "softmax", ["tf.nn.softmax"]) == ["tf.nn.softmax"]
