@@ -320,3 +320,26 @@ def test_a_blank_notebooks_notes_are_grouped_not_listed_27_times(tmp_path):
     assert items[1] == notes[-1]
     assert soup.select_one("#more-notes") is None
     assert [c.get_text() for c in soup.select("#checks td.message code")] == ["`forward`"] * 3
+
+
+def test_a_students_exception_text_is_held_back_before_publication():
+    """A function can keep the hidden inputs of one check and raise them in a visible one
+    (a red team put 400 characters of the hidden -1000..1000 input on a --hide-hidden
+    page). Before publication the error's type is shown, not its text; after, all of it."""
+    leak = "rows 0-1 of the hidden input: [[717.78 -858.61]]"
+    data = {"tests": [{"name": "one_hot encodes labels", "score": 0, "max_score": 1,
+                       "visibility": "visible",
+                       "output": f"`one_hot` raised ValueError: {leak}"},
+                      {"name": "dot", "score": 0, "max_score": 1, "visibility": "visible",
+                       "output": "The notebook's test cell `test-dot` (starting `x = 1`) fails: "
+                                 f"KeyError: {leak} (line 3). nbgrader gives this exercise 0 "
+                                 "points, so this check does too."}],
+            "output": "", "extra_data": {"notes": [f"Code cell 7 raised TypeError: {leak}"]}}
+    result = GradeResult.from_gradescope(data)
+    result.notes = [f"Code cell 7 raised TypeError: {leak}"]
+    before = BeautifulSoup(feedback.student_page(result, "x", include_hidden=False),
+                           "html.parser").get_text()
+    after = BeautifulSoup(feedback.student_page(result, "x"), "html.parser").get_text()
+    assert "717.78" not in before and "717.78" in after
+    for kept in ("`one_hot` raised ValueError", "fails: KeyError (line 3;", "raised TypeError"):
+        assert kept in " ".join(before.split()), kept

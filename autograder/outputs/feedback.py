@@ -5,7 +5,8 @@ may quote the student's own exception text). A student page shows every check wi
 pass/fail and the grader's student-safe message, plus pictures drawn from artifacts of
 *visible* checks only: a hidden check's artifacts may hold its hidden inputs or reference
 values. With ``include_hidden=False`` (before grades are published) hidden checks are
-left out and only counted.
+left out and only counted, and the student's own exception texts are cut to their type
+(:func:`held_back`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,24 @@ def code_spans(text) -> Markup:
     escaped = str(escape(text if text is not None else ""))
     return Markup(_CODE_SPAN.sub(
         r'<code><span class="tick">`</span>\1<span class="tick">`</span></code>', escaped))
+
+
+# A student's own exception text, wherever a message quotes it: the error's type stays, its
+# text goes (see held_back)
+_RAISED = re.compile(r"^(`[^`\n]+` raised )([A-Za-z_][\w.]*)\b.*$", re.DOTALL)
+_TEST_CELL = re.compile(r"(fails: )([A-Za-z_][\w.]*)\b.* \(line (\d+)\)(\. nbgrader gives)",
+                        re.DOTALL)
+_CELL_RAISED = re.compile(r"^(Code cells? .*? raised )([A-Za-z_][\w.]*)\b.*$", re.DOTALL)
+HELD_BACK = "its text is shown once grades are published"
+
+
+def held_back(text: str) -> str:
+    """``text`` without the student's own exception messages, for pages built before grades
+    are published: a function can keep the hidden inputs of one check and raise them, in
+    its message, in a visible one. The exception's type is kept."""
+    text = _RAISED.sub(rf"\1\2 ({HELD_BACK}).", text)
+    text = _TEST_CELL.sub(rf"\1\2 (line \3; {HELD_BACK})\4", text)
+    return _CELL_RAISED.sub(rf"\1\2 ({HELD_BACK}).", text)
 
 
 def group_notes(notes: list[str]) -> list[str]:
@@ -83,7 +102,8 @@ def student_page(result: GradeResult | None, student: str, *, error: str = "",
             hidden_points += test.max_score
             continue
         tests.append({"name": test.name, "score": test.score, "max_score": test.max_score,
-                      "output": test.output, "status": test.outcome, "hidden": not test.visible})
+                      "output": test.output if include_hidden else held_back(test.output),
+                      "status": test.outcome, "hidden": not test.visible})
     figures = []
     for test in result.tests:
         if test.visible and test.artifacts:  # a hidden check's numbers may hold its inputs
@@ -93,7 +113,9 @@ def student_page(result: GradeResult | None, student: str, *, error: str = "",
         submission=result.submission, graded_at=result.extra.get("timestamp"),
         score=sum(t["score"] for t in tests), max_score=sum(t["max_score"] for t in tests),
         hidden_count=hidden_count, hidden_points=hidden_points,
-        notes=group_notes(result.notes), notes_shown=NOTES_SHOWN, tests=tests,
+        notes=group_notes(result.notes if include_hidden
+                          else [held_back(note) for note in result.notes]),
+        notes_shown=NOTES_SHOWN, tests=tests,
         figures=figures, error="",
         grader_version=result.grader_version or __version__,
         late=result.late or None, late_penalty=result.late_penalty,
