@@ -77,6 +77,10 @@ REFUSED = {
     "a signal handler's frame": "import signal\nsignal.signal(signal.SIGUSR1, print)",
     "an audit hook": "import sys\nsys.addaudithook(print)",
     "loading a pickle": "import pickle\nx = pickle.loads(b'')",
+    "sys.modules through an alias the reader cannot follow": "import sys\n"
+    "for s in (sys,):\n    r = s.modules\ny = (z := sys).modules",
+    "sys.path through such an alias": "import sys\nfor s in (sys,):\n"
+    "    s.path.insert(0, '/tmp')\n    s.path += ['/tmp']",
 }
 ALLOWED = {
     "a dtype by name": "import tensorflow as tf\n"

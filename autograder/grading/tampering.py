@@ -93,6 +93,17 @@ _SETTINGS_LIBRARIES = frozenset({"pandas", "logging", "warnings", "absl", "matpl
                                  "seaborn", "tqdm", "plotly", "PIL", "IPython"})
 
 
+def _path_changed(node: ast.Attribute, parents: dict) -> bool:
+    """``x.path.insert(...)``, ``.append``, ``.extend``, ``x.path[...] = ``, ``x.path += ``:
+    what sys.path takes and os.path never does, whatever ``x`` is an alias of."""
+    parent = parents.get(id(node))
+    if isinstance(parent, ast.Attribute) and parent.attr in ("insert", "append", "extend"):
+        return True
+    if isinstance(parent, ast.Subscript) and isinstance(parent.ctx, (ast.Store, ast.Del)):
+        return True
+    return isinstance(parent, ast.AugAssign) and parent.target is node
+
+
 def _library_function(owner: str, attr: str) -> bool:
     """Assigning ``owner.attr`` replaces something in a library module (``np.array_equal``,
     ``tf.nn.softmax``), which the grader's code in the student's process may run. Settings
@@ -150,9 +161,13 @@ def _findings_in(tree: ast.AST, aliases: dict[str, str], top_level: set[str],
             owner = resolve(node.value, aliases) or ""
             if node.attr in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(node.attr):
                 add(node, f".{node.attr}")
-            elif node.attr in ("path", "modules") and owner.endswith("sys") \
+            elif node.attr == "modules" and isinstance(node.ctx, ast.Load) \
                     and not _membership_test(node, parents):  # 'google.colab' in sys.modules
-                add(node, f"sys.{node.attr}")
+                # any owner: ``for s in (sys,): s.modules`` is sys.modules too
+                add(node, "sys.modules" if owner.endswith("sys") else ".modules")
+            elif node.attr == "path" and (owner.endswith("sys") or _path_changed(node,
+                                                                                 parents)):
+                add(node, "sys.path")  # a folder to import a module the notebook wrote
             elif isinstance(node.ctx, (ast.Store, ast.Del)) and _library_function(owner,
                                                                                  node.attr):
                 add(node, f"{ast.unparse(node)} = ... (changing a library's function)")
