@@ -518,27 +518,56 @@ def test_mlp_loss_large_logits(student, notebook_cells):
     assert_close(got, expected, "`mlp_loss` with large logits", rtol=1e-4, atol=1e-3)
 
 
-def _unchanged_after(student, code: str) -> bool:
-    """Run grader code in the student's process that calls a function on fresh arrays and
-    asserts they are unchanged; True when it ran through. A report can only fail a check."""
-    report = student.run_code(code)
-    return report["ok"]
+def _unchanged_after(student, call: str) -> bool:
+    """Call a function in the student's process on fresh arrays, then read the arrays back
+    and compare them here with the grader's own copies; True when they are unchanged.
+
+    The arrays live under names drawn afresh for each grading, so the function cannot find
+    and replace them; the comparison is the grader's, so nothing patched in the student's
+    process (NumPy's ``array_equal`` reached through an alias) can pass it."""
+    import secrets
+
+    tag = "_g" + secrets.token_hex(6)
+    names = {"p": f"{tag}_p", "g": f"{tag}_g", "X": f"{tag}_X", "t": f"{tag}_t"}
+    setup = _MUTATION_PROBE.format(**names)
+    report = student.run_code(setup + call.format(**names))
+    if not report["ok"]:
+        return False  # failed on NumPy inputs (a report can only lower a score)
+    expected = _mutation_inputs()
+    for key in ("p", "g", "X"):
+        got = student.get(names[key])
+        if isinstance(expected[key], list):
+            if not isinstance(got, list) or len(got) != len(expected[key]):
+                return False
+            pairs = zip(got, expected[key])
+        else:
+            pairs = [(got, expected[key])]
+        for have, want in pairs:
+            if not (isinstance(have, np.ndarray) and have.shape == want.shape
+                    and np.array_equal(have, want)):
+                return False
+    return True
+
+
+def _mutation_inputs() -> dict:
+    """The arrays of :data:`_MUTATION_PROBE`, as the grader makes them (the same draws)."""
+    r = np.random.default_rng(5)
+    shapes = [(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]
+    params = [(0.3 * r.normal(size=s)).astype(np.float32) for s in shapes]
+    grads = [r.normal(size=s).astype(np.float32) for s in shapes]
+    X = r.uniform(0, 16, size=(100, 64)).astype(np.float32)
+    return {"p": params, "g": grads, "X": X}
 
 
 _MUTATION_PROBE = """
 import numpy as _g_np
 _g_r = _g_np.random.default_rng(5)
 _g_shapes = [(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]
-_g_p = [(0.3 * _g_r.normal(size=_s)).astype(_g_np.float32) for _s in _g_shapes]
-_g_g = [_g_r.normal(size=_s).astype(_g_np.float32) for _s in _g_shapes]
-_g_p0, _g_g0 = [_a.copy() for _a in _g_p], [_a.copy() for _a in _g_g]
-_g_X = _g_r.uniform(0, 16, size=(100, 64)).astype(_g_np.float32)
-_g_t = _g_r.integers(0, 10, size=100).astype(_g_np.int64)
-_g_X0 = _g_X.copy()
-{call}
-assert all(_g_np.array_equal(_a, _b) for _a, _b in zip(_g_p, _g_p0)) and \
-    all(_g_np.array_equal(_a, _b) for _a, _b in zip(_g_g, _g_g0)) and \
-    _g_np.array_equal(_g_X, _g_X0), "modified"
+{p} = [(0.3 * _g_r.normal(size=_s)).astype(_g_np.float32) for _s in _g_shapes]
+{g} = [_g_r.normal(size=_s).astype(_g_np.float32) for _s in _g_shapes]
+{X} = _g_r.uniform(0, 16, size=(100, 64)).astype(_g_np.float32)
+{t} = _g_r.integers(0, 10, size=100).astype(_g_np.int64)
+del _g_r, _g_shapes
 """
 
 
@@ -556,8 +585,7 @@ def test_gd_step(student, notebook_cells):
                      "gives.")
     for i, (p, e) in enumerate(zip(got, expected)):
         assert_close(p, e, f"`gd_step(...)`[{i}]", **ELEMENTWISE)
-    if not _unchanged_after(student, _MUTATION_PROBE.format(
-            call="gd_step(_g_p, _g_g, 0.01)")):
+    if not _unchanged_after(student, "gd_step({p}, {g}, 0.01)"):
         fail("`gd_step` changes the arrays passed in, or the list that holds them (or failed "
              "on NumPy inputs): it must return a new list of new arrays and leave params and "
              "grads untouched.")
@@ -618,7 +646,6 @@ def test_train_reference_trajectory(student, notebook_cells, record_property):
     assert_close(losses, expected, "the recorded losses", rtol=2e-2, atol=0,
                  mistakes=mistakes)
     # part of this check, not one of its own: leaving the inputs alone earns nothing by itself
-    if not _unchanged_after(student, _MUTATION_PROBE.format(
-            call="train(_g_X, _g_t, _g_p, 0.05, 2)")):
+    if not _unchanged_after(student, "train({X}, {t}, {p}, 0.05, 2)"):
         fail("`train` changes the parameter arrays passed in (or failed on NumPy inputs): "
              "work on copies, e.g. tf.convert_to_tensor(p) or tf.Variable(p).")
