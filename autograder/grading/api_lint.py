@@ -62,9 +62,7 @@ def parse_cell(source: str) -> ast.Module | None:
     for read in (lambda text: text, as_python, ipython_transform):
         try:
             return ast.parse(read(source))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        except Exception:  # noqa: BLE001 - IPython's transformer on hostile input
+        except Exception:  # noqa: BLE001 - not Python, or IPython's transformer on hostile input
             continue
     return None
 

@@ -63,8 +63,9 @@ class GradingPlugin:
         if self.assignment.refuse_tampering:
             found = tampering.findings(cells, skip=frozenset(in_place))
             if found:
-                self.notes.append(tampering.refusal(found))
-                raise NotebookError(tampering.refusal(found))
+                refusal = tampering.refusal(found)
+                self.notes.append(refusal)
+                raise NotebookError(refusal)
         to_run = [self._test_source(in_place[i]) if i in in_place else source
                   for i, source in enumerate(cells)]
         keras_home = (datasets.write_keras_home(request.getfixturevalue("sandbox_dataset"))

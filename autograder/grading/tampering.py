@@ -117,11 +117,6 @@ def _library_function(owner: str, attr: str) -> bool:
     return not (owner == "sys" and attr in ("stdout", "stderr", "stdin"))
 
 
-def _is_module_path(node: ast.AST, aliases: dict[str, str]) -> bool:
-    """The expression names a library module or something in one (``np``, ``tf.nn``)."""
-    return resolve(node, aliases) is not None
-
-
 def _plain_owner(node: ast.AST, aliases: dict[str, str]) -> bool:
     """``self``, ``obj.part``: attributes of the student's own objects, reached by names
     only (no subscript or call on the way, which could hand back a library module)."""
@@ -130,17 +125,19 @@ def _plain_owner(node: ast.AST, aliases: dict[str, str]) -> bool:
     return isinstance(node, ast.Name) and node.id not in aliases
 
 
-def _findings_in(tree: ast.AST, aliases: dict[str, str], top_level: set[str],
-                 functions: set[str]) -> list[tuple[int, str]]:
+def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
+                 top_level: set[str], functions: set[str]) -> list[tuple[int, str]]:
+    """``nodes``: every node of ``tree`` (one walk, shared by the passes over a cell)."""
     found = []
-    own = _own_names(tree, top_level)
-    parents = {id(child): node for node in ast.walk(tree)
-               for child in ast.iter_child_nodes(node)}
+    # which scope binds each name: only asked for the built-ins of the rule
+    own = _own_names(tree, top_level) if any(
+        isinstance(n, ast.Name) and n.id in BUILTINS for n in nodes) else {}
+    parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
 
     def add(node, what):
         found.append((getattr(node, "lineno", 0), what))
 
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if _module_named(alias.name):
@@ -176,7 +173,9 @@ def _findings_in(tree: ast.AST, aliases: dict[str, str], top_level: set[str],
                            "__array_struct__") or (
                     node.id in BUILTINS and node.id not in own.get(id(node), ())):
                 add(node, node.id)
-            elif node.id in ("getattr", "setattr", "delattr") and not _called(node, tree):
+            elif node.id in ("getattr", "setattr", "delattr") and not (
+                    isinstance(parents.get(id(node)), ast.Call)
+                    and parents[id(node)].func is node):
                 add(node, f"{node.id} passed around")
         elif isinstance(node, ast.Call):
             found.extend(_call_findings(node, aliases, functions))
@@ -241,10 +240,6 @@ def _own_names(tree: ast.AST, top_level: set[str]) -> dict[int, set[str]]:
 
     visit(tree, set(top_level))
     return own
-
-
-def _called(name: ast.Name, tree: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(tree))
 
 
 def _call_findings(node: ast.Call, aliases: dict[str, str],
@@ -320,13 +315,15 @@ def _is_get_ipython(call: ast.Call) -> bool:
         (isinstance(func, ast.Attribute) and func.attr == "get_ipython")
 
 
-def _get_ipython_escapes(tree: ast.AST) -> list[tuple[int, str]]:
+def _get_ipython_escapes(nodes: list[ast.AST]) -> list[tuple[int, str]]:
     """``get_ipython()`` kept whole (``sh = get_ipython()``): its uses cannot be followed."""
-    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _is_get_ipython(n)]
-    owned = {id(n.func.value) for n in ast.walk(tree)
+    uses = [n for n in nodes if isinstance(n, ast.Call) and _is_get_ipython(n)]
+    if not uses:
+        return []
+    owned = {id(n.func.value) for n in nodes
              if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
              and isinstance(n.func.value, ast.Call)}
-    looked_at = {id(arg) for n in ast.walk(tree) if isinstance(n, ast.Call)
+    looked_at = {id(arg) for n in nodes if isinstance(n, ast.Call)
                  and isinstance(n.func, ast.Name)
                  and n.func.id in ("str", "repr", "print", "type", "isinstance", "bool")
                  for arg in n.args}  # 'google.colab' in str(get_ipython())
@@ -376,39 +373,47 @@ def findings(cells: Sequence[str], skip: frozenset[int] = frozenset()) -> list[s
     for index, source in enumerate(cells):
         if index in skip:
             continue
-        tree = parse_cell(source)
-        if tree is None:
-            continue  # does not run either
+        try:  # plain Python: IPython runs it as it is (magics called by hand included)
+            tree = raw = ast.parse(source)
+            text = source
+        except Exception:  # noqa: BLE001 - magics, or not Python at all
+            tree = parse_cell(source)
+            if tree is None:
+                continue  # does not run either
+            try:  # the code inside magics, as IPython itself reads the cell
+                text = ipython_transform(source)
+                raw = ast.parse(text)
+            except Exception:  # noqa: BLE001 - no magic runs in a cell IPython cannot read
+                text = ""
         parsed.append((index, tree))
-        try:  # the code inside magics, as IPython itself reads the cell
-            raw = ast.parse(ipython_transform(source))
-        except Exception:  # noqa: BLE001 - no magic can run in a cell IPython cannot read
+        if "_magic" not in text:  # no run_line_magic / run_cell_magic call to read inside
             continue
         for line, inner in _magic_code(raw):
             for node in ast.walk(inner):  # report at the magic's line
                 if hasattr(node, "lineno"):
                     node.lineno = line
             parsed.append((index, inner))
+    nodes = [list(ast.walk(tree)) for _, tree in parsed]  # one walk per tree, shared
     aliases: dict[str, str] = {}
-    for _, tree in parsed:  # every import anywhere, and plain aliases of modules (m = np)
-        for node in ast.walk(tree):
+    for walked in nodes:  # every import anywhere, and plain aliases of modules (m = np)
+        for node in walked:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 aliases.update(import_aliases(node))
-    for _, tree in parsed:
-        for node in ast.walk(tree):
+    for walked in nodes:
+        for node in walked:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 \
                     and isinstance(node.targets[0], ast.Name):
                 path = resolve(node.value, aliases)
                 if path:
                     aliases.setdefault(node.targets[0].id, path)
     top_level = set().union(*(_bound_in(tree) for _, tree in parsed)) if parsed else set()
-    functions = {node.name for _, tree in parsed for node in ast.walk(tree)
+    functions = {node.name for walked in nodes for node in walked
                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
     out = []
-    for index, tree in parsed:
+    for (index, tree), walked in zip(parsed, nodes):
         seen = set()
-        for line, what in sorted(_findings_in(tree, aliases, top_level, functions)
-                                 + _get_ipython_escapes(tree)):
+        for line, what in sorted(_findings_in(tree, walked, aliases, top_level, functions)
+                                 + _get_ipython_escapes(walked)):
             if (line, what) not in seen:
                 seen.add((line, what))
                 out.append(f"`{what}` in code cell {index + 1}, line {line}")
