@@ -72,14 +72,15 @@ def failed(error: str, log: str = "") -> dict:
     return {"status": "failed", "error": error, "log": log}
 
 
-def grade_payload(notebook: Path, assignment) -> dict:
-    """Grade in this process; the outcome dict (see the module docstring)."""
+def grade_payload(notebook: Path, assignment, defer_teardown: bool = False) -> dict:
+    """Grade in this process; the outcome dict (see the module docstring).
+    ``defer_teardown``: see :func:`autograder.grading.grade.grade`."""
     from ..grading.grade import GraderError, grade
     from ..sandbox.confine import current_rung
 
     began = time.monotonic()
     try:
-        result = grade(notebook, assignment)
+        result = grade(notebook, assignment, defer_teardown=defer_teardown)
     except GraderError as exc:
         return failed(f"grader error: {exc}")
     result.extra["sandbox_rung"] = current_rung()

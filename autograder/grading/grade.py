@@ -27,14 +27,18 @@ class GraderError(Exception):
 
 def grade(submission: Path, assignment: Assignment | str, *,
           policy: SandboxPolicy | None = None, plugins: Sequence[object] = (),
-          public_only: bool = False) -> GradeResult:
+          public_only: bool = False, defer_teardown: bool = False) -> GradeResult:
     """``plugins`` are extra pytest plugins for this run (e.g. a test filter).
     ``public_only`` (the students' self-check) runs only the visible part of the notebook's
-    test cells, so nothing about their hidden asserts reaches the student early."""
+    test cells, so nothing about their hidden asserts reaches the student early.
+    ``defer_teardown``: the student's processes are killed before this returns, but waiting
+    for their deaths and removing their files runs on in a thread (a batch worker's next
+    grading overlaps it; :func:`autograder.sandbox.confine.finish_closing` waits for it)."""
     if isinstance(assignment, str):
         assignment = get_assignment(assignment)
     try:
-        plugin = GradingPlugin(Path(submission), assignment, policy, public_only=public_only)
+        plugin = GradingPlugin(Path(submission), assignment, policy, public_only=public_only,
+                               defer_teardown=defer_teardown)
     except DatasetNotFound as exc:
         raise GraderError(str(exc)) from None
     began = time.monotonic()

@@ -35,9 +35,13 @@ _STUDENT_FACING = (GradingFailure, ProbeError, NotebookError)
 
 class GradingPlugin:
     def __init__(self, submission: Path, assignment: Assignment,
-                 policy: SandboxPolicy | None = None, public_only: bool = False):
+                 policy: SandboxPolicy | None = None, public_only: bool = False,
+                 defer_teardown: bool = False):
         self.submission = Path(submission)
         self.public_only = public_only  # self-check: the test cells' hidden parts stay unrun
+        # the student's process is killed before grade() returns either way; a batch
+        # worker leaves waiting for its death and removing its files to a thread
+        self.defer_teardown = defer_teardown
         self.assignment = assignment
         self.policy = policy
         self.results: dict[str, TestResult] = {}
@@ -94,7 +98,7 @@ class GradingPlugin:
                             "output": c.output, "truncated": c.truncated,
                             "seconds": c.seconds, "source": to_run[c.index]}
                            for c in process.report.cells]
-            process.close()
+            process.close(wait=not self.defer_teardown)
             if keras_home:
                 shutil.rmtree(keras_home, ignore_errors=True)
 

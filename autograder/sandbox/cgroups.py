@@ -84,15 +84,24 @@ class Cgroup:
                 continue
         return None
 
-    def kill(self) -> None:
-        """SIGKILL every process in the group, until none is left (forks race the kill)."""
+    def signal_kill(self) -> bool:
+        """v2: SIGKILL every process in the group at once, forks in flight included (the
+        kernel's cgroup.kill), without waiting for them to die; False where that could not
+        be done (v1 has no cgroup.kill: :meth:`kill` then hunts them one by one)."""
+        done = False
         for folder in self.folders:
             kill_file = folder / "cgroup.kill"
             if kill_file.exists():
                 try:
                     kill_file.write_text("1")
+                    done = True
                 except OSError:
                     pass
+        return done
+
+    def kill(self) -> None:
+        """SIGKILL every process in the group, until none is left (forks race the kill)."""
+        self.signal_kill()
         for attempt in range(50):
             pids = self.pids()
             if not pids:

@@ -294,14 +294,15 @@ class StudentProcess:
     def output(self) -> str:
         return self._sandbox.output() if self._sandbox else ""
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """End the student's process; ``wait=False``: see :meth:`Sandbox.close`."""
         if self._sandbox is not None:
             try:
                 protocol.send_message(self._sandbox.request_fd, {"op": "bye"},
                                       deadline=time.monotonic() + 1)
             except protocol.ProtocolError:
                 pass
-            self._sandbox.close()
+            self._sandbox.close(wait=wait)
             self._sandbox = None
 
     def __enter__(self) -> "StudentProcess":

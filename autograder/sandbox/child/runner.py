@@ -373,6 +373,10 @@ def make_shell():
     # GUI event loop for ``%matplotlib inline`` to hook into (NotImplementedError).
     shell.system = shell.system_raw
     shell.enable_gui = lambda gui=None: None
+    # A failing cell's traceback goes only into the instructor's record. IPython's default
+    # ("Context", drawn with stack_data) cost ~12 ms a failing cell: 0.23 s of a blank
+    # notebook's 0.41 s of cells. The plain one still names each frame's file, line and code.
+    shell.InteractiveTB.set_mode(mode="Plain")
     return shell
 
 
