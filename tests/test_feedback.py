@@ -322,6 +322,45 @@ def test_a_blank_notebooks_notes_are_grouped_not_listed_27_times(tmp_path):
     assert [c.get_text() for c in soup.select("#checks td.message code")] == ["`forward`"] * 3
 
 
+def test_a_students_own_exception_class_name_is_held_back_too():
+    """A red team carried every hidden test cell out in the *names* of exception classes it
+    made (``type("L00_<hex>", (Exception,), {})``, ~185 characters a note, 19 notes): before
+    publication only Python's, TensorFlow's and NumPy's type names are shown."""
+    chunk = "L00_" + "9f3a" * 40
+    notes = [f"Code cell 3 raised {chunk}: x",
+             f"Code cell 4 raised builtins.{chunk}",
+             "Code cell 5 raised tensorflow.python.framework.errors_impl.InvalidArgumentError:"
+             " shapes",
+             f"Code cell 6 raised {chunk}.ValueError: y"]
+    tests = [{"name": "dot", "score": 0, "max_score": 1, "visibility": "visible",
+              "output": f"`dot` raised {chunk}: z"},
+             {"name": "softmax", "score": 0, "max_score": 1, "visibility": "visible",
+              "output": "The notebook's test cell `test-sm` (starting `x = 1`) fails: "
+                        f"{chunk}: w (line 3). nbgrader gives this exercise 0 points, so "
+                        "this check does too."}]
+    result = GradeResult.from_gradescope({"tests": tests, "output": ""})
+    result.notes = notes
+    page = feedback.student_page(result, "x", include_hidden=False)
+    assert "9f3a9f3a" not in page
+    text = " ".join(BeautifulSoup(page, "html.parser").get_text().split())
+    assert "raised InvalidArgumentError (" in text and "raised ValueError (" in text
+    assert "Code cells 3 and 4 raised an exception of the notebook's own class" in text
+    assert text.count("an exception of the notebook's own class") == 3  # cells 3-4, dot, softmax
+    assert "9f3a9f3a" in feedback.student_page(result, "x")  # published: all of it
+
+
+def test_a_hidden_test_cells_failure_names_only_a_known_error_type():
+    from autograder.grading import test_cells
+
+    cell = {"source": "assert True\n### BEGIN HIDDEN TESTS\nassert f(1) == 2\n",
+            "hidden_from": 2}
+    chunk = "L00_" + "ab" * 60
+    mine = test_cells.explain("c", cell, {"error": f"{chunk}: data", "line": 3})
+    assert "abab" not in mine and "a hidden test failed: an error" in mine
+    theirs = test_cells.explain("c", cell, {"error": "AssertionError: data", "line": 3})
+    assert "a hidden test failed: AssertionError" in theirs
+
+
 def test_a_students_exception_text_is_held_back_before_publication():
     """A function can keep the hidden inputs of one check and raise them in a visible one
     (a red team put 400 characters of the hidden -1000..1000 input on a --hide-hidden

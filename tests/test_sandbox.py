@@ -434,6 +434,28 @@ def test_the_students_shell_is_the_same_warm_or_cold_and_shares_nothing(warm):
 
 
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_one_line_cell_runs_as_python_or_a_percent_magic_only(warm):
+    """The grader reads a cell as Python, with IPython's ``%``/``!`` transforms. IPython's
+    prefilter would also run a one-line cell that is not Python: as a magic without its
+    ``%`` (automagic: ``time <code>``), as a call (autocall) or as a Macro's code. None of
+    them runs here: the red team ran a file through ``run -i`` past the grader's reading."""
+    cells = ["from IPython.core.macro import Macro\nm = Macro('MACRO = 1')",
+             "m",
+             "time AUTOMAGIC = 1",
+             "def f(x):\n    global AUTOCALL\n    AUTOCALL = x",
+             "f 1",
+             "%time PERCENT = 1",
+             "BANG = !echo hi"]
+    with run(cells, policy=SandboxPolicy(warm_start=warm)) as p:
+        for name in ("MACRO", "AUTOMAGIC", "AUTOCALL"):
+            with pytest.raises(MissingName):
+                p.get(name)
+        assert [c.status for c in p.report.cells] == ["ok", "ok", "error", "ok", "error",
+                                                      "ok", "ok"]
+        assert p.get("PERCENT") == 1 and p.get("BANG") == ["hi"]
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 def test_a_failing_cell_leaves_a_plain_traceback_in_the_record(warm):
     """The instructor's record shows where a cell failed: each frame's line and code, in
     IPython's plain form (its default, drawn with stack_data, cost ~12 ms a failing cell,

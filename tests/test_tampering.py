@@ -69,6 +69,16 @@ REFUSED = {
     "code inside a %%capture body": "get_ipython().run_cell_magic('capture', '_c', "
     "'import sys\\nf = sys._getframe()')",
     "code in a %%timeit setup line": "%%timeit -n1 -r1 import sys; f = sys._getframe()\npass",
+    # a one-line cell that is not Python ran as a magic without its % (automagic): the red
+    # team's +10 (the runner's switch-off replaced from a file run this way)
+    "%run without its %": "run -i helpers.py",
+    "%time without its %": "time import sys as s; s._getframe()",
+    "%timeit without its %, with options": "timeit -n1 -r1 import sys; sys._getframe()",
+    "a %time of code built at run time": "s = 'import sys'\nget_ipython().run_line_magic('time', s)",
+    "a transformer of every later cell": "%code_wrap wrapper",
+    "lines run as calls": "%autocall 2",
+    "automagic switched back on": "%automagic 1",
+    "a module imported by its name": "%load_ext autoreload\n%aimport runner",
     "unittest.mock patching by name": "from unittest import mock\n"
     "mock.patch('numpy.array_equal', print).start()",
     "raw memory through NumPy": "class View:\n    __array_interface__ = {'data': (0, False)}",

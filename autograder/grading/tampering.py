@@ -63,9 +63,12 @@ BUILTINS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"
 # IPython magics that run or write code the grader cannot read, or change the shell.
 # (%config runs its line as Python: only ``%config Class.trait = <literal>`` is let through;
 # %load_ext only for autoreload, a habit of many notebooks)
+# %code_wrap installs a transformer of every later cell's code, %autocall and %automagic make
+# lines that are not Python run as calls and magics, %aimport imports a module by its name.
 MAGICS = frozenset({"run", "load", "loadpy", "writefile", "file", "macro", "recall", "rerun",
                     "store", "load_ext", "reload_ext", "debug", "pdb", "alias_magic", "edit",
-                    "ed", "paste", "cpaste", "config", "reset", "reset_selective"})
+                    "ed", "paste", "cpaste", "config", "reset", "reset_selective", "code_wrap",
+                    "autocall", "automagic", "aimport"})
 _HARMLESS_EXTENSIONS = frozenset({"autoreload"})
 # What get_ipython() may be asked for: the calls IPython itself writes for magics and ``!``
 _SHELL_CALLS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
@@ -272,6 +275,10 @@ def _call_findings(node: ast.Call, aliases: dict[str, str],
                 return [(line, f"get_ipython().{func.attr} with a computed magic")]
             if magic.value in MAGICS and not _harmless_magic(magic.value, node.args[1:2]):
                 return [(line, f"%{magic.value}")]
+            if magic.value in _CODE_MAGICS and (node.keywords or not all(
+                    isinstance(a, ast.Constant) and isinstance(a.value, str)
+                    for a in node.args[1:])):  # the code it runs is made at run time
+                return [(line, f"%{magic.value} on code built at run time")]
     called = resolve(func, aliases) or ""
     if called in UNPICKLERS:
         return [(line, f"{called} (loading a pickle runs the functions it names)")]
@@ -378,6 +385,11 @@ def findings(cells: Sequence[str], skip: frozenset[int] = frozenset()) -> list[s
             text = source
         except Exception:  # noqa: BLE001 - magics, or not Python at all
             tree = parse_cell(source)
+            if tree is None and len(source.strip().splitlines()) == 1:
+                # ``time <code>``, ``run x.py``: a one-line cell IPython would run as a magic
+                # without its % if automagic were on (the sandbox turns it off): read it so
+                source = "%" + source.strip()
+                tree = parse_cell(source)
             if tree is None:
                 continue  # does not run either
             try:  # the code inside magics, as IPython itself reads the cell

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from .. import __version__
 from ..common.files import write_atomically
+from ..common.safe_text import known_exception_type
 from ..grading.results import GradeResult
 from . import plots
 from .class_folder import Record
@@ -49,13 +50,19 @@ _CELL_RAISED = re.compile(r"^(Code cells? .*? raised )([A-Za-z_][\w.]*)\b.*$", r
 HELD_BACK = "its text is shown once grades are published"
 
 
+def _type_shown(name: str) -> str:
+    return known_exception_type(name) or "an exception of the notebook's own class"
+
+
 def held_back(text: str) -> str:
     """``text`` without the student's own exception messages, for pages built before grades
     are published: a function can keep the hidden inputs of one check and raise them, in
-    its message, in a visible one. The exception's type is kept."""
-    text = _RAISED.sub(rf"\1\2 ({HELD_BACK}).", text)
-    text = _TEST_CELL.sub(rf"\1\2 (line \3; {HELD_BACK})\4", text)
-    return _CELL_RAISED.sub(rf"\1\2 ({HELD_BACK}).", text)
+    its message, in a visible one. The exception's type is kept when it is Python's,
+    TensorFlow's or NumPy's (a class of the student's own could be named after the data)."""
+    text = _RAISED.sub(lambda m: f"{m[1]}{_type_shown(m[2])} ({HELD_BACK}).", text)
+    text = _TEST_CELL.sub(
+        lambda m: f"{m[1]}{_type_shown(m[2])} (line {m[3]}; {HELD_BACK}){m[4]}", text)
+    return _CELL_RAISED.sub(lambda m: f"{m[1]}{_type_shown(m[2])} ({HELD_BACK}).", text)
 
 
 def group_notes(notes: list[str]) -> list[str]:

@@ -377,6 +377,13 @@ def make_shell():
     # ("Context", drawn with stack_data) cost ~12 ms a failing cell: 0.23 s of a blank
     # notebook's 0.41 s of cells. The plain one still names each frame's file, line and code.
     shell.InteractiveTB.set_mode(mode="Plain")
+    # A one-line cell that is not Python would otherwise still run: as a magic without its
+    # % (automagic: ``time <code>``), as a call (autocall), or as a Macro's or IPyAutocall
+    # object's code (the prefilter). The grader reads cells as Python and %-magics only, so
+    # here a cell runs as exactly that (``!cmd`` and ``%magic`` are transformed before).
+    shell.automagic = False
+    shell.autocall = 0
+    shell.prefilter_manager.prefilter_lines = lambda lines, continue_prompt=False: lines
     return shell
 
 
