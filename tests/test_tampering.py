@@ -93,6 +93,7 @@ REFUSED = {
     "    s.path.insert(0, '/tmp')\n    s.path += ['/tmp']",
 }
 ALLOWED = {
+    "the post-mortem debugger switched off": "%pdb off",  # refused the whole notebook before
     "a dtype by name": "import tensorflow as tf\n"
                        "def make_scalar(v, dtype):\n    return tf.constant(v, getattr(tf, dtype))",
     "a constant getattr": "import tensorflow as tf\nsm = getattr(tf.nn, 'relu')",

@@ -17,6 +17,7 @@ are what the sandbox's run-time switch-off catches.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -91,6 +92,7 @@ class _Module:
         self.aliases: dict[str, str] = {}
         self.carried: dict[str, set[str]] = {}  # name -> APIs named where it was assigned
         self.functions: dict[str, ast.AST] = {}
+        self.classes: dict[str, ast.ClassDef] = {}  # their methods are read when reached
         for tree in trees:  # later cells override earlier ones, as when run in order
             for node in tree.body:
                 self._top_level(node)
@@ -101,6 +103,7 @@ class _Module:
         self.carried.pop(name, None)
         self.aliases.pop(name, None)
         self.functions.pop(name, None)
+        self.classes.pop(name, None)
         if path:
             self.aliases[name] = path
         if carried:
@@ -115,7 +118,12 @@ class _Module:
             self._bind(node.name, None)
             self.functions[node.name] = node
         elif isinstance(node, ast.ClassDef):
-            self._bind(node.name, node)
+            # the class body outside its methods (bases, decorators, class attributes) is
+            # carried by its name; a method counts only where the code reaches it
+            outside = copy.copy(node)
+            outside.body = [b for b in node.body if not isinstance(b, _FUNCTIONS)]
+            self._bind(node.name, outside)
+            self.classes[node.name] = node
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.value
@@ -270,16 +278,47 @@ def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str]
         return sorted({rule for path in named for rule in forbidden
                        if path == rule or path.startswith(rule + ".")})
     skip = set(others) - {function}
-    seen, todo = set(), [function]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in module.functions:
-            continue
-        seen.add(name)
-        node = module.functions[name]
+    for node in _reachable(module, function, skip):
         for path in _uses(node, module):
             for rule in forbidden:
                 if path == rule or path.startswith(rule + "."):
                     hits.add(rule)
-        todo.extend(n for n in _called_names(node) if n in module.functions and n not in skip)
     return sorted(hits)
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _reachable(module: _Module, function: str, skip: set[str]) -> list[ast.AST]:
+    """``function`` and the notebook code it can run: the helpers it calls, and of each
+    class it reads, the special methods (``__init__``, ``__call__``, ...) and the methods
+    named as an attribute anywhere in the code reached (all of them where an attribute is
+    read by a computed name). A tape in a method never called is not the function's."""
+    nodes, seen, attrs, classes, any_attr = [], set(), set(), set(), False
+    todo = [module.functions[function]]
+    while todo:
+        while todo:
+            node = todo.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            nodes.append(node)
+            for child in ast.walk(node):
+                if isinstance(child, ast.Attribute):
+                    attrs.add(child.attr)
+                elif isinstance(child, ast.Call) and isinstance(child.func, ast.Name) \
+                        and child.func.id in ("getattr", "hasattr") and len(child.args) >= 2:
+                    name = child.args[1]
+                    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                        attrs.add(name.value)
+                    else:
+                        any_attr = True
+            for name in _called_names(node) - skip:
+                if name in module.functions:
+                    todo.append(module.functions[name])
+                elif name in module.classes:
+                    classes.add(name)
+        todo = [method for name in classes for method in module.classes[name].body
+                if isinstance(method, _FUNCTIONS) and id(method) not in seen
+                and (any_attr or method.name.startswith("__") or method.name in attrs)]
+    return nodes

@@ -66,7 +66,7 @@ BUILTINS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"
 # %code_wrap installs a transformer of every later cell's code, %autocall and %automagic make
 # lines that are not Python run as calls and magics, %aimport imports a module by its name.
 MAGICS = frozenset({"run", "load", "loadpy", "writefile", "file", "macro", "recall", "rerun",
-                    "store", "load_ext", "reload_ext", "debug", "pdb", "alias_magic", "edit",
+                    "store", "load_ext", "reload_ext", "debug", "alias_magic", "edit",
                     "ed", "paste", "cpaste", "config", "reset", "reset_selective", "code_wrap",
                     "autocall", "automagic", "aimport"})
 _HARMLESS_EXTENSIONS = frozenset({"autoreload"})

@@ -56,6 +56,31 @@ def bad(name: str, cells: dict, exercises=(), checks=(), says="") -> Variant:
 MLP_SHAPES = "[(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]"
 
 CORRECT = [
+    # the corpus probe of 2026-12-03: a constructor bound to a name before the test cell's
+    # spy was set (the hidden test said it was not used), and a class whose tape sits in a
+    # method manual_gradients never calls (the reading counted every method of the class)
+    ok("first-examples-aliased-constructor",
+       first_examples="from_slices = tf.data.Dataset.from_tensor_slices\n\n"
+       + fn("first_examples(X_numpy, k)", """
+return np.stack(list(from_slices(X_numpy).take(k).as_numpy_iterator()))""")),
+    ok("gradients-in-a-class",
+       tape_gradients="class LinearSoftmax:\n"
+       "    def __init__(self, W, b):\n"
+       "        self.W = tf.Variable(W, dtype=tf.float32)\n"
+       "        self.b = tf.Variable(b, dtype=tf.float32)\n\n"
+       "    def tape_grads(self, X, target):\n"
+       "        with tf.GradientTape() as tape:\n"
+       "            L = loss(X, target, self.W, self.b)\n"
+       "        return tuple(tape.gradient(L, [self.W, self.b]))\n\n"
+       "    def manual_grads(self, X, target):\n"
+       "        X = np.asarray(X, np.float32)\n"
+       "        P = softmax(X @ self.W.numpy() + self.b.numpy())\n"
+       "        delta = (np.asarray(P) - np.eye(10, dtype=np.float32)[target]) / len(X)\n"
+       "        return X.T @ delta, delta.sum(axis=0)\n\n\n"
+       + fn("tape_gradients(X, target, W, b)",
+            "return LinearSoftmax(W, b).tape_grads(X, target)"),
+       manual_gradients=fn("manual_gradients(X, target, W, b)",
+                           "return LinearSoftmax(W, b).manual_grads(X, target)")),
     # a notebook's habits: shell commands and magics in answer cells, a namedtuple (dW, db)
     ok("notebook-habits-shell-magic-namedtuple",
        list_device_types="!nvidia-smi\n%matplotlib inline\n" + fn("list_device_types()", """
@@ -94,8 +119,8 @@ types.sort()
 return types""")),
     ok("scalar-dtype-string", make_scalar=fn("make_scalar(value, dtype)", """
 return tf.constant(value, dtype=dtype)""")),
-    ok("scalar-cast", make_scalar=fn("make_scalar(value, dtype)", """
-return tf.cast(tf.constant(value), tf.as_dtype(dtype))""")),
+    ok("scalar-cast-in-its-dtype", make_scalar=fn("make_scalar(value, dtype)", """
+return tf.cast(tf.constant(value, dtype=dtype), tf.as_dtype(dtype))""")),
     ok("scalar-variable", make_scalar=fn("make_scalar(value, dtype)", """
 return tf.Variable(value, dtype=dtype)""")),
     ok("dot-reduce-sum", dot=fn("dot(a, b)", "return tf.reduce_sum(a * b)")),
@@ -453,6 +478,13 @@ return losses""")}, ["train"], says="should have shape"),
     bad("scalar-numpy", {"make-scalar": fn("make_scalar(value, dtype)",
                                            "return np.array(value, dtype=dtype)")},
         ["make_scalar"], says="should return a tf.Tensor"),
+    # the red team's probe of 2026-12-03: both passed with the hidden values exact in float32
+    bad("scalar-cast-through-float32", {"make-scalar": fn("make_scalar(value, dtype)", """
+return tf.cast(tf.constant(value), tf.as_dtype(dtype))""")}, checks=["test_make_scalar"],
+        says="rounded to float32"),
+    bad("dot-through-float32", {"dot": fn("dot(a, b)", """
+return tf.reduce_sum(tf.cast(a, tf.float32) * tf.cast(b, tf.float32))""")},
+        checks=["test_dot"], says="not exact"),
     bad("scalar-ignores-dtype", {"make-scalar": fn("make_scalar(value, dtype)",
                                                    "return tf.constant(value)")},
         ["make_scalar"], says="has dtype"),

@@ -107,14 +107,21 @@ def test_device_types(student, notebook_cells):
 @points(1, "make_scalar")
 def test_make_scalar(student, notebook_cells):
     """make_scalar builds a scalar tf.Tensor of the requested dtype"""
+    # 0.1 and 1/3 are not exact in binary: a float64 scalar made through float32 (tf.cast of
+    # tf.constant(value)) holds 0.10000000149011612, not the float64 nearest 0.1
     for dtype, value in (("float16", 0.5), ("float32", 2.5), ("float64", -1.25),
-                         ("int32", -3), ("int64", 42)):
-        got = as_array(call(student, notebook_cells, "make_scalar", value, dtype),
-                       f"`make_scalar({value}, {dtype!r})`", shape=(), kinds="fiu")
+                         ("float64", 0.1), ("float64", 1 / 3), ("int32", -3), ("int64", 42),
+                         ("int64", 2**40 + 1)):
+        shown = f"`make_scalar({value!r}, {dtype!r})`"
+        got = as_array(call(student, notebook_cells, "make_scalar", value, dtype), shown,
+                       shape=(), kinds="fiu")
         if got.dtype != np.dtype(dtype):
-            fail(f"`make_scalar({value}, {dtype!r})` has dtype {got.dtype}, expected {dtype}.")
-        if got.item() != value:
-            fail(f"`make_scalar({value}, {dtype!r})` does not hold the value {value}.")
+            fail(f"{shown} has dtype {got.dtype}, expected {dtype}.")
+        if got.item() != np.array(value, dtype).item():
+            through = " It holds the value rounded to float32 first: make the tensor in the " \
+                "requested dtype directly, e.g. tf.constant(value, dtype=dtype)." \
+                if got.item() == np.array(np.float32(value), dtype).item() else ""
+            fail(f"{shown} does not hold the value {value!r}.{through}")
 
 
 @points(1, "dot")
@@ -130,6 +137,16 @@ def test_dot(student, notebook_cells):
         fail("`dot` of two int32 vectors gives the wrong value."
              + (" It equals the sum of a + b, not of a * b." if got.item() == int(
                  (a.astype(np.int64) + b).sum()) else ""))
+    # exact means exact: float32 holds integers exactly only up to 2**24, and the odd sum
+    # 2**25 + 9 has no float32 in any order of summing (a float64 holds integers to 2**53)
+    big = np.array([2**24 + 1, 2**24 + 3, 5], np.int32)
+    ones = np.array([1, 1, 1], np.int32)
+    got = as_array(call(student, notebook_cells, "dot", big, ones),
+                   "`dot` of two int32 vectors with large entries", shape=(), kinds="fiu")
+    if got.item() != int(big.astype(np.int64).sum()):
+        fail("`dot` of two int32 vectors with entries near 2**24 is not exact (the contract "
+             "asks for an exact integer result): float32 holds integers exactly only up to "
+             "2**24, so keep integer inputs integer (or use float64).")
     x, y = r.normal(size=(2, 11)).astype(np.float32)
     got = as_array(call(student, notebook_cells, "dot", x, y), "`dot` of two float32 vectors",
                    shape=(), kinds="f")
