@@ -175,6 +175,21 @@ def test_tensorflow_internals_become_shapes():
     assert "float32" in text and "float64" in text
 
 
+def test_a_numpy_value_on_the_tapes_path_and_a_none_gradient_are_named():
+    """The corpus probe's messages: a loss computed with NumPy on the tape's path gave
+    "'numpy.float64' object has no attribute '_id'" (only ndarrays were translated), and
+    parameters the tape no longer watched gave "unsupported operand ... 'NoneType'"."""
+    for kind in ("ndarray", "float64", "float32"):
+        text = readable_error(f"AttributeError: 'numpy.{kind}' object has no attribute '_id'")
+        assert "a NumPy value was used where a tf.Variable or tensor is needed" in text, kind
+        assert "computed with NumPy" in text
+    text = readable_error("TypeError: unsupported operand type(s) for *: 'float' and "
+                          "'NoneType'")
+    assert "a gradient was None" in text and text.startswith("TypeError: unsupported")
+    assert "gradient was None" not in readable_error(
+        "TypeError: unsupported operand type(s) for +: 'int' and 'str'")
+
+
 def test_a_matching_wrong_variant_is_named_without_values():
     expected = np.array([0.2, 0.3, 0.5])
     with pytest.raises(GradingFailure) as info:

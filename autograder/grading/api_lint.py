@@ -249,16 +249,23 @@ def _module(cells: tuple[str, ...]) -> _Module:
     return _Module(parse_cells(cells))
 
 
+@functools.lru_cache(maxsize=2)
+def _top_level_defs(cells: tuple[str, ...]) -> list[set[str]]:
+    """Each cell's top-level function names (parsed once per notebook)."""
+    return [{node.name for node in tree.body if isinstance(node, _FUNCTIONS)}
+            if tree is not None else set() for tree in map(parse_cell, cells)]
+
+
+def definition_cells(cells: Sequence[str], function: str) -> list[int]:
+    """The indices of the code cells with a top-level ``def function``, in notebook order."""
+    return [i for i, names in enumerate(_top_level_defs(tuple(cells))) if function in names]
+
+
 def defined_in(cells: Sequence[str], function: str) -> int | None:
     """The index of the code cell whose top-level ``def function`` the notebook runs last
     (the definition a probe calls), if any: a message can point at that cell."""
-    found = None
-    for index, source in enumerate(cells):
-        trees = parse_cells([source])
-        if trees and any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                         and node.name == function for node in trees[0].body):
-            found = index
-    return found
+    found = definition_cells(cells, function)
+    return found[-1] if found else None
 
 
 def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str],

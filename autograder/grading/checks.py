@@ -107,6 +107,11 @@ def _shape(text: str) -> str:
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
+_NUMPY_ID = re.compile(r"'numpy\.\w+' object has no attribute '_id'")
+_NONE_OPERAND = re.compile(r"unsupported operand type\(s\) for [^:]{1,3}: "
+                           r"('\w+' and 'NoneType'|'NoneType' and '\w+')")
+
+
 def readable_error(text: str) -> str:
     """An error message with TensorFlow's internals removed and shape errors in plain words."""
     text = str(text)
@@ -135,9 +140,16 @@ def readable_error(text: str) -> str:
         text = noise.sub("", text)
     if text.rstrip().endswith(" name:"):  # TensorFlow's op name, left empty
         text = text.rstrip()[:-len(" name:")].rstrip()
-    return text.replace("'numpy.ndarray' object has no attribute '_id'",
-                        "a NumPy array was used where a tf.Variable or tensor is needed "
-                        "('numpy.ndarray' object has no attribute '_id')").strip()
+    match = _NUMPY_ID.search(text)
+    if match:  # a tape asked for the gradient of (or with respect to) a NumPy value
+        text = text.replace(match.group(0), "a NumPy value was used where a tf.Variable or "
+                            f"tensor is needed ({match.group(0)}): is a loss on the tape's "
+                            "path computed with NumPy?")
+    elif _NONE_OPERAND.search(text):
+        text += (" (a gradient was None: the tape did not connect that parameter to the "
+                 "loss; watch the tensors you update, or keep them tf.Variables, and compute "
+                 "the loss from them inside the tape)")
+    return text.strip()
 
 
 def as_sequence(value, what: str, length: int) -> list:

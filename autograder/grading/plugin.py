@@ -24,7 +24,7 @@ import pytest
 
 from ..sandbox.confine import SandboxPolicy
 from ..sandbox.process import ProbeError, StudentProcess
-from . import datasets, tampering, test_cells
+from . import api_lint, datasets, tampering, test_cells
 from .assignment import Assignment
 from .checks import GradingFailure, readable_error
 from .notebook import NotebookError, cell_labels, code_cell_grade_ids, read_code_cells
@@ -54,6 +54,7 @@ class GradingPlugin:
         self._process: StudentProcess | None = None
         self._fractions: dict[str, tuple[float, str]] = {}
         self._cell_of: dict[str, str] = {}  # test node id -> the notebook test cell it mirrors
+        self._exercise_of: dict[str, str] = {}  # test node id -> its exercise (a function)
         self._test_cells = test_cells.load(assignment.tests_dir)  # grade id -> test cell
         self.code_cells: list[str] = []
         # Found now, so a missing data set stops grading before any score exists.
@@ -186,6 +187,18 @@ class GradingPlugin:
             self._fractions[request.node.nodeid] = (float(fraction), str(message))
         return award
 
+    def _which_definition(self, nodeid: str) -> str:
+        """Where the function a failed check called was defined more than once (a later
+        cell's "going further" version, a naive draft left below), which one was graded."""
+        function = self._exercise_of.get(nodeid)
+        cells = api_lint.definition_cells(self.code_cells, function) if function \
+            and self.code_cells else []
+        if len(cells) < 2:
+            return ""
+        listed = ", ".join(str(i + 1) for i in cells[:-1]) + f" and {cells[-1] + 1}"
+        return (f" (`{function}` is defined in code cells {listed}; the notebook's last "
+                f"definition, in code cell {cells[-1] + 1}, is the one graded.)")
+
     def pytest_configure(self, config):
         # A failed check's report is built from its exception (see makereport), never from
         # pytest's long traceback, whose source and locals reprs (arrays included) cost ~0.3 s
@@ -205,6 +218,8 @@ class GradingPlugin:
                 visibility=marker.kwargs.get("visibility", "visible"), test_id=item.name)
             if marker.kwargs.get("cell"):
                 self._cell_of[item.nodeid] = str(marker.kwargs["cell"])
+            if marker.kwargs.get("exercise"):
+                self._exercise_of[item.nodeid] = str(marker.kwargs["exercise"])
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -226,7 +241,7 @@ class GradingPlugin:
             return
         error = call.excinfo.value if call.excinfo else None
         if isinstance(error, _STUDENT_FACING):
-            result.output = readable_error(str(error))
+            result.output = readable_error(str(error)) + self._which_definition(item.nodeid)
         else:
             result.output = ("The grader could not check this (internal error: "
                              f"{type(error).__name__}). Please tell your instructor.")

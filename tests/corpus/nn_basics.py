@@ -338,6 +338,18 @@ W1, b1, W2, b2, W3, b3 = params
 A1 = tf.tanh(tf.matmul(X, W1) + b1)
 A2 = tf.tanh(tf.matmul(A1, W2) + b2)
 return softmax(tf.matmul(A2, W3) + b3)""")}, ["softmax"], says="defined last, in code cell"),
+    # a naive draft of softmax left in a later cell: the stability check says which
+    # definition it graded (the corpus probe's message named only the missing maximum)
+    bad("softmax-naive-redefined-later", {"mlp-forward": """def softmax(z):
+    e = tf.exp(z)
+    return e / tf.reduce_sum(e, axis=1, keepdims=True)
+
+""" + fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.tanh(tf.matmul(A1, W2) + b2)
+return softmax(tf.matmul(A2, W3) + b3)""")}, checks=["test_softmax_large_logits"],
+        says="is the one graded"),
     # the hidden test cell passes it (its logits are small): only the stability check goes
     bad("ce-log-sum-exp-global-max", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
 z = tf.convert_to_tensor(logits)
@@ -472,6 +484,10 @@ for _ in range(epochs):
     params = gd_step(params, tape.gradient(L, params), alpha)
 losses.append(float(mlp_loss(X, target, params)))
 return losses""")}, ["train"], says="should have shape"),
+    # the corpus probe: the hidden m = 1 case said only "AssertionError"
+    bad("perceptron-squeeze", {"perceptron": fn("perceptron(X, w, b)", """
+return tf.squeeze(tf.matmul(X, tf.expand_dims(w, 1))) + b""")}, ["perceptron"],
+        says="tf.squeeze removes every axis"),
     bad("dot-sum-of-sums", {"dot": fn("dot(a, b)", "return tf.reduce_sum(a + b)")}, ["dot"],
         says="a + b"),
     bad("dot-no-sum", {"dot": fn("dot(a, b)", "return a * b")}, ["dot"], says="shape ()"),
@@ -539,6 +555,14 @@ def tanh(z):
 W1, b1, W2, b2, W3, b3 = params
 A2 = tanh(tf.matmul(tanh(tf.matmul(X, W1) + b1), W2) + b2)
 return softmax(tf.matmul(A2, W3) + b3)""")}, ["mlp_forward"], says="NaN"),
+    # the corpus probe: "an eps added or clipped" was said of this (dividing by m * K)
+    bad("mlp-loss-mean-over-every-entry", {"mlp-loss": fn("mlp_loss(X, target, params)", """
+Z3 = mlp_logits_of(X, params)
+log_p = Z3 - tf.reduce_logsumexp(Z3, axis=1, keepdims=True)
+return -tf.reduce_mean(one_hot(target, 10) * log_p)""").replace(
+        "Z3 = mlp_logits_of(X, params)", """W1, b1, W2, b2, W3, b3 = [tf.convert_to_tensor(p, tf.float32) for p in params]
+    Z3 = tf.matmul(tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2), W3) + b3""")},
+        ["mlp_loss", "train"], says="the loss itself is off"),
     bad("mlp-loss-log-of-probabilities", {"mlp-loss": fn("mlp_loss(X, target, params)", """
 probabilities = mlp_forward(X, params)
 return -tf.reduce_mean(tf.reduce_sum(one_hot(target, 10) * tf.math.log(probabilities), axis=1))""")},

@@ -531,6 +531,17 @@ def test_mlp_loss_large_logits(student, notebook_cells):
              "softmax probabilities gives (log of 0); compute the loss from the logits Z3 "
              "with a stable log-softmax.")
     expected = ref.mlp_loss(X, target, params)
+    if not np.isclose(float(got), expected, rtol=1e-4, atol=1e-3):
+        # an eps-capped log is right where the logits are ordinary; a loss that is wrong
+        # there too (a mean over every entry, a tanh on the output) is another mistake
+        ordinary = mlp_params("mlp-loss-large", scale=0.3)  # logits of a few units
+        there = as_array(call(student, notebook_cells, "mlp_loss", X, target, ordinary),
+                         "`mlp_loss` with ordinary logits", shape=(), finite=False)
+        if not np.isclose(float(there), ref.mlp_loss(X, target, ordinary), rtol=1e-4,
+                          atol=1e-3):
+            fail("`mlp_loss` with large logits is wrong, and so is `mlp_loss` of the same "
+                 "examples with ordinary logits: the loss itself is off, not only its "
+                 "stability (see the other mlp_loss check).")
     _no_capped_log(got, expected, "`mlp_loss` with large logits", rtol=1e-4, atol=1e-3)
     assert_close(got, expected, "`mlp_loss` with large logits", rtol=1e-4, atol=1e-3)
 
