@@ -570,6 +570,11 @@ return -tf.reduce_mean(tf.reduce_sum(one_hot(target, 10) * tf.math.log(probabili
     bad("init-without-seed", {"init-mlp": fn("init_mlp(seed)", f"""
 return [tf.Variable(tf.random.normal(shape)) for shape in {MLP_SHAPES}]""")},
         INIT_USERS, says="test cell `test-init-mlp`"),
+    # the corpus probe: float64 draws are other numbers, and nothing said dtype
+    bad("init-float64-draws", {"init-mlp": fn("init_mlp(seed)", f"""
+tf.random.set_seed(seed)
+return [tf.Variable(tf.random.normal(shape, dtype=tf.float64)) for shape in {MLP_SHAPES}]""")},
+        INIT_USERS + ("mlp_forward",), says="draw float32"),  # its test cell mixes dtypes
     bad("init-biases-first", {"init-mlp": fn("init_mlp(seed)", """
 tf.random.set_seed(seed)
 b1, b2, b3 = tf.random.normal((100,)), tf.random.normal((50,)), tf.random.normal((10,))

@@ -467,6 +467,11 @@ def _params(value, what: str) -> list[np.ndarray]:
 def test_init_mlp(student, notebook_cells):
     """init_mlp draws the lesson's parameters for a given seed, the same each time"""
     got = _params(call(student, notebook_cells, "init_mlp", 777), "`init_mlp(777)`")
+    wider = [i for i, p in enumerate(got) if p.dtype != np.float32]
+    if wider:  # the contract's float32; a float64 draw is another stream, not a finer one
+        fail(f"`init_mlp(777)`[{wider[0]}] is {got[wider[0]].dtype}: tf.random.normal draws "
+             "other numbers in another dtype (not the same ones more precisely), so draw "
+             "float32, its default, as the contract says.")
     for i, (p, expected) in enumerate(zip(got, ref.init_mlp(777))):
         assert_close(p, expected, f"`init_mlp(777)`[{i}]", rtol=1e-6, atol=1e-7)
     again = _params(call(student, notebook_cells, "init_mlp", 777), "`init_mlp(777)`")
