@@ -20,6 +20,7 @@ surrogates replaced, length capped.
 
 from __future__ import annotations
 
+import builtins
 import html
 import re
 
@@ -95,8 +96,6 @@ _LIBRARY_EXCEPTIONS = frozenset({
 def known_exception_type(name: str) -> str | None:
     """``name`` (dotted, as a traceback prints it) reduced to its last part when that is a
     built-in, TensorFlow or NumPy exception; None for any other (the student's own) name."""
-    import builtins
-
     last = str(name).rsplit(".", 1)[-1]
     value = getattr(builtins, last, None)
     if isinstance(value, type) and issubclass(value, BaseException):

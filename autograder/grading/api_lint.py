@@ -244,21 +244,23 @@ def _called_names(function: ast.AST) -> set[str]:
 
 
 @functools.lru_cache(maxsize=2)
-def _module(cells: tuple[str, ...]) -> _Module:
-    """One parse per notebook: a suite asks about each exercise in turn (read-only use)."""
-    return _Module(parse_cells(cells))
+def _cell_trees(cells: tuple[str, ...]) -> list[ast.Module | None]:
+    """Each cell parsed once per notebook (:func:`parse_cell`; None where it does not run),
+    shared read-only by the questions asked about it."""
+    return [parse_cell(source) for source in cells]
 
 
 @functools.lru_cache(maxsize=2)
-def _top_level_defs(cells: tuple[str, ...]) -> list[set[str]]:
-    """Each cell's top-level function names (parsed once per notebook)."""
-    return [{node.name for node in tree.body if isinstance(node, _FUNCTIONS)}
-            if tree is not None else set() for tree in map(parse_cell, cells)]
+def _module(cells: tuple[str, ...]) -> _Module:
+    """One parse per notebook: a suite asks about each exercise in turn (read-only use)."""
+    return _Module([tree for tree in _cell_trees(cells) if tree is not None])
 
 
 def definition_cells(cells: Sequence[str], function: str) -> list[int]:
     """The indices of the code cells with a top-level ``def function``, in notebook order."""
-    return [i for i, names in enumerate(_top_level_defs(tuple(cells))) if function in names]
+    return [i for i, tree in enumerate(_cell_trees(tuple(cells))) if tree is not None
+            and any(isinstance(node, _FUNCTIONS) and node.name == function
+                    for node in tree.body)]
 
 
 def defined_in(cells: Sequence[str], function: str) -> int | None:

@@ -241,7 +241,8 @@ class GradingPlugin:
             return
         error = call.excinfo.value if call.excinfo else None
         if isinstance(error, _STUDENT_FACING):
-            result.output = readable_error(str(error)) + self._which_definition(item.nodeid)
+            result.output = readable_error(str(error)) + (
+                "" if isinstance(error, NotebookError) else self._which_definition(item.nodeid))
         else:
             result.output = ("The grader could not check this (internal error: "
                              f"{type(error).__name__}). Please tell your instructor.")

@@ -337,18 +337,21 @@ class Sandbox:
         if self.process is None:
             return True
         whole_namespace = _is_namespace_init(self.process.pid)
+        self._kill_group()
+        all_at_once = self.cgroup is not None and self.cgroup.signal_kill()
+        return all_at_once or whole_namespace
+
+    def _kill_group(self) -> None:
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        all_at_once = self.cgroup is not None and self.cgroup.signal_kill()
-        return all_at_once or whole_namespace
 
     def kill(self) -> None:
         """End the child and everything it started, even what left its process group."""
         if self.process is None:
             return
-        self._signal_kill()
+        self._kill_group()
         if self.cgroup is not None:
             self.cgroup.kill()
         if self.uid is not None:
