@@ -170,6 +170,16 @@ def test_tensorflow_internals_become_shapes():
                           "task:0/device:CPU:0}} Incompatible shapes: [30,10] vs. [30] "
                           "[Op:AddV2] name: ")
     assert "(30, 10) and (30,)" in text and "keepdims" in text
+    assert "a reduction dropped an axis" in text
+    # the same rank with one clashing axis is an operand of the wrong size, not a reduction
+    # (a corpus one_hot(target, W.shape[0]) was told about keepdims)
+    text = readable_error("Incompatible shapes: [1797,10] vs. [1797,64] [Op:Sub] name: ")
+    assert "differ on axis 1 (10 vs 64)" in text and "one-hot's depth" in text
+    assert "keepdims" not in text
+    text = readable_error("ValueError: operands could not be broadcast together with shapes "
+                          "(5,10) (5,64) ")
+    assert text.startswith("ValueError: shapes (5, 10) and (5, 64) cannot be combined")
+    assert "differ on axis 1 (10 vs 64)" in text
     text = readable_error("cannot compute AddV2 as input #1(zero-based) was expected to be a "
                           "float tensor but is a double tensor [Op:AddV2] name: ")
     assert "float32" in text and "float64" in text

@@ -97,7 +97,8 @@ _TF_NOISE = [re.compile(r"\{\{function_node [^}]*\}\}\s*"), re.compile(r" ?\[Op:
 # above must not spend the grader's time on a megabyte of them
 MESSAGE_CHARS = 2000
 _MATMUL = re.compile(r"Matrix size-incompatible: In\[0\]: \[([\d,]+)\], In\[1\]: \[([\d,]+)\]")
-_BROADCAST = re.compile(r"Incompatible shapes: \[([\d,]*)\] vs\. \[([\d,]*)\]")
+_BROADCAST = re.compile(r"Incompatible shapes: \[([\d,]*)\] vs\. \[([\d,]*)\]"
+                        r"|could not be broadcast together with shapes \(([\d,]*)\) \(([\d,]*)\)")
 _MIXED = re.compile(r"cannot compute \w+ as input #\d+\(zero-based\) was expected to be a "
                     r"(\w+) tensor but is a (\w+) tensor")
 
@@ -105,6 +106,24 @@ _MIXED = re.compile(r"cannot compute \w+ as input #\d+\(zero-based\) was expecte
 def _shape(text: str) -> str:
     dims = [d for d in text.split(",") if d]
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def _broadcast_hint(a: str, b: str) -> str:
+    """Where two shapes clash, in the words of the likely cause: a reduction that dropped
+    its axis, or one operand of the wrong size (a one-hot's depth, a transpose)."""
+    one, two = ([int(d) for d in t.split(",") if d] for t in (a, b))
+    short, long_ = sorted((one, two), key=len)
+    if len(short) < len(long_) and short == long_[:len(short)]:
+        return ("a reduction dropped an axis the other operand still has: keep it with "
+                "keepdims=True (or reduce along the other axis).")
+    clash = [-k for k in range(1, len(short) + 1)
+             if 1 not in (one[-k], two[-k]) and one[-k] != two[-k]]
+    if len(one) == len(two) and len(clash) == 1:
+        axis = len(one) + clash[0]
+        return (f"they differ on axis {axis} ({one[axis]} vs {two[axis]}): check where each "
+                "size comes from (a one-hot's depth, a transposed matrix, the axis of a "
+                "reduction).")
+    return "check the axis of a reduction, a missing keepdims=True or a transposed operand."
 
 
 _NUMPY_ID = re.compile(r"'numpy\.\w+' object has no attribute '_id'")
@@ -125,10 +144,10 @@ def readable_error(text: str) -> str:
                 "(check the order of the operands or a missing transpose).").strip()
     match = _BROADCAST.search(text)
     if match:
-        a, b = _shape(match.group(1)), _shape(match.group(2))
-        return (text[:text.find(match.group(0))].split("{{")[0] +
-                f"shapes {a} and {b} cannot be combined element-wise (broadcast); check "
-                "the axis of a reduction or a missing keepdims=True.").strip()
+        one, two = (g for g in match.groups() if g is not None)
+        return (text[:text.find(match.group(0))].split("{{")[0].removesuffix("operands ") +
+                f"shapes {_shape(one)} and {_shape(two)} cannot be combined element-wise "
+                f"(broadcast): {_broadcast_hint(one, two)}").strip()
     match = _MIXED.search(text)
     if match:
         names = {"float": "float32", "double": "float64", "half": "float16"}

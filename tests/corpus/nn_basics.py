@@ -409,6 +409,11 @@ return tf.matmul(X, delta, transpose_a=True), tf.zeros_like(b)""")},
 delta = (softmax(linear_logits(X, W, b)) - one_hot(target, 10)) / X.shape[0]
 return tf.matmul(X, delta, transpose_a=True), tf.reduce_sum(delta, axis=1)""")},
         ["manual_gradients"], says="wrong axis"),
+    bad("manual-one-hot-depth-from-W-rows", {"manual-gradients": fn(
+        "manual_gradients(X, target, W, b)", """
+delta = (softmax(linear_logits(X, W, b)) - one_hot(target, W.shape[0])) / X.shape[0]
+return tf.matmul(X, delta, transpose_a=True), tf.reduce_sum(delta, axis=0)""")},
+        ["manual_gradients"], says="a one-hot's depth"),
     bad("manual-wrong-sign", {"manual-gradients": fn("manual_gradients(X, target, W, b)", """
 delta = (one_hot(target, 10) - softmax(linear_logits(X, W, b))) / X.shape[0]
 return tf.matmul(X, delta, transpose_a=True), tf.reduce_sum(delta, axis=0)""")},
