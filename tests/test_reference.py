@@ -75,3 +75,27 @@ def test_the_references_use_full_float32_matrix_products():
 
     ref.random_linear_params(18)
     assert not tf.config.experimental.tensor_float_32_execution_enabled()
+
+
+def test_the_notebooks_visible_tests_quote_the_reference():
+    """The visible test cells of mlp_loss and train draw their parameters with NumPy (so an
+    init_mlp mistake does not cost their points too) and quote the losses they must give:
+    the reference, computed here, must give those numbers."""
+    import re
+
+    import nbformat
+
+    from autograder.common.paths import REPO_ROOT as REPO
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nbformat.read(
+        REPO / "source" / "nn-basics" / "nn-basics.ipynb", as_version=4).cells}
+    rng = np.random.default_rng(12345)
+    params = [rng.normal(size=s).astype(np.float32) for s in ref.MLP_SHAPES]
+    X, target = ref.digits()
+    for cell in ("test-mlp-forward", "test-mlp-loss", "test-train"):
+        visible = cells[cell].split("### BEGIN HIDDEN TESTS")[0]
+        assert "np.random.default_rng(12345)" in visible and "init_mlp(" not in cells[cell]
+    quoted = float(re.search(r"abs\(float\(_L\) - ([\d.]+)\)", cells["test-mlp-loss"])[1])
+    assert ref.mlp_loss(X, target, params) == pytest.approx(quoted, abs=1e-5)
+    trajectory = re.search(r"np\.allclose\(_losses, \[([\d., ]+)\]", cells["test-train"])[1]
+    np.testing.assert_allclose(ref.train(X, target, params, 0.1, 3),
+                               [float(v) for v in trajectory.split(",")], atol=1e-5)
