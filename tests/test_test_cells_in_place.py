@@ -129,3 +129,27 @@ def test_a_test_cell_that_did_not_finish_is_explained():
         assert "hidden test failed" not in text, text
     text = explain("test-f", cell, outcome_report("error", "AssertionError", 3))
     assert "a hidden test failed" in text
+
+
+def test_the_hidden_part_of_a_test_cell_leaves_no_name_behind():
+    """What a hidden part defines (a reference function, the expected values) stays out of
+    the notebook's namespace, so no later code of the student's can call or read it; the
+    visible part's names stay, as when the student runs the cell. Line numbers are the
+    cell's own either way."""
+    from autograder.grading.test_cells import HIDDEN_BEGIN
+    from autograder.sandbox.child import runner
+
+    assert runner.HIDDEN_BEGIN == HIDDEN_BEGIN  # the runner cannot import the grader's
+    namespace = {"f": lambda x: 2 * x}
+    cell = ("_shown = f(1)\nassert _shown == 2\n" + HIDDEN_BEGIN + "\n"
+            "def _ref(x):\n    return 2 * x\n_expected = _ref(3)\nassert f(3) == _expected\n"
+            "### END HIDDEN TESTS")
+    assert runner._run_code(namespace, cell)["ok"]
+    assert namespace["_shown"] == 2
+    assert "_ref" not in namespace and "_expected" not in namespace
+    failing = cell.replace("assert f(3) == _expected", "assert f(3) == _expected + 1")
+    assert runner._run_code(namespace, failing)["line"] == 7
+    # hidden asserts inside a block cannot be split off: the whole cell runs apart
+    nested = "for _k in (1, 2):\n    " + HIDDEN_BEGIN + "\n    _seen = f(_k)\n    assert _k < 2"
+    report = runner._run_code(namespace, nested)
+    assert report["line"] == 4 and "_seen" not in namespace and "_k" not in namespace

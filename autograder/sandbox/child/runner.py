@@ -292,15 +292,35 @@ def _restore(saved: list) -> None:
             pass
 
 
+# Where an instructor's test cell turns hidden (nbgrader's marker; the grader keeps it, as a
+# comment, in the source it sends).
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+
+
 def _run_code(namespace: dict, source) -> dict:
     """Run grader-supplied code (an instructor's test cell) in the notebook's namespace.
 
+    The hidden part runs in a copy of that namespace, so what it defines (a reference
+    function, the values it compares with) never becomes a name the notebook's code can
+    use: a red-team ``mlp_forward`` that called the hidden ``_ref_forward`` once it existed
+    got the check's points. The visible part's names stay, as when the student runs it.
     Reports whether it raised and on which line of ``source``; the grader only ever
     lowers a score on what this says."""
     if not isinstance(source, str):
         return {"ok": False, "error": "no code", "line": None}
+    lines = source.split("\n")
+    cut = next((i for i, line in enumerate(lines) if line.strip() == HIDDEN_BEGIN), len(lines))
     try:
-        exec(compile(source, "<test-cell>", "exec"), namespace)  # noqa: S102
+        try:  # the hidden part after as many empty lines, so its line numbers stay
+            visible = compile("\n".join(lines[:cut]), "<test-cell>", "exec")
+            hidden = compile("\n" * cut + "\n".join(lines[cut:]), "<test-cell>", "exec") \
+                if cut < len(lines) else None
+        except SyntaxError:  # hidden asserts inside a block: the whole cell runs apart
+            visible, hidden = None, compile(source, "<test-cell>", "exec")
+        if visible is not None:
+            exec(visible, namespace)  # noqa: S102
+        if hidden is not None:
+            exec(hidden, dict(namespace))  # noqa: S102
     except BaseException as exc:  # noqa: BLE001 - SystemExit too
         line, tb = None, exc.__traceback__
         while tb is not None:
