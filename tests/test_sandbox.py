@@ -456,6 +456,39 @@ def test_a_one_line_cell_runs_as_python_or_a_percent_magic_only(warm):
 
 
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_the_shell_runs_no_code_the_grader_did_not_read(warm):
+    """The red team of 2026-12-03 got the shell object by other names (an alias of
+    get_ipython, ``InteractiveShell.instance()``) and ran code from strings through it, or
+    had IPython evaluate ``{expr}`` in a ``!`` line, or reached ``exec`` through a
+    ``getattr`` with a computed special name: +9 points each past the reading. None of it
+    runs in the sandbox; ``%%capture``, ``%time`` and ``!`` lines still do."""
+    code = "RAN = 1"
+    cells = ["from IPython import get_ipython as g\ng().ex(%r)" % code,
+             "g().ev('1')",
+             "from IPython.core.interactiveshell import InteractiveShell as S\n"
+             "S.instance().run_cell(%r)" % code,
+             "S.instance().run_line_magic('run', '-i nothing.py')",
+             "g().run_line_magic('writefile', 'x.py')",
+             "import numpy as np\nb = getattr(np, '__' + 'builtins__')",
+             "f = getattr(np.add, '__gl' + 'obals__')",
+             "!echo {RAN_BY_BANG}",
+             "%%capture out\nprint('captured')\nCAPTURED = 1",
+             "%time TIMED = 1",
+             "NAME = getattr(np.add, '__name__')",
+             "ECHO = !echo {1 + 1}"]
+    with run(cells, policy=SandboxPolicy(warm_start=warm)) as p:
+        with pytest.raises(MissingName):
+            p.get("RAN")
+        statuses = [c.status for c in p.report.cells]
+        assert statuses == ["error"] * 7 + ["ok"] * 5, [(c.status, c.error) for c in
+                                                         p.report.cells]
+        assert "not available to the notebook" in p.report.cells[0].error
+        assert "not found" in p.report.cells[3].error
+        assert p.get("CAPTURED") == 1 and p.get("TIMED") == 1 and p.get("NAME") == "add"
+        assert p.get("ECHO") == ["{1 + 1}"]  # IPython would have made it "2"
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 def test_a_failing_cell_leaves_a_plain_traceback_in_the_record(warm):
     """The instructor's record shows where a cell failed: each frame's line and code, in
     IPython's plain form (its default, drawn with stack_data, cost ~12 ms a failing cell,

@@ -91,6 +91,26 @@ REFUSED = {
     "for s in (sys,):\n    r = s.modules\ny = (z := sys).modules",
     "sys.path through such an alias": "import sys\nfor s in (sys,):\n"
     "    s.path.insert(0, '/tmp')\n    s.path += ['/tmp']",
+    # the red team of 2026-12-03 (third): the shell object by other names, +9 points each
+    "get_ipython imported under another name": "from IPython import get_ipython as g\n"
+    "g().run_line_magic('matplotlib', 'inline')",
+    "get_ipython kept as a name": "g = get_ipython\ng().system('ls')",
+    "IPython.get_ipython kept": "import IPython\ng = IPython.get_ipython",
+    "the shell's class asked for its instance": "from IPython.core.interactiveshell import "
+    "InteractiveShell as S\nS.instance().system('ls')",
+    "the instance through type()": "type(get_ipython()).instance()",
+    "the shell's code runners": "def f(sh):\n    sh.ex('x = 1')\n    sh.ev('1')",
+    "an IPython method replaced": "from IPython.core.interactiveshell import InteractiveShell\n"
+    "InteractiveShell.run_cell = print",
+    "IPython's demo runner": "from IPython.lib.demo import Demo",
+    "a template that calls attributes": "import jinja2\njinja2.Template('{{ x }}')",
+    "annotations evaluated from strings": "import typing\ndef f(x: 'int'): pass\n"
+    "typing.get_type_hints(f)",
+    "a code object built by hand": "import types\nc = types.CodeType",
+    "a function from a code object": "from types import FunctionType",
+    "pandas evaluating a string": "import pandas as pd\npd.eval('1 + 1')",
+    "a logging configuration's factories": "import logging.config\n"
+    "logging.config.dictConfig({'version': 1})",
 }
 ALLOWED = {
     "the post-mortem debugger switched off": "%pdb off",  # refused the whole notebook before
@@ -131,6 +151,13 @@ ALLOWED = {
     "from IPython.core.interactiveshell import InteractiveShell\n"
     "InteractiveShell.ast_node_interactivity = 'all'",
     "printing quietly": "import os, sys\nsys.stdout = open(os.devnull, 'w')",
+    "a video": "from IPython.lib.display import YouTubeVideo\nYouTubeVideo('x')",
+    "IPython's top level": "import IPython\nIPython.display.display(1)\n"
+    "IPython.get_ipython().run_line_magic('matplotlib', 'inline')",
+    "a singleton of the student's own": "class Config:\n    @classmethod\n"
+    "    def instance(cls):\n        return cls()\nc = Config.instance()",
+    "typing annotations": "from typing import List\ndef f(x: List[int]) -> int:\n"
+    "    return len(x)",
 }
 
 

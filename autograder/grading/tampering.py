@@ -29,13 +29,18 @@ MODULES = ("inspect", "ctypes", "_ctypes", "cffi", "importlib", "builtins", "__b
            "__main__", "runpy", "marshal", "code", "codeop", "imp", "pkgutil", "zipimport",
            "site", "copyreg", "pydoc", "unittest.mock", "mock", "traitlets", "ipykernel",
            "IPython.core", "IPython.terminal", "IPython.utils", "doctest", "pdb", "bdb",
-           "trace", "cProfile", "profile", "numpy.ctypeslib",
+           "trace", "cProfile", "profile", "numpy.ctypeslib", "IPython.lib", "IPython.testing",
+           "IPython.extensions", "IPython.kernel", "IPython.external", "IPython.sphinxext",
+           # libraries that evaluate code written in strings (templates, annotations,
+           # expressions, logging configurations that name factories)
+           "jinja2", "mako", "sympy", "numexpr", "logging.config",
            "tensorflow.python.eager", "tensorflow.python.framework.op_def_library",
            "tensorflow.python.pywrap_tfe", "tensorflow.python._pywrap_tfe",
            # the sandbox's own runner, beside the student's code
            "runner", "protocol", "launcher", "forkserver")
 # ... except these parts, which old tutorials use and which hand out nothing of the kind
-_HARMLESS_MODULES = ("IPython.core.display", "IPython.core.interactiveshell")
+_HARMLESS_MODULES = ("IPython.core.display", "IPython.core.interactiveshell",
+                     "IPython.lib.display")
 # Loading a pickle runs whatever functions it names (the real built-ins among them).
 UNPICKLERS = frozenset({"pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load",
                         "_pickle.loads", "dill.load", "dill.loads", "cloudpickle.load",
@@ -55,6 +60,13 @@ ATTRIBUTES = frozenset({
     "quick_execute", "call_flat", "attrgetter", "methodcaller", "get_field", "Formatter",
     "locate", "__array_interface__", "__array_struct__", "ctypeslib", "ctypes",
     "read_pickle", "user_ns", "user_global_ns", "run_cell", "run_ast_nodes", "safe_execfile",
+    # the shell's code runners, and the way to the shell object itself
+    "ex", "ev", "run_code", "run_cell_async", "safe_execfile_ipy", "safe_run_module",
+    "_instance", "var_expand", "magics_manager", "input_transformers_post",
+    "input_transformers_cleanup", "ast_transformers", "events",
+    # code objects and functions built from them, and annotations evaluated from strings
+    "CodeType", "FunctionType", "LambdaType", "CellType", "FrameType", "TracebackType",
+    "get_type_hints", "ForwardRef", "_evaluate", "evaluate_forward_ref",
 })
 _ATTRIBUTE_PATTERN = re.compile(r"^(?:TFE_Py|_pywrap)")
 # Built-in functions that run code from strings or hand out a namespace to rewrite.
@@ -93,7 +105,9 @@ def _membership_test(node: ast.AST, parents: dict) -> bool:
 # Libraries whose attributes a notebook sets as settings (``pd.options.display.max_rows``,
 # ``logging.root.level``) and whose functions the grader's code does not run
 _SETTINGS_LIBRARIES = frozenset({"pandas", "logging", "warnings", "absl", "matplotlib",
-                                 "seaborn", "tqdm", "plotly", "PIL", "IPython"})
+                                 "seaborn", "tqdm", "plotly", "PIL"})
+# IPython's one setting that old tutorials assign (its classes' methods run every cell)
+_IPYTHON_SETTINGS = frozenset({"ast_node_interactivity"})
 
 
 def _path_changed(node: ast.Attribute, parents: dict) -> bool:
@@ -115,6 +129,8 @@ def _library_function(owner: str, attr: str) -> bool:
     if not owner:
         return False
     parts = owner.split(".")
+    if parts[0] == "IPython":
+        return attr not in _IPYTHON_SETTINGS
     if parts[0] in _SETTINGS_LIBRARIES or "options" in parts:
         return False
     return not (owner == "sys" and attr in ("stdout", "stderr", "stdin"))
@@ -152,6 +168,8 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
             module = node.module or ""
             for alias in node.names:
                 full = f"{module}.{alias.name}"
+                if alias.name == "get_ipython" and alias.asname not in (None, "get_ipython"):
+                    add(node, f"get_ipython imported as {alias.asname}")
                 if _module_named(module) or _module_named(full) or full in UNPICKLERS:
                     add(node, f"from {module} import {alias.name}")
                 elif alias.name in ATTRIBUTES or alias.name in BUILTINS \
@@ -165,6 +183,15 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                     and not _membership_test(node, parents):  # 'google.colab' in sys.modules
                 # any owner: ``for s in (sys,): s.modules`` is sys.modules too
                 add(node, "sys.modules" if owner.endswith("sys") else ".modules")
+            elif node.attr == "instance" and (owner.startswith("IPython")
+                                              or isinstance(node.value, ast.Call)):
+                add(node, f"{owner or 'type(...)'}.instance (the shell object)")
+            elif node.attr == "get_ipython" and not (
+                    isinstance(parents.get(id(node)), ast.Call)
+                    and parents[id(node)].func is node):
+                add(node, "get_ipython passed around")
+            elif node.attr in ("eval", "query") and owner.startswith("pandas"):
+                add(node, f"{owner}.{node.attr} (it evaluates code in a string)")
             elif node.attr == "path" and (owner.endswith("sys") or _path_changed(node,
                                                                                  parents)):
                 add(node, "sys.path")  # a folder to import a module the notebook wrote
@@ -176,7 +203,7 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                            "__array_struct__") or (
                     node.id in BUILTINS and node.id not in own.get(id(node), ())):
                 add(node, node.id)
-            elif node.id in ("getattr", "setattr", "delattr") and not (
+            elif node.id in ("getattr", "setattr", "delattr", "get_ipython") and not (
                     isinstance(parents.get(id(node)), ast.Call)
                     and parents[id(node)].func is node):
                 add(node, f"{node.id} passed around")

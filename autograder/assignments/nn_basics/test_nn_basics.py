@@ -9,6 +9,7 @@ Inputs come from fixed seeds, so grading is deterministic.
 
 from __future__ import annotations
 
+import re
 import zlib
 
 import numpy as np
@@ -100,8 +101,12 @@ def test_device_types(student, notebook_cells):
     if not isinstance(got, list) or not all(isinstance(x, str) for x in got):
         fail("`list_device_types()` should return a list of strings such as ['CPU'].")
     if list(got) != expected:  # each type once, sorted: duplicates are wrong too
+        # quoted only as far as they look like device types: a red team returned the
+        # hidden test cells' text here, past --hide-hidden's cut of exception messages
+        shown = [x if re.fullmatch(r"[A-Za-z_]{1,12}", x) else "…" for x in got[:5]]
         fail(f"`list_device_types()` should return the sorted device types of this machine "
-             f"({expected}), each once, but it returned {list(got)[:5]}.")
+             f"({expected}), each once, but it returned {len(got)} entries: "
+             f"{shown}{' …' if len(got) > 5 else ''}.")
 
 
 @points(1, "make_scalar")

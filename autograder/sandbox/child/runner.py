@@ -11,6 +11,7 @@ not visible here.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 
@@ -171,18 +172,23 @@ class _Switched:
 
 def _refuse_op(op, ops: frozenset) -> None:
     name = op.decode("utf-8", "replace") if isinstance(op, bytes) else str(op)
+    if name in ops and name in _FUNCTION_RUNNERS:
+        raise RuntimeError(f"TensorFlow's {name} operation runs a function or data pipeline "
+                           "made before this call, out of the grader's sight, so it is "
+                           "switched off while this function is graded (the assignment's "
+                           "contract forbids some operations here)")
     if name in ops:
         raise RuntimeError(f"TensorFlow's {name} operation (whichever API reaches it) is "
                            "switched off while this function is graded: the assignment's "
                            "contract forbids it here")
 
 
-def _function_ops(definition, seen: set):
-    """Op types of a traced function and of the functions it calls, from their FunctionDefs."""
+def _function_nodes(definition, seen: set):
+    """Nodes of a traced function and of the functions it calls, from their FunctionDefs."""
     from tensorflow.python.eager import context
 
     for node in definition.node_def:
-        yield node.op
+        yield node
         for name in [node.op] + [v.func.name for v in node.attr.values() if v.func.name]:
             if name in seen:
                 continue
@@ -191,7 +197,19 @@ def _function_ops(definition, seen: set):
                 called = context.context().get_function_def(name)
             except Exception:  # noqa: BLE001 - an ordinary op, not a function
                 continue
-            yield from _function_ops(called, seen)
+            yield from _function_nodes(called, seen)
+
+
+# Where a traced function holds a gradient: a tape names its nodes gradient_tape/...,
+# tf.gradients gradients/<op>_grad/... and gradients/grad_ys_<n>.
+_GRADIENT_NODE = re.compile(r"(^|/)gradient_tape/|(^|/)gradients(_\d+)?/(.+_grad/|grad_ys_)")
+# Ops that run functions or pipelines inside TensorFlow's kernels (see _switch_off_ops).
+_FUNCTION_RUNNERS = frozenset({
+    "If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase", "For",
+    "PartitionedCall", "StatefulPartitionedCall", "RemoteCall", "SymbolicGradient",
+    "IteratorGetNext", "IteratorGetNextSync", "IteratorGetNextAsOptional", "ReduceDataset",
+    "DatasetToSingleElement", "MakeIterator", "OneShotIterator",
+    "MultiDeviceIteratorGetNextFromShard", "MapDefun"})
 
 
 def _switch_off_ops(rules: list, saved: list) -> None:
@@ -203,6 +221,11 @@ def _switch_off_ops(rules: list, saved: list) -> None:
     tape = "tape" in rules
     if not (ops or tape):
         return
+    # ops that run a function traced before the probe began (a tf.data pipeline's map, a
+    # raw If or PartitionedCall): its ops never pass the entry points below, so while a
+    # rule holds these do not run eagerly (a red team's softmax drew on a tf.data map of
+    # tf.nn.softmax, +9 points); tf.function calls are read through call_flat instead
+    eager = ops | _FUNCTION_RUNNERS
     try:
         import tensorflow  # noqa: F401 - loads the modules hooked below
         from tensorflow.python import pywrap_tfe
@@ -219,22 +242,27 @@ def _switch_off_ops(rules: list, saved: list) -> None:
         saved.append((setattr, owner, attr, original))
         setattr(owner, attr, make(original))
 
+    hook(pywrap_tfe, "TFE_Py_FastPathExecute", lambda f: lambda ctx, op, *a, **k: (
+        _refuse_op(op, eager), f(ctx, op, *a, **k))[1])
+    for attr in ("quick_execute", "execute"):
+        hook(execute, attr, lambda f: lambda op, *a, **k: (
+            _refuse_op(op, eager), f(op, *a, **k))[1])
     if ops:
-        hook(pywrap_tfe, "TFE_Py_FastPathExecute", lambda f: lambda ctx, op, *a, **k: (
-            _refuse_op(op, ops), f(ctx, op, *a, **k))[1])
-        for attr in ("quick_execute", "execute"):
-            hook(execute, attr, lambda f: lambda op, *a, **k: (
-                _refuse_op(op, ops), f(op, *a, **k))[1])
         hook(op_def_library, "_apply_op_helper", lambda f: lambda op, *a, **k: (
             _refuse_op(op, ops), f(op, *a, **k))[1])
 
-        def run_checked(f):
-            def call_flat(self, *args, **kwargs):
-                for op in _function_ops(self.definition, set()):
-                    _refuse_op(op, ops)
-                return f(self, *args, **kwargs)
-            return call_flat
-        hook(atomic_function.AtomicFunction, "call_flat", run_checked)
+    def run_checked(f):
+        def call_flat(self, *args, **kwargs):
+            for node in _function_nodes(self.definition, set()):
+                _refuse_op(node.op, ops)
+                if tape and (node.op == "SymbolicGradient"
+                             or _GRADIENT_NODE.search(node.name)):
+                    raise RuntimeError("this traced function computes gradients (a tape "
+                                       "or tf.gradients), which the assignment's contract "
+                                       "forbids here")
+            return f(self, *args, **kwargs)
+        return call_flat
+    hook(atomic_function.AtomicFunction, "call_flat", run_checked)
     if tape:
         def no_tape(f):
             def refuse(*args, **kwargs):
@@ -361,13 +389,55 @@ def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
 _TAKEN_OUT = ("exec", "eval", "compile", "vars", "globals", "locals", "breakpoint")
 
 
+# Special attributes a name computed at run time may reach (``getattr(obj, f"__{op}__")``):
+# names, documentation and the operator protocol. Not: __globals__, __builtins__, __code__,
+# __dict__, __subclasses__ and their like, which lead to frames, namespaces and code.
+_PLAIN_SPECIALS = frozenset(f"__{n}__" for n in (
+    "name qualname doc module version class len call init iter next enter exit getitem "
+    "setitem contains repr str format eq ne lt le gt ge hash bool add sub mul truediv "
+    "floordiv mod pow matmul neg pos abs invert and or xor radd rsub rmul rtruediv "
+    "rfloordiv rmod rpow rmatmul iadd isub imul itruediv array float int index file "
+    "annotations").split())
+
+
+def _checked_attribute_access():
+    """``getattr``, ``setattr`` and ``delattr`` for the notebook: a special name outside
+    :data:`_PLAIN_SPECIALS` raises. The reading lets ``getattr(np, name)`` through, and a
+    red team computed ``"__" + "builtins__"`` there to reach ``exec``."""
+    import builtins
+
+    real_get, real_set, real_del = builtins.getattr, builtins.setattr, builtins.delattr
+
+    def refused(name, plain=_PLAIN_SPECIALS):
+        return isinstance(name, str) and name.startswith("__") and name.endswith("__") \
+            and name not in plain
+
+    def getattr(obj, name, *default):  # noqa: A001 - the notebook's getattr
+        if refused(name):
+            raise AttributeError(f"{name} is not available to the notebook")
+        return real_get(obj, name, *default)
+
+    def setattr(obj, name, value):  # noqa: A001
+        if refused(name, frozenset()):
+            raise AttributeError(f"{name} cannot be set by the notebook")
+        return real_set(obj, name, value)
+
+    def delattr(obj, name):  # noqa: A001
+        if refused(name, frozenset()):
+            raise AttributeError(f"{name} cannot be deleted by the notebook")
+        return real_del(obj, name)
+
+    return {"getattr": getattr, "setattr": setattr, "delattr": delattr}
+
+
 def _take_out_builtins(shell) -> None:
     """The notebook's namespace gets built-ins without :data:`_TAKEN_OUT` (libraries keep
-    theirs: each module reads its own). IPython adds ``get_ipython`` while a cell runs; the
-    copy has it all the time, as magics need it."""
+    theirs: each module reads its own), with ``getattr`` and its kin checked. IPython adds
+    ``get_ipython`` while a cell runs; the copy has it all the time, as magics need it."""
     import builtins
 
     own = {k: v for k, v in vars(builtins).items() if k not in _TAKEN_OUT}
+    own.update(_checked_attribute_access())
     own["get_ipython"] = shell.get_ipython
     shell.user_ns["__builtins__"] = own
 
@@ -404,7 +474,58 @@ def make_shell():
     shell.automagic = False
     shell.autocall = 0
     shell.prefilter_manager.prefilter_lines = lambda lines, continue_prompt=False: lines
+    _close_the_shells_code_doors(shell)
     return shell
+
+
+# Magics that run or write code the grader never read (or change how later cells run); the
+# grader refuses notebooks that use them (grading.tampering), and here they do not exist.
+_REMOVED_MAGICS = ("run", "load", "loadpy", "writefile", "file", "macro", "recall", "rerun",
+                   "store", "edit", "ed", "paste", "cpaste", "code_wrap", "alias_magic",
+                   "reset", "reset_selective", "aimport", "autocall", "automagic", "save")
+# Methods of the shell that run code from a string, and which of IPython's own files may
+# call them: the cell loop (interactiveshell.py) and %%capture (magics/execution.py).
+_SHELL_RUNNERS = ("run_cell", "run_cell_async", "run_ast_nodes", "run_code")
+_SHELL_NEVER = ("ex", "ev", "safe_execfile", "safe_execfile_ipy", "safe_run_module")
+
+
+def _close_the_shells_code_doors(shell) -> None:
+    """A notebook that gets hold of the shell object (``from IPython import get_ipython as
+    g``, ``InteractiveShell.instance()``) could run code the grader never read through it:
+    ``.ex(s)``, ``.run_cell(s)``, ``%run``, or ``{expr}`` in a ``!`` or ``%`` line, which
+    IPython evaluates (a red team ran a whole file each way). The reading refuses those
+    spellings; here they do not work either. The runner's own cell loop and IPython's
+    (``%%capture``'s body, which the grader reads) still run cells."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.magics import execution
+
+    magics = shell.magics_manager
+    if hasattr(magics, "load_all_lazy_magics"):  # IPython 9 loads magics lazily (~25 ms):
+        magics.load_all_lazy_magics()  # loading one would register its siblings again
+    for name in _REMOVED_MAGICS:
+        for kind in ("line", "cell"):
+            magics.magics[kind].pop(name, None)
+        getattr(magics, "lazy_magics", {}).pop(name, None)
+    shell.var_expand = lambda cmd, depth=0, formatter=None: cmd  # ``!ls {x}`` stays literal
+    allowed = frozenset((_run_cells.__code__.co_filename,
+                         InteractiveShell.run_cell.__code__.co_filename, execution.__file__))
+
+    def guarded(name, method):
+        def call(*args, **kwargs):
+            if sys._getframe(1).f_code.co_filename not in allowed:
+                raise RuntimeError(f"the shell's {name}() is not available to the notebook")
+            return method(*args, **kwargs)
+        return call
+
+    def never(name):
+        def call(*args, **kwargs):
+            raise RuntimeError(f"the shell's {name}() is not available to the notebook")
+        return call
+
+    for name in _SHELL_RUNNERS:
+        setattr(shell, name, guarded(name, getattr(shell, name)))
+    for name in _SHELL_NEVER:
+        setattr(shell, name, never(name))
 
 
 def main(argv: list[str]) -> int:
