@@ -16,6 +16,7 @@ import dataclasses
 import io
 import json
 import os
+import shutil
 import socketserver
 import threading
 import time
@@ -411,9 +412,13 @@ def test_hostile_messages_reach_the_report_defused(context, sandbox_tmp, capsys)
 @pytest.mark.skipif(RUNG not in attacks.HOLDS_ON[attacks.ROOT_IPC],
                     reason=f"needs root: {attacks.ROOT_IPC}")
 def test_nothing_left_in_shared_memory_reaches_the_next_submission(context, sandbox_tmp):
-    """A solved submission leaves its code in System V shared memory, /dev/shm, /tmp and
-    /var/tmp; a blank one graded next looks for it everywhere and finds nothing."""
+    """A solved submission leaves its code in System V shared memory, a POSIX message
+    queue, /dev/shm, /tmp, /var/tmp and a world-writable folder of another user's; a blank
+    one graded next looks for it everywhere and finds nothing."""
     plant, pickup = BY_NAME["shm-plant"], BY_NAME["shm-pickup"]
+    shared = Path(f"/tmp/{context['MARKER']}-shared")  # another user's world-writable folder
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
     planted = grade_attack(plant, context)
     assert_exact_score(planted, plant)  # the plant itself costs the solution nothing
     found = grade_attack(pickup, context)
@@ -421,6 +426,8 @@ def test_nothing_left_in_shared_memory_reaches_the_next_submission(context, sand
     assert_finished_clearly(found, pickup)
     for folder in ("/dev/shm", "/tmp", "/var/tmp"):
         assert not os.path.exists(f"{folder}/{context['MARKER']}"), folder
+    assert list(shared.iterdir()) == []
+    shutil.rmtree(shared)
     assert_no_sandbox_left(sandbox_tmp)
 
 

@@ -193,6 +193,11 @@ def test_a_numpy_value_on_the_tapes_path_and_a_none_gradient_are_named():
         text = readable_error(f"AttributeError: 'numpy.{kind}' object has no attribute '_id'")
         assert "a NumPy value was used where a tf.Variable or tensor is needed" in text, kind
         assert "computed with NumPy" in text
+    text = readable_error("AttributeError: 'float' object has no attribute '_id'")
+    assert "a Python number was used" in text and "float(...)" in text
+    text = readable_error("TypeError: Cannot convert the argument `type_value`: 2.766 to a "
+                          "TensorFlow DType.")
+    assert "return the tensor itself" in text
     text = readable_error("TypeError: unsupported operand type(s) for *: 'float' and "
                           "'NoneType'")
     assert "a gradient was None" in text and text.startswith("TypeError: unsupported")
@@ -209,6 +214,19 @@ def test_a_matching_wrong_variant_is_named_without_values():
     assert "0.2" not in str(info.value) and "1.4" not in str(info.value)
     with pytest.raises(GradingFailure, match=r"the answer differs from the reference in 1 of 3 entries"):
         assert_close(np.array([0.2, 0.3, 0.6]), expected, "x", rtol=1e-5, atol=1e-6)
+
+
+def test_a_variant_that_gives_the_right_answer_here_is_never_named():
+    """The corpus probe: a loss history returned in float16 missed the first loss just
+    outside the tolerance and was told "This is what a step with the wrong sign gives",
+    a mistake whose first loss is the reference's own."""
+    expected = np.array([2.3467])  # float16 holds 2.3457 or 2.3477: 4e-4 away
+    near_miss = expected.astype(np.float16)
+    with pytest.raises(GradingFailure) as info:
+        assert_close(near_miss, expected, "the first recorded loss", rtol=1e-4, atol=0,
+                     mistakes={"a step with the wrong sign": expected.copy()})
+    assert "wrong sign" not in str(info.value)
+    assert "float16, too coarse" in str(info.value)
 
 
 def test_test_cell_messages_hide_hidden_code():

@@ -589,3 +589,35 @@ def test_built_ins_that_run_strings_are_not_in_the_notebooks_namespace(warm):
             p.call("reach")
         assert p.call("sees") == [False] * 6 + [True]
         assert float(p.call("traced", np.float32(1.0))) == 3.0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="files of another uid need root")
+def test_leftovers_inside_other_users_shared_folders_are_removed(tmp_path):
+    """On the setuid rung a student can write inside any world-writable folder, such as one
+    another user made in /tmp (a red team's file there reached the next grading): its files
+    are found at any depth; other users' files and folders stay, and links are not
+    followed."""
+    uid = 54321
+    shared = tmp_path / "someone-elses"
+    (shared / "deeper").mkdir(parents=True)
+    for folder in (shared, shared / "deeper"):
+        folder.chmod(0o777)
+    private = tmp_path / "private"  # not world-writable: the student cannot write there
+    private.mkdir(mode=0o755)
+    planted = [shared / "planted", shared / "deeper" / "planted", shared / "own-folder"]
+    planted[0].write_text("x")
+    planted[1].write_text("x")
+    planted[2].mkdir()
+    (planted[2] / "inside").write_text("x")
+    kept = [shared / "theirs", private / "theirs"]
+    for path in kept:
+        path.write_text("x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "file").write_text("x")
+    os.symlink(outside, shared / "link")
+    for path in planted + [planted[2] / "inside"]:
+        os.chown(path, uid, uid, follow_symlinks=False)
+    sandbox.remove_leftovers_of_uid(uid, folders=(str(tmp_path),))
+    assert not any(path.exists() for path in planted)
+    assert all(path.exists() for path in kept) and (outside / "file").exists()

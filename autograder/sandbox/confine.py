@@ -26,6 +26,7 @@ import math
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -579,17 +580,26 @@ WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
 
 def remove_leftovers_of_uid(uid: int, folders=WORLD_WRITABLE) -> None:
     """Delete what ``uid`` left in shared writable folders and System V IPC, so nothing of
-    one submission reaches the next on a rung without private mounts or IPC namespace."""
-    for folder in folders:
+    one submission reaches the next on a rung without private mounts or IPC namespace.
+    World-writable folders of other owners are searched too (a red team left a file inside
+    a 0777 folder another user had made in /tmp): the sandbox's uid can write nowhere else
+    below these folders. Links are never followed."""
+    todo = list(folders)
+    while todo:
+        folder = todo.pop()
         try:
             entries = list(os.scandir(folder))
         except OSError:
             continue
         for entry in entries:
             try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
+                info = entry.stat(follow_symlinks=False)
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if info.st_uid != uid:
+                    if is_dir and info.st_mode & stat.S_IWOTH:
+                        todo.append(entry.path)
                     continue
-                if entry.is_dir(follow_symlinks=False):
+                if is_dir:
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:
                     os.unlink(entry.path)

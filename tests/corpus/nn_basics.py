@@ -93,6 +93,11 @@ with tf.GradientTape() as tape:
     L = loss(X, target, W, b)
 dW, db = tape.gradient(L, [W, b])
 return Gradients(dW, db)""")),
+    # the corpus probe of 2026-12-03 (third): NumPy set to raise on every floating-point
+    # event made an underflow in the instructor's np.allclose fail two test cells (7 points)
+    ok("numpy-raises-on-every-event", list_device_types="np.seterr(all='raise')\n\n" + fn(
+        "list_device_types()", """
+return sorted(set(d.device_type for d in tf.config.list_physical_devices()))""")),
     ok("seed-negative", seed="SEED = -24  # loss 59.17: tf.random.set_seed takes any 64-bit int"),
     # a local ``losses`` is not the ``keras.losses`` another cell imports
     ok("cross-entropy-local-losses-keras-imported-elsewhere",
@@ -274,6 +279,11 @@ LOSS_USERS = ("loss", "tape_gradients", "SEED")
 INIT_USERS = ("init_mlp",)
 
 MISTAKES = [
+    # the corpus probe of 2026-12-03 (third): another library's softmax passed
+    bad("softmax-scipy", {"softmax": "from scipy.special import softmax as scipy_softmax\n\n"
+                          + fn("softmax(logits)", """
+return scipy_softmax(np.asarray(logits), axis=1)""")}, ["softmax"],
+        says="scipy.special.softmax"),
     bad("softmax-naive", {"softmax": fn("softmax(logits)", """
 e = tf.exp(logits)
 return e / tf.reduce_sum(e, axis=1, keepdims=True)""")}, ["softmax", "manual_gradients"],
@@ -582,6 +592,10 @@ return [tf.Variable(tf.random.normal(shape)) for shape in {MLP_SHAPES}]""")},
 tf.random.set_seed(seed)
 return [tf.Variable(tf.random.normal(shape, dtype=tf.float64)) for shape in {MLP_SHAPES}]""")},
         INIT_USERS, says="draw float32"),
+    bad("init-op-seed-too", {"init-mlp": fn("init_mlp(seed)", f"""
+tf.random.set_seed(seed)
+return [tf.Variable(tf.random.normal(shape, seed=seed)) for shape in {MLP_SHAPES}]""")},
+        INIT_USERS, says="seed= to each tf.random.normal"),
     bad("init-biases-first", {"init-mlp": fn("init_mlp(seed)", """
 tf.random.set_seed(seed)
 b1, b2, b3 = tf.random.normal((100,)), tf.random.normal((50,)), tf.random.normal((10,))

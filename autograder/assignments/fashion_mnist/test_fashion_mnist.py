@@ -160,7 +160,9 @@ class Model:
     """The student's MLP as the grader computes it; ``error`` says why it cannot."""
     params: list = field(default_factory=list)
     g_values: np.ndarray | None = None
-    table: np.ndarray | None = None  # preprocess, pixel value -> feature
+    # preprocess, pixel value -> feature: one map for every pixel (256,), or one per feature
+    # (256, 784) when each position has its own, as in a standardisation per pixel
+    table: np.ndarray | None = None
     layout: Callable = row_major
     error: str = ""  # no trained MLP to compute (params missing, forward not that MLP)
     # preprocess could not be read as the contract's kind of map: said where it matters
@@ -169,6 +171,8 @@ class Model:
 
     def features(self, images: np.ndarray) -> np.ndarray:
         table = self.table if self.table is not None else np.arange(256) / 255.0
+        if table.ndim == 2:
+            return table[self.layout(images), np.arange(table.shape[1])]
         return table[self.layout(images)]
 
     def logits(self, images: np.ndarray, params=None) -> np.ndarray:
@@ -194,14 +198,21 @@ def probe_preprocess(student, model: Model) -> None:
              "value ({}), so it computed your model on the contract's features (row by row, "
              "divided by 255): `preprocess` is the likely cause.")
     if not np.allclose(got[:256], table[:, None], rtol=1e-6, atol=1e-7):
-        model.preprocess_doubt = doubt.format(
-            "a pixel's feature depends on the rest of the image or the batch, as in a "
-            "standardisation")
-        return
+        # a map of its own for each position (a standardisation per pixel, with constants
+        # of the training set) is still a fixed map: the model can be computed (a corpus
+        # notebook lost 14 points for a 1-point departure from the contract)
+        table = got[:256].astype(np.float64)
     for layout in (row_major, column_major):
-        if np.allclose(got[256:], table[layout(noise)], rtol=1e-5, atol=1e-6):
+        mapped = table[layout(noise), np.arange(784)] if table.ndim == 2 \
+            else table[layout(noise)]
+        if np.allclose(got[256:], mapped, rtol=1e-5, atol=1e-6):
             model.table, model.layout = table, layout
             return
+    if table.ndim == 2:
+        model.preprocess_doubt = doubt.format(
+            "a pixel's feature depends on the rest of the image or the batch, as in a "
+            "standardisation of each image")
+        return
     model.preprocess_doubt = doubt.format("its pixels come out in neither row nor column order")
 
 

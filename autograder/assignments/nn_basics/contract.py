@@ -31,7 +31,11 @@ class Exercise:
 
 SOFTMAX_APIS = ("tf.nn.softmax", "tf.math.softmax", "tf.nn.log_softmax",
                 "tf.math.log_softmax", "keras.activations.softmax", "keras.ops.softmax",
-                "keras.layers.Softmax", "tf.compat.v1.nn.softmax")
+                "keras.layers.Softmax", "tf.compat.v1.nn.softmax",
+                # another library's softmax is no more the exercise than TensorFlow's
+                "scipy.special.softmax", "scipy.special.log_softmax",
+                "sklearn.utils.extmath.softmax", "torch.softmax", "torch.nn.functional.softmax",
+                "jax.nn.softmax")
 CROSS_ENTROPY_APIS = ("tf.nn.softmax_cross_entropy_with_logits",
                       "tf.nn.sparse_softmax_cross_entropy_with_logits",
                       "tf.compat.v1.nn.softmax_cross_entropy_with_logits",

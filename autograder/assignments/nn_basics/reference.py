@@ -194,6 +194,15 @@ def init_mlp(seed: int) -> list[np.ndarray]:
     return [tf.random.normal(shape).numpy() for shape in MLP_SHAPES]
 
 
+def init_mlp_mistakes(seed: int) -> dict:
+    """Draws a student may make instead of the lesson's, by what they did."""
+    tf = _tf()
+    tf.random.set_seed(int(seed))
+    op_seeded = [tf.random.normal(shape, seed=int(seed)).numpy() for shape in MLP_SHAPES]
+    return {"passing seed= to each tf.random.normal as well (the lesson calls "
+            "tf.random.set_seed(seed) once and draws without op seeds)": op_seeded}
+
+
 def tf_mlp_loss(X, target, params):
     tf = _tf()
     W1, b1, W2, b2, W3, b3 = params

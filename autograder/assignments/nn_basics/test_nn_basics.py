@@ -477,8 +477,10 @@ def test_init_mlp(student, notebook_cells):
         fail(f"`init_mlp(777)`[{wider[0]}] is {got[wider[0]].dtype}: tf.random.normal draws "
              "other numbers in another dtype (not the same ones more precisely), so draw "
              "float32, its default, as the contract says.")
+    mistakes = ref.init_mlp_mistakes(777)
     for i, (p, expected) in enumerate(zip(got, ref.init_mlp(777))):
-        assert_close(p, expected, f"`init_mlp(777)`[{i}]", rtol=1e-6, atol=1e-7)
+        assert_close(p, expected, f"`init_mlp(777)`[{i}]", rtol=1e-6, atol=1e-7,
+                     mistakes={name: draws[i] for name, draws in mistakes.items()})
     again = _params(call(student, notebook_cells, "init_mlp", 777), "`init_mlp(777)`")
     if not all(np.array_equal(a, b) for a, b in zip(got, again)):
         fail("`init_mlp(777)` gives different parameters when called twice: call "

@@ -39,10 +39,11 @@ CLONE_NEWIPC = 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 38, 22, 2
-# machine -> (AUDIT_ARCH_*, __NR_socket, (System V IPC calls: shmget, semget, msgget));
-# io_uring_setup is 425 on both
-_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41, (29, 64, 68)),
-                 "aarch64": (0xC00000B7, 198, (194, 190, 186))}
+# machine -> (AUDIT_ARCH_*, __NR_socket, (IPC that outlives a process: System V shmget,
+# semget, msgget, POSIX mq_open), (calls on another process's memory: ptrace,
+# process_vm_readv, process_vm_writev)); io_uring_setup is 425 on both
+_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41, (29, 64, 68, 240), (101, 310, 311)),
+                 "aarch64": (0xC00000B7, 198, (194, 190, 186, 180), (117, 270, 271))}
 _NR_IO_URING_SETUP = 425
 AF_UNIX, AF_NETLINK, EACCES = 1, 16, 13
 
@@ -149,9 +150,11 @@ class _SockFprog(ctypes.Structure):
 
 def _block_inet_sockets(block_sysv_ipc=False):
     """Seccomp filter: socket() only for AF_UNIX/AF_NETLINK, no io_uring (whose socket op
-    would bypass the filter), no foreign-ABI system calls, and with ``block_sysv_ipc`` no
-    new System V shared memory, semaphores or queues (which outlive a process and, without
-    an IPC namespace, reach the next submission). Returns False where unsupported.
+    would bypass the filter), no foreign-ABI system calls, no ptrace or process_vm_* (a
+    child rewriting the runner's memory), and with ``block_sysv_ipc`` no new System V
+    shared memory, semaphores or queues nor POSIX message queues (which outlive a process
+    and, without an IPC namespace, reach the next submission: a red team passed a message
+    from one grading to the next through ``mq_open``). Returns False where unsupported.
 
     This is the network block where no network namespace can be made (user mode), and a
     second wall behind it in root mode. The filter is inherited by every child and cannot
@@ -159,10 +162,10 @@ def _block_inet_sockets(block_sysv_ipc=False):
     arch = _SECCOMP_ARCH.get(os.uname().machine)
     if arch is None:
         return False
-    audit_arch, nr_socket, ipc_calls = arch
+    audit_arch, nr_socket, ipc_calls, memory_calls = arch
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     allow, deny = 0x7FFF0000, 0x00050000 | EACCES
-    refused = list(ipc_calls if block_sysv_ipc else ()) + [_NR_IO_URING_SETUP]
+    refused = list(ipc_calls if block_sysv_ipc else ()) + [_NR_IO_URING_SETUP, *memory_calls]
     n = len(refused)
     # layout: 0 ld arch, 1 jeq arch, 2 ld nr, 3 jge x32, 4..3+n refused calls,
     # 4+n jeq socket, 5+n ld domain, 6+n AF_UNIX, 7+n AF_NETLINK, 8+n deny, 9+n allow
