@@ -456,9 +456,14 @@ def test_retrain_accuracy(retrained, parts, partial_credit):
         fail(retrained.error)
     credit = RETRAIN_ACCURACY.credit(retrained.accuracy)
     fit, held = len(parts.fit[1]), len(parts.held[1])
+    hint = "" if credit == 1 else (
+        " The pixels of these images are shuffled in a fixed order, so augmentation that "
+        "moves pixels (shifts, rotations) does not carry over to them: the contract asks "
+        "`train` not to rely on where a pixel is.")
     partial_credit(credit, f"Retrained by the grader on {fit:,} images, your model's "
                            f"accuracy on {held:,} held-out ones is {retrained.accuracy:.4f}: "
-                           f"{credit:.0%} of the points ({RETRAIN_ACCURACY.describe()}).")
+                           f"{credit:.0%} of the points ({RETRAIN_ACCURACY.describe()})."
+                           + hint)
 
 
 @points(7)
