@@ -621,3 +621,30 @@ def test_leftovers_inside_other_users_shared_folders_are_removed(tmp_path):
     sandbox.remove_leftovers_of_uid(uid, folders=(str(tmp_path),))
     assert not any(path.exists() for path in planted)
     assert all(path.exists() for path in kept) and (outside / "file").exists()
+
+
+def test_the_notebooks_getattr_refuses_the_interpreters_insides():
+    """The reading lets a computed getattr through on the student's own names; a red team
+    computed ``"f_" + "globals"`` on a frame of ``traceback.walk_stack`` (+3). The notebook's
+    getattr refuses such names and special ones other than names, documentation and the
+    operator protocol; ordinary attributes pass."""
+    from autograder.sandbox.child import runner
+
+    access = runner._checked_attribute_access()
+    getattr_, setattr_ = access["getattr"], access["setattr"]
+    import traceback
+    frame = next(iter(traceback.walk_stack(None)))[0]
+    for obj, name in ((frame, "f_" + "globals"), (frame, "f_back"), (np, "__" + "builtins__"),
+                      (np.add, "__globals__"), (traceback, "walk_stack"), (os, "__dict__")):
+        with pytest.raises(AttributeError, match="not available to the notebook"):
+            getattr_(obj, name)
+    assert getattr_(np, "float32") is np.float32 and getattr_(np.add, "__name__") == "add"
+    assert getattr_(np, "no_such_thing", 7) == 7
+
+    class Own:
+        pass
+    own = Own()
+    setattr_(own, "W1", 1)
+    assert own.W1 == 1
+    with pytest.raises(AttributeError):
+        setattr_(own, "__class__", int)

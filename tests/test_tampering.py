@@ -111,6 +111,10 @@ REFUSED = {
     "pandas evaluating a string": "import pandas as pd\npd.eval('1 + 1')",
     "a logging configuration's factories": "import logging.config\n"
     "logging.config.dictConfig({'version': 1})",
+    # the second red team of 2026-12-03 (third): names that arrive bare
+    "sys's names taken all at once": "from sys import *\nm = modules",
+    "traceback's names taken all at once": "from traceback import *\nw = walk_stack(None)",
+    "gc's names taken all at once": "from gc import *",
 }
 ALLOWED = {
     "the post-mortem debugger switched off": "%pdb off",  # refused the whole notebook before
@@ -158,6 +162,8 @@ ALLOWED = {
     "    def instance(cls):\n        return cls()\nc = Config.instance()",
     "typing annotations": "from typing import List\ndef f(x: List[int]) -> int:\n"
     "    return len(x)",
+    "star imports of the usual libraries": "from numpy import *\nfrom math import *\n"
+    "from tensorflow.keras.layers import *\nfrom matplotlib.pyplot import *",
 }
 
 

@@ -91,6 +91,10 @@ class _Module:
     def __init__(self, trees: list[ast.Module]):
         self.aliases: dict[str, str] = {}
         self.carried: dict[str, set[str]] = {}  # name -> APIs named where it was assigned
+        # name -> the functions whose results (or the functions themselves) its value holds,
+        # through other names too: ``_S = _build()`` holds what ``_build`` made, and
+        # ``it = iter(pipeline)`` a pipeline mapped with tf.nn.softmax (a red team's +3)
+        self.made_by: dict[str, set[str]] = {}
         self.functions: dict[str, ast.AST] = {}
         self.classes: dict[str, ast.ClassDef] = {}  # their methods are read when reached
         for tree in trees:  # later cells override earlier ones, as when run in order
@@ -100,7 +104,15 @@ class _Module:
     def _bind(self, name: str, value: ast.AST | None) -> None:
         path = resolve(value, self.aliases) if value is not None else None
         carried = _named_apis(value, self.aliases) if value is not None else set()
+        made_by = set()
+        for read in ({n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+                     if value is not None else ()):
+            carried |= self.carried.get(read, set()) if read != name else set()
+            made_by |= self.made_by.get(read, set()) if read != name else set()
+            if read in self.functions or read in self.classes:
+                made_by.add(read)
         self.carried.pop(name, None)
+        self.made_by.pop(name, None)
         self.aliases.pop(name, None)
         self.functions.pop(name, None)
         self.classes.pop(name, None)
@@ -108,6 +120,8 @@ class _Module:
             self.aliases[name] = path
         if carried:
             self.carried[name] = carried
+        if made_by:
+            self.made_by[name] = made_by
 
     def _top_level(self, node: ast.AST) -> None:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -322,11 +336,14 @@ def _reachable(module: _Module, function: str, skip: set[str]) -> list[ast.AST]:
                         attrs.add(name.value)
                     else:
                         any_attr = True
-            for name in _called_names(node) - skip:
-                if name in module.functions:
-                    todo.append(module.functions[name])
-                elif name in module.classes:
-                    classes.add(name)
+            for read in _called_names(node) - skip:
+                for name in [read, *sorted(module.made_by.get(read, ()))]:
+                    if name in skip:
+                        continue
+                    if name in module.functions:
+                        todo.append(module.functions[name])
+                    elif name in module.classes:
+                        classes.add(name)
         todo = [method for name in classes for method in module.classes[name].body
                 if isinstance(method, _FUNCTIONS) and id(method) not in seen
                 and (any_attr or method.name.startswith("__") or method.name in attrs)]

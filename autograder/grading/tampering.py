@@ -86,6 +86,13 @@ _HARMLESS_EXTENSIONS = frozenset({"autoreload"})
 _SHELL_CALLS = frozenset({"run_line_magic", "run_cell_magic", "system", "getoutput"})
 
 
+# Modules whose names a notebook may take all at once (``from numpy import *``)
+_STAR_IMPORTS = frozenset({"numpy", "math", "cmath", "tensorflow", "keras", "matplotlib",
+                           "pylab", "sklearn", "scipy", "pandas", "seaborn", "typing",
+                           "collections", "itertools", "functools", "random", "statistics",
+                           "string", "dataclasses", "IPython", "PIL", "tqdm", "time"})
+
+
 def _module_named(dotted: str) -> str | None:
     if any(dotted == h or dotted.startswith(h + ".") for h in _HARMLESS_MODULES):
         return None
@@ -166,6 +173,12 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                 add(node, "a relative import")
                 continue
             module = node.module or ""
+            if any(alias.name == "*" for alias in node.names) \
+                    and module.split(".")[0] not in _STAR_IMPORTS:
+                # its names arrive bare, where the rule looks for attributes and named
+                # imports: ``from sys import *`` brought ``modules`` and ``settrace`` in
+                add(node, f"from {module} import *")
+                continue
             for alias in node.names:
                 full = f"{module}.{alias.name}"
                 if alias.name == "get_ipython" and alias.asname not in (None, "get_ipython"):

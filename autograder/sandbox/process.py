@@ -143,6 +143,7 @@ class StudentProcess:
         try:
             protocol.send_message(sandbox.request_fd,
                                   {"op": "execute", "checked": sorted(self.checked),
+                                   "own_uid": sandbox.uid is not None,
                                    "preload": [] if sandbox.warm else list(self.policy.preload)},
                                   to_run,
                                   deadline=deadline, max_header_bytes=protocol.MAX_CELLS_BYTES)

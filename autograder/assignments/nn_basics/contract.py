@@ -35,7 +35,10 @@ SOFTMAX_APIS = ("tf.nn.softmax", "tf.math.softmax", "tf.nn.log_softmax",
                 # another library's softmax is no more the exercise than TensorFlow's
                 "scipy.special.softmax", "scipy.special.log_softmax",
                 "sklearn.utils.extmath.softmax", "torch.softmax", "torch.nn.functional.softmax",
-                "jax.nn.softmax")
+                "jax.nn.softmax", "tf.sparse.softmax",
+                # a cross-entropy op's gradient output is the softmax itself
+                "tf.nn.softmax_cross_entropy_with_logits",
+                "tf.nn.sparse_softmax_cross_entropy_with_logits")
 CROSS_ENTROPY_APIS = ("tf.nn.softmax_cross_entropy_with_logits",
                       "tf.nn.sparse_softmax_cross_entropy_with_logits",
                       "tf.compat.v1.nn.softmax_cross_entropy_with_logits",
@@ -53,7 +56,9 @@ EXERCISES = (
     Exercise("perceptron", 1),
     Exercise("linear_logits", 1),
     Exercise("softmax", 3, forbidden=SOFTMAX_APIS,
-             refused_at_run_time=("op:Softmax", "op:LogSoftmax")),
+             refused_at_run_time=("op:Softmax", "op:LogSoftmax", "op:SparseSoftmax",
+                                  "op:SoftmaxCrossEntropyWithLogits",
+                                  "op:SparseSoftmaxCrossEntropyWithLogits")),
     Exercise("one_hot", 1),
     Exercise("cross_entropy", 3, forbidden=CROSS_ENTROPY_APIS,
              refused_at_run_time=("op:SoftmaxCrossEntropyWithLogits",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import sys
 import traceback
 
@@ -171,9 +172,20 @@ class _Switched:
                            "the assignment's contract forbids it here")
 
 
-def _refuse_op(op, ops: frozenset) -> None:
+def _refuse_runner(what: str):
+    raise RuntimeError(f"{what} runs a graph made before this call, out of the grader's sight, "
+                       "so it is switched off while this function is graded (the "
+                       "assignment's contract forbids some operations here)")
+
+
+def _runs_functions(name: str) -> bool:
+    """An op that runs a function or a data pipeline made before the call."""
+    return name in _FUNCTION_RUNNERS or "Dataset" in name or "Iterator" in name
+
+
+def _refuse_op(op, ops: frozenset, runners: bool = False) -> None:
     name = op.decode("utf-8", "replace") if isinstance(op, bytes) else str(op)
-    if name in ops and name in _FUNCTION_RUNNERS:
+    if runners and _runs_functions(name):
         raise RuntimeError(f"TensorFlow's {name} operation runs a function or data pipeline "
                            "made before this call, out of the grader's sight, so it is "
                            "switched off while this function is graded (the assignment's "
@@ -190,7 +202,9 @@ def _function_nodes(definition, seen: set):
 
     for node in definition.node_def:
         yield node
-        for name in [node.op] + [v.func.name for v in node.attr.values() if v.func.name]:
+        called = [v.func.name for v in node.attr.values() if v.func.name]
+        called += [f.name for v in node.attr.values() for f in v.list.func]  # Case branches
+        for name in [node.op] + called:
             if name in seen:
                 continue
             seen.add(name)
@@ -226,7 +240,6 @@ def _switch_off_ops(rules: list, saved: list) -> None:
     # raw If or PartitionedCall): its ops never pass the entry points below, so while a
     # rule holds these do not run eagerly (a red team's softmax drew on a tf.data map of
     # tf.nn.softmax, +9 points); tf.function calls are read through call_flat instead
-    eager = ops | _FUNCTION_RUNNERS
     try:
         import tensorflow  # noqa: F401 - loads the modules hooked below
         from tensorflow.python import pywrap_tfe
@@ -244,10 +257,32 @@ def _switch_off_ops(rules: list, saved: list) -> None:
         setattr(owner, attr, make(original))
 
     hook(pywrap_tfe, "TFE_Py_FastPathExecute", lambda f: lambda ctx, op, *a, **k: (
-        _refuse_op(op, eager), f(ctx, op, *a, **k))[1])
+        _refuse_op(op, ops, runners=True), f(ctx, op, *a, **k))[1])
     for attr in ("quick_execute", "execute"):
         hook(execute, attr, lambda f: lambda op, *a, **k: (
-            _refuse_op(op, eager), f(op, *a, **k))[1])
+            _refuse_op(op, ops, runners=True), f(op, *a, **k))[1])
+    # graphs built before the call, run by a session or by TensorFlow Lite, pass none of
+    # the entry points above (a red team ran tf.nn.softmax so, +3 each)
+    refuse_whole = lambda what: lambda f: lambda *a, **k: _refuse_runner(what)  # noqa: E731
+    try:
+        from tensorflow.python.client import pywrap_tf_session, session
+        for attr in ("TF_SessionRun_wrapper", "TF_SessionPRun_wrapper",
+                     "TF_SessionRunCallable", "TF_SessionMakeCallable"):
+            hook(pywrap_tf_session, attr, refuse_whole("a session"))
+        for attr in ("run", "partial_run", "make_callable"):
+            hook(session.BaseSession, attr, refuse_whole("a session"))
+    except Exception:  # noqa: BLE001 - no graph sessions in this TensorFlow
+        pass
+    lite = sys.modules.get("tensorflow.lite.python.interpreter")
+    if lite is not None:
+        hook(lite.Interpreter, "invoke", refuse_whole("TensorFlow Lite"))
+        wrapper = sys.modules.get("tensorflow.lite.python.interpreter_wrapper."
+                                  "_pywrap_tensorflow_interpreter_wrapper")
+        if wrapper is not None:
+            try:
+                hook(wrapper.InterpreterWrapper, "Invoke", refuse_whole("TensorFlow Lite"))
+            except Exception:  # noqa: BLE001 - a compiled class that takes no attributes
+                pass
     if ops:
         hook(op_def_library, "_apply_op_helper", lambda f: lambda op, *a, **k: (
             _refuse_op(op, ops), f(op, *a, **k))[1])
@@ -384,14 +419,58 @@ def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
     if not callable(target):
         return {"status": "not_callable", "type": type(target).__name__}, None
     args, kwargs = payload if payload is not None else ([], {})
-    saved = _switch_off(header.get("forbid"), namespace)
+    forbid = header.get("forbid")
+    if forbid:
+        busy = _other_threads()
+        if busy:
+            return {"status": "raised", "error": (
+                f"RuntimeError: a thread the notebook started is still running ({busy}), so "
+                "the grader cannot see which operations this function uses (the contract "
+                "forbids some here): let threads finish before the notebook ends")}, None
+    saved = _switch_off(forbid, namespace)
     target = namespace.get(name, target)  # ``softmax = tf.nn.softmax`` is switched off too
+    stopped = _stop_the_others() if forbid else False
     try:
         return {"status": "ok"}, target(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: report it, keep serving
         return {"status": "raised", "error": _short_error(exc)}, None
     finally:
+        if stopped:
+            _signal_the_others(signal.SIGCONT)
         _restore(saved)
+
+
+def _other_threads() -> str:
+    """Python threads other than this one that are alive: one of them could run a
+    forbidden op, or a function started before the probe, which no hook sees (a red team's
+    thread ran tf.nn.softmax on demand through a queue, +3). No honest notebook of the
+    corpora leaves one running."""
+    import threading
+
+    return ", ".join(t.name for t in threading.enumerate()
+                     if t is not threading.current_thread() and t.is_alive())[:120]
+
+
+def _stop_the_others() -> bool:
+    """Stop every other process of the sandbox while a probe that forbids operations runs:
+    a helper process started by the notebook could compute them (a red team's worker ran
+    tf.nn.softmax for the probe over a pipe, +3). Only where the sandbox has a uid of its
+    own (``kill(-1)`` reaches exactly its processes then; as the grader's own user it would
+    reach the grader too)."""
+    if not _OWN_UID or os.getuid() == 0:
+        return False
+    _signal_the_others(signal.SIGSTOP)
+    return True
+
+
+_OWN_UID = False  # the grader says so (``own_uid``): the sandbox runs as a uid of its own
+
+
+def _signal_the_others(number: int) -> None:
+    try:
+        os.kill(-1, number)
+    except OSError:  # ESRCH: no other process
+        pass
 
 
 # Built-ins that run code from strings or hand out a namespace to rewrite; the grader
@@ -411,6 +490,20 @@ _PLAIN_SPECIALS = frozenset(f"__{n}__" for n in (
     "annotations").split())
 
 
+# Names that lead to frames, namespaces or the interpreter's objects, whatever they are read
+# from (the reading refuses them as attributes; a red team computed ``"f_" + "globals"`` on
+# a frame from ``traceback.walk_stack`` to switch the refusal off, +3)
+_INTROSPECTION = frozenset({
+    "_getframe", "_current_frames", "_current_exceptions", "settrace", "setprofile",
+    "currentframe", "walk_stack", "walk_tb",
+    "get_stack", "f_back", "f_globals", "f_locals", "f_builtins", "f_code", "f_trace",
+    "tb_frame", "tb_next", "gi_frame", "cr_frame", "ag_frame", "get_objects",
+    "get_referrers", "get_referents", "modules", "meta_path", "path_hooks",
+    "path_importer_cache", "addaudithook", "excepthook", "displayhook", "user_ns",
+    "user_global_ns", "run_cell", "ex", "ev", "run_code", "ctypes", "ctypeslib",
+    "pywrap_tfe", "_pywrap_tfe", "_apply_op_helper", "quick_execute", "call_flat"})
+
+
 def _checked_attribute_access():
     """``getattr``, ``setattr`` and ``delattr`` for the notebook: a special name outside
     :data:`_PLAIN_SPECIALS` raises. The reading lets ``getattr(np, name)`` through, and a
@@ -420,8 +513,8 @@ def _checked_attribute_access():
     real_get, real_set, real_del = builtins.getattr, builtins.setattr, builtins.delattr
 
     def refused(name, plain=_PLAIN_SPECIALS):
-        return isinstance(name, str) and name.startswith("__") and name.endswith("__") \
-            and name not in plain
+        return isinstance(name, str) and (name in _INTROSPECTION or (
+            name.startswith("__") and name.endswith("__") and name not in plain))
 
     def getattr(obj, name, *default):  # noqa: A001 - the notebook's getattr
         if refused(name):
@@ -551,6 +644,8 @@ def main(argv: list[str]) -> int:
     _capture_tensorflow_classes()
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
     _reply(reply_fd, {"event": "started"})
+    global _OWN_UID
+    _OWN_UID = header.get("own_uid") is True
     checked = header.get("checked")
     checked = frozenset(i for i in checked if type(i) is int) if isinstance(checked, list) \
         else frozenset()
