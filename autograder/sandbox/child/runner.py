@@ -218,13 +218,12 @@ def _function_nodes(definition, seen: set):
 # Where a traced function holds a gradient: a tape names its nodes gradient_tape/...,
 # tf.gradients gradients/<op>_grad/... and gradients/grad_ys_<n>.
 _GRADIENT_NODE = re.compile(r"(^|/)gradient_tape/|(^|/)gradients(_\d+)?/(.+_grad/|grad_ys_)")
-# Ops that run functions or pipelines inside TensorFlow's kernels (see _switch_off_ops).
+# Ops that run functions inside TensorFlow's kernels (see _switch_off_ops); every op whose
+# type names a dataset or an iterator runs a pipeline (_runs_functions).
 _FUNCTION_RUNNERS = frozenset({
     "If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase", "For",
     "PartitionedCall", "StatefulPartitionedCall", "RemoteCall", "SymbolicGradient",
-    "IteratorGetNext", "IteratorGetNextSync", "IteratorGetNextAsOptional", "ReduceDataset",
-    "DatasetToSingleElement", "MakeIterator", "OneShotIterator",
-    "MultiDeviceIteratorGetNextFromShard", "MapDefun"})
+    "MapDefun"})
 
 
 def _switch_off_ops(rules: list, saved: list) -> None:
