@@ -144,6 +144,18 @@ def test_every_output_gets_its_own_safe_form(capsys):
     assert safe_text.csv_cell("-1") == "'-1"
 
 
+@pytest.mark.parametrize("text", [
+    "plain line", "two\nlines\twith a tab", "", "caf\u00e9 \u4e2d\u6587", HOSTILE_NAME,
+    "ok\n\x1b[31mred", "\u200b zero width", "lone \ud800 surrogate", "\r\n", "x" * 50])
+def test_student_text_replaces_exactly_the_unprintable_characters(text):
+    """Every character that is neither printable nor a line break or tab becomes U+FFFD,
+    a lone surrogate "?"; the rest is kept, and the result is capped at the limit."""
+    encoded = text.encode("utf-8", "replace").decode("utf-8")
+    expected = "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in encoded)
+    assert safe_text.student_text(text, 1000) == expected
+    assert safe_text.student_text(text, 7) == expected[:7]
+
+
 def test_a_notebook_of_too_many_cells_is_not_run(tmp_path):
     from autograder.sandbox.process import MAX_CELLS, StudentCrashed, StudentProcess
 

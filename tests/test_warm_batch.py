@@ -168,6 +168,8 @@ print('SECRET-IN-PROC', b'zygote-secret-123' in _environ)
 print('SECRET-IN-ENV', any('zygote-secret-123' in _v for _v in _os.environ.values()))
 print('GRADER-MODULES', sorted(_m for _m in _sys.modules if _m.startswith(
     ('autograder.grading', 'autograder.assignments', '_pytest', 'pytest', 'tests'))))
+import gc as _gc
+print('GC-ENABLED', _gc.isenabled())
 """
 
 
@@ -191,7 +193,8 @@ def test_a_warm_worker_is_its_own_fork_server_and_leaks_nothing_into_it(
     """One TensorFlow import per worker: the fork server is forked from the worker (no
     separate forkserver.py interpreter). What the students' processes inherit is not the
     grader's: the batch's environment (a secret here) is neither in their environment nor
-    in /proc/self/environ, and no grading or test module is loaded in them."""
+    in /proc/self/environ, and no grading or test module is loaded in them. The worker
+    imports with the garbage collector paused; the student's process collects."""
     monkeypatch.setenv("AUTOGRADER_TEST_SECRET", "zygote-secret-123")
     notebook = tiny_course.solved_notebook()
     notebook.cells.append(nbformat.v4.new_code_cell(_PEEK))
@@ -214,6 +217,7 @@ def test_a_warm_worker_is_its_own_fork_server_and_leaks_nothing_into_it(
     printed = payload["record"][-1]["output"]
     assert "SECRET-IN-PROC False" in printed and "SECRET-IN-ENV False" in printed, printed
     assert "GRADER-MODULES []" in printed, printed
+    assert "GC-ENABLED True" in printed, printed
 
 
 

@@ -14,6 +14,7 @@ Protocol on the inherited SOCK_SEQPACKET socket (one JSON object per packet):
                     ``{"exited": pid, "code": n}`` whenever a child ends.
 """
 
+import gc
 import json
 import os
 import select
@@ -37,6 +38,7 @@ def _send(sock, message):
 def _child(cfg, fds, server_fds):
     """Runs in the forked child; never returns."""
     try:
+        gc.enable()  # the server collects again before it serves; a student always does
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         request_r, reply_w, output_w = fds
@@ -144,7 +146,19 @@ def _make_shell():
         os.chdir(here)
 
 
+def _imports_out_of_gc():
+    """Move everything imported so far into the collector's permanent generation and turn
+    the collector back on. The imports ran with it paused (TensorFlow's makes ~600,000
+    objects, and collections while they pile up cost ~0.45 s of a 2.6 s import); the
+    cycles they left unreclaimed are a few MB. Frozen, the imports are never walked again
+    by a collection in the server or in a student process (whose collections then touch
+    only its own objects, and whose pages shared with the server stay shared)."""
+    gc.freeze()
+    gc.enable()
+
+
 def serve(sock, preload):
+    gc.disable()  # until _imports_out_of_gc
     for name in preload:
         __import__(name)
     wake_r, wake_w = os.pipe()
@@ -156,6 +170,7 @@ def serve(sock, preload):
     _send(sock, {"ready": True})
     _map_module_files()
     _make_shell()
+    _imports_out_of_gc()
     while True:
         try:
             ready = select.select([sock, wake_r], [], [])[0]
