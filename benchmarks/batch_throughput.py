@@ -4,8 +4,8 @@ For each class size (copies of the bundled nn-basics examples, cycled, in nbgrad
 ``submitted/<student>/nn-basics/`` layout) this prints
 
 - **the floor**: each distinct notebook's code cells run alone in a warm interpreter (one
-  that imported what the fork server preloads, then forked, as the grader's student
-  process is), as nbgrader's autograde runs them (the instructor's test cells, hidden
+  that imported what the fork server preloads, as the fork server does it: with the
+  garbage collector paused, then frozen; then forked, as the grader's student process is), as nbgrader's autograde runs them (the instructor's test cells, hidden
   asserts included, in place of the student's copies; the released version is printed
   beside it), measured before and after the gradings and averaged; the import time such an
   interpreter pays once, and the first TensorFlow op of a fresh fork;
@@ -85,10 +85,13 @@ def make_class(root: Path, size: int) -> tuple[Path, dict[str, str]]:
 # --- the floor: the student's cells alone in a warm interpreter -----------------------------
 
 FLOOR_CHILD = r"""
-import json, os, sys, time
+import gc, json, os, sys, time
 began = time.perf_counter()
+gc.disable()  # as the kit's fork server imports: the fastest start-up known, so the floor's
 for name in json.loads(sys.argv[1]):
     __import__(name)
+gc.freeze()  # and the student's process collects only its own objects, as a forked one does
+gc.enable()
 imports = time.perf_counter() - began
 from IPython.core.interactiveshell import InteractiveShell
 
