@@ -187,9 +187,9 @@ def _write(path: Path, value) -> bool:
 def _burst_us(cpus: float) -> int:
     """CPU time a group may save from the periods it left unused and spend above its quota
     later (CFS burst), at most one period's quota. A student's process is mostly one busy
-    thread, but TensorFlow runs a larger op's shards on a second thread beside it: under a
-    bare quota those moments throttled both (0.12-0.16 s of a nn-basics notebook's 1.2 s of
-    cells, against 0.02 s with the burst). What a group saves it has not used, so over
+    thread, but a thread inside TensorFlow's runtime works beside it at times (nn-basics'
+    MLP cells): under a bare quota those moments throttled both (0.12-0.16 s of the
+    notebook's 1.2 s of cells, against 0.02 s with the burst). What a group saves it has not used, so over
     any stretch of time it still gets at most its share: a process that keeps spinning never
     saves any (tests/test_rungs.py)."""
     return int(cpus * CFS_PERIOD_US)
