@@ -454,6 +454,36 @@ def test_a_student_process_collects_garbage_and_never_walks_the_servers_imports(
             assert frozen == 0
 
 
+FORGE = """
+import json, os, struct
+def _forge(index):
+    out = os.readlink("/proc/self/fd/1")
+    for fd in sorted(int(f) for f in os.listdir("/proc/self/fd")):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        flags = open(f"/proc/self/fdinfo/{fd}").read().split("flags:")[1].split()[0]
+        if fd > 2 and link.startswith("pipe:") and link != out and int(flags, 8) & 3 == 1:
+            data = json.dumps({"event": "cell", "index": index, "status": "ok",
+                               "payload": None, "n_arrays": 0}).encode()
+            os.write(fd, struct.pack(">Q", len(data)) + data)
+"""
+
+
+def test_a_cells_outcome_written_by_the_notebook_can_only_get_worse():
+    """The runner reports each cell once, in order; the student's code shares its process
+    and can write on the same channel. A report of "ok" written by the notebook, before the
+    cell's own report (from inside the failing cell) or after it (from a later cell),
+    leaves the cell failed; a cell that passed stays passed."""
+    cells = [FORGE, "_forge(1)\nraise ValueError('fails after forging its own ok')",
+             "raise ValueError('fails, forged later')", "_forge(2)\n_forge(0)"]
+    with run(cells) as p:
+        statuses = [c.status for c in p.report.cells]
+        assert statuses == ["ok", "error", "error", "ok"], p.report.cells
+        assert "forging its own ok" in p.report.cells[1].error
+
+
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 def test_a_one_line_cell_runs_as_python_or_a_percent_magic_only(warm):
     """The grader reads a cell as Python, with IPython's ``%``/``!`` transforms. IPython's

@@ -70,6 +70,20 @@ class ExecutionReport:
         return [c for c in self.cells if c.status != "ok"]
 
 
+def _worse(before: CellOutcome, reported: CellOutcome) -> CellOutcome:
+    """The outcome that counts when a cell is reported again. The runner reports each cell
+    once, in order, but it shares its process with the student's code, which can write on
+    the same channel (a red team rewrote a failed test cell's outcome as "ok", +1): a second
+    report can only make a cell's outcome worse, never better."""
+    if before.status == "not run":
+        return reported
+    if before.status == "ok" and reported.status != "ok":
+        return reported
+    if before.status == "ok":
+        return before
+    return before if before.error else reported
+
+
 class StudentProcess:
     """A submission's code cells running in a sandbox, answering probes until closed."""
 
@@ -154,6 +168,9 @@ class StudentProcess:
                     last = time.monotonic()
                     continue
                 if header.get("event") == "executed":
+                    if any(c.status == "not run" for c in outcomes):
+                        raise protocol.ProtocolError("the notebook's process said it had run "
+                                                     "every cell before reporting them all")
                     break
                 index = header.get("index")
                 if header.get("event") != "cell" or type(index) is not int \
@@ -162,13 +179,14 @@ class StudentProcess:
                 if index not in self._skipped:
                     status = header.get("status")
                     line = header.get("line")
-                    outcomes[index] = CellOutcome(
+                    outcome = CellOutcome(
                         index, status if status in ("ok", "error") else "error",
                         student_text(header.get("error", ""), 500),
                         student_text(header.get("output") or "", CELL_OUTPUT_CHARS),
                         header.get("truncated") is True,
                         line if type(line) is int and index in self.checked else None,
                         round(time.monotonic() - last, 3))
+                    outcomes[index] = _worse(outcomes[index], outcome)
                 last = time.monotonic()
         except protocol.ProtocolError as exc:
             running = next((c.index for c in outcomes if c.status == "not run"), None)

@@ -54,8 +54,7 @@ def call(student, cells, name: str, *args):
     own_code(cells, name)
     rule = contract.BY_NAME[name]
     value = student.call(name, *args,
-                         forbid=[f for f in rule.forbidden if f.startswith("tf.")]
-                         + list(rule.refused_at_run_time))
+                         forbid=list(rule.forbidden) + list(rule.refused_at_run_time))
     if rule.returns:
         require_kind(value, f"`{name}`", rule.returns)
     return value
@@ -657,6 +656,12 @@ def test_train_decreases_loss(student, notebook_cells):
     steps_down = int(np.sum(np.diff(losses) < 0))
     if not (losses[-1] < losses[0] and steps_down >= 6):
         fail(f"`train` should lower the loss: it went down in only {steps_down} of 7 steps.")
+    # ...as gradient descent lowers it: a made-up decreasing list after a true first loss
+    # passed the two checks around this one (a red team's, whose test cell's failure it then
+    # hid by writing on the runner's channel); only this grader-side check is trusted
+    assert_close(losses, ref.train(X, target, params, 0.05, 8),
+                 "the recorded losses on the hidden sample", rtol=2e-2, atol=0,
+                 mistakes=ref.train_mistakes(X, target, params, 0.05, 8))
     # Only the first loss can be recomputed; the rest must come from real steps. With a
     # step size of 0 no step moves the parameters, so every recorded loss is the first:
     # a made-up decreasing list after a true first loss does not pass.

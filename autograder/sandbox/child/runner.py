@@ -44,6 +44,25 @@ def _capture_tensorflow_classes() -> None:
         pass
 
 
+def _keep_gradient_scopes() -> None:
+    """tf.gradients puts its nodes under gradients/, which is how a traced function is seen
+    to compute gradients (_GRADIENT_NODE); its ``name=`` renamed them past that reading (a
+    red team passed name="mine", +4). The name is dropped before any student code runs: it
+    changes no value, only the nodes' names."""
+    if "tensorflow" not in sys.modules:
+        return
+    try:
+        from tensorflow.python.ops import gradients_util
+    except Exception:  # noqa: BLE001 - another TensorFlow layout
+        return
+    original = gradients_util._GradientsHelper
+
+    def helper(ys, xs, grad_ys=None, name="gradients", *args, **kwargs):
+        return original(ys, xs, grad_ys, "gradients", *args, **kwargs)
+
+    gradients_util._GradientsHelper = helper
+
+
 def _preload(names) -> None:
     """Import what a warm start's fork server had imported (a cold start's only): a module
     that fails to import here fails the same way in the student's own cell."""
@@ -178,14 +197,48 @@ def _refuse_runner(what: str):
                        "assignment's contract forbids some operations here)")
 
 
-def _runs_functions(name: str) -> bool:
-    """An op that runs a function or a data pipeline made before the call."""
-    return name in _FUNCTION_RUNNERS or "Dataset" in name or "Iterator" in name
+_TAKES_FUNCTIONS: dict = {}  # op type -> whether its definition has a function attribute
 
 
-def _refuse_op(op, ops: frozenset, runners: bool = False) -> None:
+def _takes_functions(name: str) -> bool:
+    """Whether the op's registered definition has a function-valued attribute (BatchFunction,
+    the XLA and TPU launchers, and whatever a later TensorFlow adds): such an op runs a
+    function inside TensorFlow's kernels, out of the entry points' sight."""
+    if name not in _TAKES_FUNCTIONS:
+        try:
+            from tensorflow.python.framework import op_def_registry
+
+            definition = op_def_registry.get(name)
+            _TAKES_FUNCTIONS[name] = definition is not None and any(
+                attr.type in ("func", "list(func)") for attr in definition.attr)
+        except Exception:  # noqa: BLE001 - no registry: the named lists below still hold
+            _TAKES_FUNCTIONS[name] = False
+    return _TAKES_FUNCTIONS[name]
+
+
+def _is_function(name: str) -> bool:
+    """A function registered in TensorFlow's context (run by name, as call_flat runs it)."""
+    try:
+        from tensorflow.python.eager import context
+
+        return bool(context.context().has_function(name))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _runs_functions(name: str, checked=frozenset()) -> bool:
+    """An op that runs a function or a data pipeline made before the call: by type, or a
+    traced function run by its name that call_flat did not read during this probe
+    (``checked``; a red team ran one through Context.call_function, +6)."""
+    if name in _FUNCTION_RUNNERS or "Dataset" in name or "Iterator" in name \
+            or _takes_functions(name):
+        return True
+    return name not in checked and _is_function(name)
+
+
+def _refuse_op(op, ops: frozenset, runners: bool = False, checked=frozenset()) -> None:
     name = op.decode("utf-8", "replace") if isinstance(op, bytes) else str(op)
-    if runners and _runs_functions(name):
+    if runners and _runs_functions(name, checked):
         raise RuntimeError(f"TensorFlow's {name} operation runs a function or data pipeline "
                            "made before this call, out of the grader's sight, so it is "
                            "switched off while this function is graded (the assignment's "
@@ -255,11 +308,12 @@ def _switch_off_ops(rules: list, saved: list) -> None:
         saved.append((setattr, owner, attr, original))
         setattr(owner, attr, make(original))
 
+    checked = set()  # traced functions read by call_flat during this probe, by name
     hook(pywrap_tfe, "TFE_Py_FastPathExecute", lambda f: lambda ctx, op, *a, **k: (
-        _refuse_op(op, ops, runners=True), f(ctx, op, *a, **k))[1])
+        _refuse_op(op, ops, True, checked), f(ctx, op, *a, **k))[1])
     for attr in ("quick_execute", "execute"):
         hook(execute, attr, lambda f: lambda op, *a, **k: (
-            _refuse_op(op, ops, runners=True), f(op, *a, **k))[1])
+            _refuse_op(op, ops, True, checked), f(op, *a, **k))[1])
     # graphs built before the call, run by a session or by TensorFlow Lite, pass none of
     # the entry points above (a red team ran tf.nn.softmax so, +3 each)
     refuse_whole = lambda what: lambda f: lambda *a, **k: _refuse_runner(what)  # noqa: E731
@@ -295,6 +349,7 @@ def _switch_off_ops(rules: list, saved: list) -> None:
                     raise RuntimeError("this traced function computes gradients (a tape "
                                        "or tf.gradients), which the assignment's contract "
                                        "forbids here")
+            checked.add(self.name.decode() if isinstance(self.name, bytes) else str(self.name))
             return f(self, *args, **kwargs)
         return call_flat
     hook(atomic_function.AtomicFunction, "call_flat", run_checked)
@@ -305,7 +360,12 @@ def _switch_off_ops(rules: list, saved: list) -> None:
                                    "reached) are switched off while this function is "
                                    "graded: the assignment's contract forbids them here")
             return refuse
-        hook(pywrap_tfe, "TFE_Py_TapeSetNew", no_tape)
+        # a new tape, and the gradient of any tape, opened before the probe too (a red
+        # team kept one recording from the notebook's top level, +4); forward-mode too
+        for attr in ("TFE_Py_TapeSetNew", "TFE_Py_TapeGradient",
+                     "TFE_Py_ForwardAccumulatorNew", "TFE_Py_ForwardAccumulatorJVP",
+                     "TFE_Py_PackJVPs"):
+            hook(pywrap_tfe, attr, no_tape)
 
 
 def _switch_off(paths, namespace: dict | None = None) -> list:
@@ -319,13 +379,17 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
     saved, originals = [], []
     paths = [str(p) for p in paths] if isinstance(paths, list) else []
     _switch_off_ops(paths, saved)
-    roots = {"tf": sys.modules.get("tensorflow"), "keras": sys.modules.get("keras"),
-             "np": sys.modules.get("numpy")}
-    for path in paths:
-        if path.startswith("op:") or path == "tape":
-            continue
-        parts = str(path).split(".")
-        owner = roots.get(parts[0])
+    roots = {"tf": "tensorflow", "np": "numpy"}
+    apis = [p for p in paths if not (p.startswith("op:") or p == "tape")]
+    unloaded = {roots.get(p.split(".")[0], p.split(".")[0]) for p in apis} \
+        - set(sys.modules) - _OWN_FAMILY
+    if unloaded:  # a library the notebook never loaded cannot be loaded by this call
+        finder = _RefusedImports(unloaded)
+        sys.meta_path.insert(0, finder)
+        saved.append((lambda _o, _k, f: sys.meta_path.remove(f), None, None, finder))
+    for path in apis:
+        parts = path.split(".")
+        owner = sys.modules.get(roots.get(parts[0], parts[0]))
         try:
             for part in parts[1:-1]:
                 owner = getattr(owner, part)
@@ -333,8 +397,9 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
                 continue
             original = getattr(owner, parts[-1])
             saved.append((setattr, owner, parts[-1], original))
-            originals.append((original, str(path)))
-            setattr(owner, parts[-1], _Switched(str(path)))
+            originals.append((original, path))
+            setattr(owner, parts[-1], _Switched(path))
+            _switch_off_code(original, path, saved)
         except Exception:  # noqa: BLE001 - a lazy module that fails to load: nothing to switch
             continue
     for name, value in list((namespace or {}).items()):
@@ -345,6 +410,69 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
                 namespace[name] = _Switched(path)
                 break
     return saved
+
+
+# TensorFlow loads these lazily on its own (tf.keras); their ops are refused by type instead
+_OWN_FAMILY = frozenset({"tensorflow", "keras", "tf_keras", "numpy"})
+
+
+class _RefusedImports:
+    """Refuses, while a probe runs, to load a library whose API the probe forbids and that the
+    notebook had not loaded (a function could otherwise import it and be switched off by
+    nothing)."""
+
+    def __init__(self, roots):
+        self.roots = frozenset(roots)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.roots:
+            raise ImportError(f"{name} cannot be loaded while this function is graded: the "
+                              "assignment's contract forbids its API here")
+        return None
+
+
+_SWITCHED_MESSAGE = "<API> is switched off while this function is graded"
+
+
+def _refusing_codes(most: int = 24) -> list:
+    """Code objects that raise, one per number of closure cells (a function's code can only
+    be swapped for code with as many), compiled before any student code runs."""
+    codes = []
+    for count in range(most + 1):
+        names = [f"_cell{i}" for i in range(count)]
+        lines = ["def _outer():"] + [f"    {name} = None" for name in names]
+        lines += ["    def _refused(*args, **kwargs):"]
+        lines += [f"        {', '.join(names)}"] if names else []
+        lines += [f"        raise RuntimeError({_SWITCHED_MESSAGE!r})", "    return _refused"]
+        scope: dict = {}
+        exec(compile("\n".join(lines), "<switched off>", "exec"), scope)  # noqa: S102
+        codes.append(scope["_outer"]().__code__)
+    return codes
+
+
+_REFUSING_CODES = _refusing_codes()
+
+
+def _switch_off_code(original, path: str, saved: list) -> None:
+    """A Python function is also switched off by its code, so every reference to it refuses:
+    one bound as a default argument, kept in a partial or a container, or reached by
+    another module path (a red team called scipy's softmax these ways, +3 each)."""
+    import types
+
+    if not isinstance(original, types.FunctionType) or \
+            str(getattr(original, "__module__", "")).startswith(("tensorflow", "keras")):
+        return  # TensorFlow's own APIs are refused by op type (_switch_off_ops), which
+        # spares the library's internal callers of a decorator such as tf.custom_gradient
+    count = len(original.__code__.co_freevars)
+    if count >= len(_REFUSING_CODES):
+        return
+    message = (f"{path} is switched off while this function is graded: the assignment's "
+               "contract forbids it here")
+    template = _REFUSING_CODES[count]
+    code = template.replace(co_consts=tuple(message if c == _SWITCHED_MESSAGE else c
+                                            for c in template.co_consts))
+    saved.append((setattr, original, "__code__", original.__code__))
+    original.__code__ = code
 
 
 def _restore(saved: list) -> None:
@@ -651,6 +779,7 @@ def main(argv: list[str]) -> int:
     shell = make_shell()
     _preload(header.get("preload"))
     _capture_tensorflow_classes()
+    _keep_gradient_scopes()
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
     _reply(reply_fd, {"event": "started"})
     global _OWN_UID
