@@ -31,6 +31,15 @@ REFUSED = {
     "a forged report (numpy patched)": "import numpy as np\nnp.array_equal = lambda *a: True",
     "a module patched through an alias": "import numpy as np\nm = np\nm.allclose = print",
     "setattr on a module": "import numpy as np\nsetattr(np, 'allclose', print)",
+    "attrgetter of a computed name": "from operator import attrgetter\nf = attrgetter(n)",
+    "attrgetter of a frame's namespace": "import operator\nm = [operator][0]\n"
+                                         "g = m.attrgetter('f_back.f_globals')",
+    "attrgetter of a special name": "from operator import attrgetter as a\n"
+                                    "g = a('__class__.__subclasses__')",
+    "attrgetter kept for later": "import operator\nget = operator.attrgetter",
+    "methodcaller of a special method": "import operator\nf = operator.methodcaller('__reduce__')",
+    "string's Formatter": "import string\nf = string.Formatter()",
+    "the debugger's class": "from IPython.core.debugger import Pdb",
     "a computed attribute name": "import os\nx = getattr(os, 'sy' + 's')",
     "getattr passed around": "import functools\ng = functools.partial(getattr, 1)",
     "exec": "exec('x = 1')",
@@ -164,6 +173,15 @@ ALLOWED = {
     "    return len(x)",
     "star imports of the usual libraries": "from numpy import *\nfrom math import *\n"
     "from tensorflow.keras.layers import *\nfrom matplotlib.pyplot import *",
+    # refused whole notebooks in a fairness probe (2026-12-03, evening): 0/34 each
+    "attrgetter of a literal name": "from operator import attrgetter\nimport tensorflow as tf\n"
+    "t = sorted(set(map(attrgetter('device_type'), tf.config.list_physical_devices())))",
+    "operator.attrgetter and methodcaller": "import operator\n"
+    "f = operator.attrgetter('device_type', 'name')\ng = operator.methodcaller('upper')",
+    "a logging formatter": "import logging\nh = logging.StreamHandler()\n"
+    "h.setFormatter(logging.Formatter('%(levelname)s %(message)s'))\n"
+    "from logging import Formatter",
+    "a debugger import left in": "from IPython.core.debugger import set_trace",
 }
 
 

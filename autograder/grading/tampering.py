@@ -57,7 +57,7 @@ ATTRIBUTES = frozenset({
     "__defaults__", "__kwdefaults__", "__self__", "__func__", "meta_path", "path_hooks",
     "path_importer_cache", "addaudithook", "excepthook", "displayhook", "get_objects",
     "get_referrers", "get_referents", "pywrap_tfe", "_pywrap_tfe", "_apply_op_helper",
-    "quick_execute", "call_flat", "attrgetter", "methodcaller", "get_field", "Formatter",
+    "quick_execute", "call_flat", "get_field",
     "locate", "__array_interface__", "__array_struct__", "ctypeslib", "ctypes",
     "read_pickle", "user_ns", "user_global_ns", "run_cell", "run_ast_nodes", "safe_execfile",
     # the shell's code runners, and the way to the shell object itself
@@ -69,6 +69,15 @@ ATTRIBUTES = frozenset({
     "get_type_hints", "ForwardRef", "_evaluate", "evaluate_forward_ref",
 })
 _ATTRIBUTE_PATTERN = re.compile(r"^(?:TFE_Py|_pywrap)")
+# Attributes read through strings: fine when called at once with literal, ordinary names
+# (``attrgetter("device_type")`` reads what ``d.device_type`` does), refused otherwise
+_BY_STRING = frozenset({"operator.attrgetter", "operator.methodcaller",
+                        "_operator.attrgetter", "_operator.methodcaller"})
+# string.Formatter().get_field reads attributes through a format string; logging's
+# Formatter only formats a record
+_FORMATTERS_ALLOWED = ("logging",)
+# the debugger's entry point, a habit left in notebooks; its frames' attributes stay refused
+_HARMLESS_NAMES = frozenset({"IPython.core.debugger.set_trace"})
 # Built-in functions that run code from strings or hand out a namespace to rewrite.
 BUILTINS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars", "locals",
                       "breakpoint"})
@@ -143,6 +152,24 @@ def _library_function(owner: str, attr: str) -> bool:
     return not (owner == "sys" and attr in ("stdout", "stderr", "stdin"))
 
 
+def _called_with_names(node: ast.AST, parents: dict) -> bool:
+    """``node`` (``attrgetter``, ``methodcaller``) is called right here with literal,
+    ordinary attribute names only (``attrgetter("a.b")``); kept or passed around, it could
+    be called with any name later."""
+    call = parents.get(id(node))
+    if not (isinstance(call, ast.Call) and call.func is node and call.args):
+        return False
+    names = call.args[:1] if isinstance(node, ast.Attribute) and node.attr == "methodcaller" \
+        or isinstance(node, ast.Name) and node.id == "methodcaller" else call.args
+    for arg in names:
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return False
+        for part in arg.value.split("."):
+            if part.startswith("_") or part in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(part):
+                return False
+    return True
+
+
 def _plain_owner(node: ast.AST, aliases: dict[str, str]) -> bool:
     """``self``, ``obj.part``: attributes of the student's own objects, reached by names
     only (no subscript or call on the way, which could hand back a library module)."""
@@ -183,15 +210,25 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                 full = f"{module}.{alias.name}"
                 if alias.name == "get_ipython" and alias.asname not in (None, "get_ipython"):
                     add(node, f"get_ipython imported as {alias.asname}")
+                if full in _HARMLESS_NAMES:
+                    continue
                 if _module_named(module) or _module_named(full) or full in UNPICKLERS:
+                    add(node, f"from {module} import {alias.name}")
+                elif alias.name == "Formatter" and module.split(".")[0] \
+                        not in _FORMATTERS_ALLOWED:
                     add(node, f"from {module} import {alias.name}")
                 elif alias.name in ATTRIBUTES or alias.name in BUILTINS \
                         or _ATTRIBUTE_PATTERN.match(alias.name):
                     add(node, f"from {module} import {alias.name}")
         elif isinstance(node, ast.Attribute):
             owner = resolve(node.value, aliases) or ""
-            if node.attr in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(node.attr):
+            if node.attr in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(node.attr) or (
+                    node.attr == "Formatter"
+                    and owner.split(".")[0] not in _FORMATTERS_ALLOWED):
                 add(node, f".{node.attr}")
+            elif node.attr in ("attrgetter", "methodcaller") and not _called_with_names(
+                    node, parents):  # whatever the owner: ``[operator][0].attrgetter``
+                add(node, f".{node.attr} with a computed or special name")
             elif node.attr == "modules" and isinstance(node.ctx, ast.Load) \
                     and not _membership_test(node, parents):  # 'google.colab' in sys.modules
                 # any owner: ``for s in (sys,): s.modules`` is sys.modules too
@@ -220,6 +257,8 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                     isinstance(parents.get(id(node)), ast.Call)
                     and parents[id(node)].func is node):
                 add(node, f"{node.id} passed around")
+            elif aliases.get(node.id) in _BY_STRING and not _called_with_names(node, parents):
+                add(node, f"{aliases[node.id]} with a computed or special name")
         elif isinstance(node, ast.Call):
             found.extend(_call_findings(node, aliases, functions))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) \

@@ -468,7 +468,7 @@ for _ in range(epochs):
     losses.append(float(L))
     for p, g in zip(params, grads):
         p -= alpha * g.numpy()
-return losses""")}, ["train"], says="changes the parameter arrays"),
+return losses""")}, ["train"], says="changes the arrays passed in"),
     bad("train-fixed-alpha", {"train": fn("train(X, target, params, alpha, epochs)", """
 params = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
 losses = []

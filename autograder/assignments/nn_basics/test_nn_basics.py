@@ -557,9 +557,11 @@ def test_mlp_loss_large_logits(student, notebook_cells):
     assert_close(got, expected, "`mlp_loss` with large logits", rtol=1e-4, atol=1e-3)
 
 
-def _unchanged_after(student, call: str) -> bool:
+def _inputs_changed_by(student, call: str, function: str) -> str:
     """Call a function in the student's process on fresh arrays, then read the arrays back
-    and compare them here with the grader's own copies; True when they are unchanged.
+    and compare them here with the grader's own copies: "" when they are unchanged, else
+    what went wrong (the call failing is said as such, with its error: a function that
+    raised on these small inputs changed nothing, and was told it had).
 
     The arrays live under names drawn afresh for each grading, so the function cannot find
     and replace them; the comparison is the grader's, so nothing patched in the student's
@@ -570,22 +572,24 @@ def _unchanged_after(student, call: str) -> bool:
     names = {"p": f"{tag}_p", "g": f"{tag}_g", "X": f"{tag}_X", "t": f"{tag}_t"}
     setup = _MUTATION_PROBE.format(**names)
     report = student.run_code(setup + call.format(**names))
-    if not report["ok"]:
-        return False  # failed on NumPy inputs (a report can only lower a score)
+    if not report["ok"]:  # a report can only lower a score
+        return (f"`{function}` failed when called on small NumPy inputs "
+                f"({report['error'] or 'no error given'})")
     expected = _mutation_inputs()
+    changed = f"`{function}` changes the arrays passed in"
     for key in ("p", "g", "X"):
         got = student.get(names[key])
         if isinstance(expected[key], list):
             if not isinstance(got, list) or len(got) != len(expected[key]):
-                return False
+                return changed + ", or the list that holds them"
             pairs = zip(got, expected[key])
         else:
             pairs = [(got, expected[key])]
         for have, want in pairs:
             if not (isinstance(have, np.ndarray) and have.shape == want.shape
                     and np.array_equal(have, want)):
-                return False
-    return True
+                return changed
+    return ""
 
 
 def _mutation_inputs() -> dict:
@@ -624,10 +628,10 @@ def test_gd_step(student, notebook_cells):
                      "gives.")
     for i, (p, e) in enumerate(zip(got, expected)):
         assert_close(p, e, f"`gd_step(...)`[{i}]", **ELEMENTWISE)
-    if not _unchanged_after(student, "gd_step({p}, {g}, 0.01)"):
-        fail("`gd_step` changes the arrays passed in, or the list that holds them (or failed "
-             "on NumPy inputs): it must return a new list of new arrays and leave params and "
-             "grads untouched.")
+    problem = _inputs_changed_by(student, "gd_step({p}, {g}, 0.01)", "gd_step")
+    if problem:
+        fail(problem + (": it must return a new list of new arrays and leave params and "
+                        "grads untouched." if " changes " in problem else "."))
 
 
 def _losses(student, cells, data, params, alpha, epochs, what):
@@ -656,21 +660,20 @@ def test_train_decreases_loss(student, notebook_cells):
     steps_down = int(np.sum(np.diff(losses) < 0))
     if not (losses[-1] < losses[0] and steps_down >= 6):
         fail(f"`train` should lower the loss: it went down in only {steps_down} of 7 steps.")
-    # ...as gradient descent lowers it: a made-up decreasing list after a true first loss
-    # passed the two checks around this one (a red team's, whose test cell's failure it then
-    # hid by writing on the runner's channel); only this grader-side check is trusted
-    assert_close(losses, ref.train(X, target, params, 0.05, 8),
-                 "the recorded losses on the hidden sample", rtol=2e-2, atol=0,
-                 mistakes=ref.train_mistakes(X, target, params, 0.05, 8))
-    # Only the first loss can be recomputed; the rest must come from real steps. With a
-    # step size of 0 no step moves the parameters, so every recorded loss is the first:
-    # a made-up decreasing list after a true first loss does not pass.
+    # With a step size of 0 no step moves the parameters, so every recorded loss is the
+    # first: a made-up decreasing list after a true first loss does not pass.
     still = _losses(student, notebook_cells, (X, target), params, 0.0, 3,
                     "`train(X, target, params, 0.0, 3)`")
     if not np.allclose(still, still[0], rtol=1e-5, atol=0):
         fail("with alpha = 0 no step changes the parameters, so `train` should record the "
              "same loss every epoch, but its losses changed: are they the losses of the "
              "parameters it trains, computed after each step with alpha?")
+    # And the losses are gradient descent's: a made-up decrease that stays put at alpha = 0
+    # passed the checks above (a red team's, which then hid its test cell's failure by
+    # writing on the runner's channel: only what the grader computes is trusted).
+    assert_close(losses, ref.train(X, target, params, 0.05, 8),
+                 "the recorded losses on the hidden sample", rtol=2e-2, atol=0,
+                 mistakes=ref.train_mistakes(X, target, params, 0.05, 8))
 
 
 @points(2, "train")
@@ -691,6 +694,7 @@ def test_train_reference_trajectory(student, notebook_cells, record_property):
     assert_close(losses, expected, "the recorded losses", rtol=2e-2, atol=0,
                  mistakes=mistakes)
     # part of this check, not one of its own: leaving the inputs alone earns nothing by itself
-    if not _unchanged_after(student, "train({X}, {t}, {p}, 0.05, 2)"):
-        fail("`train` changes the parameter arrays passed in (or failed on NumPy inputs): "
-             "work on copies, e.g. tf.convert_to_tensor(p) or tf.Variable(p).")
+    problem = _inputs_changed_by(student, "train({X}, {t}, {p}, 0.05, 2)", "train")
+    if problem:
+        fail(problem + (": work on copies, e.g. tf.convert_to_tensor(p) or tf.Variable(p)."
+                        if " changes " in problem else "."))

@@ -55,12 +55,15 @@ def _keep_gradient_scopes() -> None:
         from tensorflow.python.ops import gradients_util
     except Exception:  # noqa: BLE001 - another TensorFlow layout
         return
-    original = gradients_util._GradientsHelper
+    helper_name = "_GradientsHelper"  # the one function every tf.gradients spelling calls
+    original = getattr(gradients_util, helper_name, None)
+    if original is None:
+        return
 
     def helper(ys, xs, grad_ys=None, name="gradients", *args, **kwargs):
         return original(ys, xs, grad_ys, "gradients", *args, **kwargs)
 
-    gradients_util._GradientsHelper = helper
+    setattr(gradients_util, helper_name, helper)
 
 
 def _preload(names) -> None:
