@@ -544,6 +544,15 @@ return tuple(sorted({d.device_type for d in tf.config.list_physical_devices()}))
         ["list_device_types"], says="list of strings"),
     bad("seed-too-high", {"seed": "SEED = 1234\n"}, ["SEED"], says="not below 62"),
     bad("seed-string", {"seed": 'SEED = "18"\n'}, ["SEED"], says="should be an integer"),
+    # the fairness probe of 2026-12-03 (evening): a softmax written out inside mlp_forward,
+    # without the maximum, kept every point (only W1 was large in the stability check)
+    bad("forward-inline-naive-softmax", {"mlp-forward": fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.tanh(tf.matmul(A1, W2) + b2)
+E = tf.exp(tf.matmul(A2, W3) + b3)
+return E / tf.reduce_sum(E, axis=1, keepdims=True)""")}, checks=["test_mlp_forward_raw_pixels"],
+        says="output softmax overflows"),
     bad("forward-relu", {"mlp-forward": fn("mlp_forward(X, params)", """
 W1, b1, W2, b2, W3, b3 = params
 A1 = tf.nn.relu(tf.matmul(X, W1) + b1)

@@ -516,6 +516,28 @@ def test_mlp_forward_raw_pixels(student, notebook_cells):
              "exp overflows for large inputs: use tf.tanh.")
     assert_close(got, ref.mlp_forward(X, params), "`mlp_forward` of raw pixels", **REDUCTION,
                  mistakes=ref.mlp_forward_mistakes(X, params))
+    # The output layer's logits in the hundreds too (tanh keeps Z3 small above): a softmax
+    # written inside mlp_forward without the row maximum overflows there (a fairness probe's
+    # passed). A notebook whose own softmax is the unstable one lost that point already, in
+    # softmax's stability check: it is not counted twice.
+    large = list(params)
+    large[4] = large[4] * 100
+    got = as_array(call(student, notebook_cells, "mlp_forward", X, large),
+                   "`mlp_forward` with a large W3", shape=(64, 10), finite=False)
+    if not np.all(np.isfinite(got)) and _softmax_is_stable(student, ref.mlp_logits(X, large)):
+        fail(f"`mlp_forward` with a large W3 (logits in the hundreds) "
+             f"{where_not_finite(got)[:-1]}: its output softmax overflows. Call your stable "
+             "`softmax`, or subtract each row's maximum before exp.")
+
+
+def _softmax_is_stable(student, logits) -> bool:
+    """Whether the notebook's own softmax stays finite on these logits (called as is: its
+    own checks judge how it is written)."""
+    try:
+        got = np.asarray(student.call("softmax", logits.astype(np.float32)), np.float64)
+    except Exception:  # noqa: BLE001 - missing or failing: softmax's checks say so
+        return False
+    return got.shape == logits.shape and bool(np.all(np.isfinite(got)))
 
 
 @points(1, "mlp_loss")
