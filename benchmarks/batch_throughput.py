@@ -5,8 +5,9 @@ For each class size (copies of the bundled nn-basics examples, cycled, in nbgrad
 
 - **the floor**: each distinct notebook's code cells run alone in a warm interpreter (one
   that imported what the fork server preloads, as the fork server does it: with the
-  garbage collector paused, then frozen; then forked, as the grader's student process is), as nbgrader's autograde runs them (the instructor's test cells, hidden
-  asserts included, in place of the student's copies; the released version is printed
+  garbage collector paused, then frozen; then forked, as the grader's student process
+  is), as nbgrader's autograde runs them (the instructor's test cells, hidden asserts
+  included, in place of the student's copies; the released version is printed
   beside it), measured before and after the gradings and averaged; the import time such an
   interpreter pays once, and the first TensorFlow op of a fresh fork;
 - ``python -m autograder grade-batch`` end to end (a subprocess, start-up included), with,

@@ -9,6 +9,7 @@ import pytest
 from autograder.sandbox import confine as sandbox
 from autograder.sandbox.child.protocol import kind_of
 from autograder.sandbox.confine import SandboxPolicy
+from tests.fixtures.attacks import FORGE_CELL_REPORT
 from autograder.sandbox.process import (MissingName, ProbeTimeout, StudentCrashed,
                                         StudentProcess, StudentRaised)
 
@@ -454,29 +455,12 @@ def test_a_student_process_collects_garbage_and_never_walks_the_servers_imports(
             assert frozen == 0
 
 
-FORGE = """
-import json, os, struct
-def _forge(index):
-    out = os.readlink("/proc/self/fd/1")
-    for fd in sorted(int(f) for f in os.listdir("/proc/self/fd")):
-        try:
-            link = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        flags = open(f"/proc/self/fdinfo/{fd}").read().split("flags:")[1].split()[0]
-        if fd > 2 and link.startswith("pipe:") and link != out and int(flags, 8) & 3 == 1:
-            data = json.dumps({"event": "cell", "index": index, "status": "ok",
-                               "payload": None, "n_arrays": 0}).encode()
-            os.write(fd, struct.pack(">Q", len(data)) + data)
-"""
-
-
 def test_a_cells_outcome_written_by_the_notebook_can_only_get_worse():
     """The runner reports each cell once, in order; the student's code shares its process
     and can write on the same channel. A report of "ok" written by the notebook, before the
     cell's own report (from inside the failing cell) or after it (from a later cell),
     leaves the cell failed; a cell that passed stays passed."""
-    cells = [FORGE, "_forge(1)\nraise ValueError('fails after forging its own ok')",
+    cells = [FORGE_CELL_REPORT, "_forge(1)\nraise ValueError('fails after forging its own ok')",
              "raise ValueError('fails, forged later')", "_forge(2)\n_forge(0)"]
     with run(cells) as p:
         statuses = [c.status for c in p.report.cells]

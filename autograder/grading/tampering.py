@@ -152,16 +152,14 @@ def _library_function(owner: str, attr: str) -> bool:
     return not (owner == "sys" and attr in ("stdout", "stderr", "stdin"))
 
 
-def _called_with_names(node: ast.AST, parents: dict) -> bool:
-    """``node`` (``attrgetter``, ``methodcaller``) is called right here with literal,
-    ordinary attribute names only (``attrgetter("a.b")``); kept or passed around, it could
-    be called with any name later."""
+def _called_with_names(node: ast.AST, parents: dict, function: str) -> bool:
+    """``node`` (``function``: attrgetter or methodcaller) is called right here with
+    literal, ordinary attribute names only (``attrgetter("a.b")``, ``methodcaller("upper",
+    ...)``); kept or passed around, it could be called with any name later."""
     call = parents.get(id(node))
     if not (isinstance(call, ast.Call) and call.func is node and call.args):
         return False
-    names = call.args[:1] if isinstance(node, ast.Attribute) and node.attr == "methodcaller" \
-        or isinstance(node, ast.Name) and node.id == "methodcaller" else call.args
-    for arg in names:
+    for arg in call.args[:1] if function.endswith("methodcaller") else call.args:
         if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
             return False
         for part in arg.value.split("."):
@@ -227,7 +225,7 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                     and owner.split(".")[0] not in _FORMATTERS_ALLOWED):
                 add(node, f".{node.attr}")
             elif node.attr in ("attrgetter", "methodcaller") and not _called_with_names(
-                    node, parents):  # whatever the owner: ``[operator][0].attrgetter``
+                    node, parents, node.attr):  # any owner: ``[operator][0].attrgetter``
                 add(node, f".{node.attr} with a computed or special name")
             elif node.attr == "modules" and isinstance(node.ctx, ast.Load) \
                     and not _membership_test(node, parents):  # 'google.colab' in sys.modules
@@ -257,7 +255,8 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                     isinstance(parents.get(id(node)), ast.Call)
                     and parents[id(node)].func is node):
                 add(node, f"{node.id} passed around")
-            elif aliases.get(node.id) in _BY_STRING and not _called_with_names(node, parents):
+            elif aliases.get(node.id) in _BY_STRING and not _called_with_names(
+                    node, parents, aliases[node.id]):
                 add(node, f"{aliases[node.id]} with a computed or special name")
         elif isinstance(node, ast.Call):
             found.extend(_call_findings(node, aliases, functions))

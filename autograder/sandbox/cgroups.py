@@ -189,9 +189,9 @@ def _burst_us(cpus: float) -> int:
     later (CFS burst), at most one period's quota. A student's process is mostly one busy
     thread, but a thread inside TensorFlow's runtime works beside it at times (nn-basics'
     MLP cells): under a bare quota those moments throttled both (0.12-0.16 s of the
-    notebook's 1.2 s of cells, against 0.02 s with the burst). What a group saves it has not used, so over
-    any stretch of time it still gets at most its share: a process that keeps spinning never
-    saves any (tests/test_rungs.py)."""
+    notebook's 1.2 s of cells, against 0.02 s with the burst). What a group saves it has
+    not used, so over any stretch of time it still gets at most its share: a process that
+    keeps spinning never saves any (tests/test_rungs.py)."""
     return int(cpus * CFS_PERIOD_US)
 
 

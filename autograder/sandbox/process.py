@@ -75,13 +75,9 @@ def _worse(before: CellOutcome, reported: CellOutcome) -> CellOutcome:
     once, in order, but it shares its process with the student's code, which can write on
     the same channel (a red team rewrote a failed test cell's outcome as "ok", +1): a second
     report can only make a cell's outcome worse, never better."""
-    if before.status == "not run":
+    if before.status == "not run" or (before.status == "ok" and reported.status != "ok"):
         return reported
-    if before.status == "ok" and reported.status != "ok":
-        return reported
-    if before.status == "ok":
-        return before
-    return before if before.error else reported
+    return before
 
 
 class StudentProcess:

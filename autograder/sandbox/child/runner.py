@@ -200,43 +200,34 @@ def _refuse_runner(what: str):
                        "assignment's contract forbids some operations here)")
 
 
-_TAKES_FUNCTIONS: dict = {}  # op type -> whether its definition has a function attribute
+_OP_KINDS: dict = {}  # name -> (a registered op type, whose definition takes a function)
 
 
-def _takes_functions(name: str) -> bool:
-    """Whether the op's registered definition has a function-valued attribute (BatchFunction,
-    the XLA and TPU launchers, and whatever a later TensorFlow adds): such an op runs a
-    function inside TensorFlow's kernels, out of the entry points' sight."""
-    if name not in _TAKES_FUNCTIONS:
+def _op_kind(name: str) -> tuple[bool, bool]:
+    """Whether ``name`` is a registered op type, and whether its definition has a
+    function-valued attribute (BatchFunction, the XLA and TPU launchers, whatever a later
+    TensorFlow adds): such an op runs a function inside TensorFlow's kernels. A name that
+    is no op type is a traced function run by its name (as call_flat runs one)."""
+    if name not in _OP_KINDS:
         try:
             from tensorflow.python.framework import op_def_registry
 
             definition = op_def_registry.get(name)
-            _TAKES_FUNCTIONS[name] = definition is not None and any(
-                attr.type in ("func", "list(func)") for attr in definition.attr)
+            _OP_KINDS[name] = (definition is not None, definition is not None and any(
+                attr.type in ("func", "list(func)") for attr in definition.attr))
         except Exception:  # noqa: BLE001 - no registry: the named lists below still hold
-            _TAKES_FUNCTIONS[name] = False
-    return _TAKES_FUNCTIONS[name]
-
-
-def _is_function(name: str) -> bool:
-    """A function registered in TensorFlow's context (run by name, as call_flat runs it)."""
-    try:
-        from tensorflow.python.eager import context
-
-        return bool(context.context().has_function(name))
-    except Exception:  # noqa: BLE001
-        return False
+            _OP_KINDS[name] = (True, False)
+    return _OP_KINDS[name]
 
 
 def _runs_functions(name: str, checked=frozenset()) -> bool:
     """An op that runs a function or a data pipeline made before the call: by type, or a
     traced function run by its name that call_flat did not read during this probe
     (``checked``; a red team ran one through Context.call_function, +6)."""
-    if name in _FUNCTION_RUNNERS or "Dataset" in name or "Iterator" in name \
-            or _takes_functions(name):
+    if name in _FUNCTION_RUNNERS or "Dataset" in name or "Iterator" in name:
         return True
-    return name not in checked and _is_function(name)
+    registered, takes_functions = _op_kind(name)
+    return takes_functions if registered else name not in checked
 
 
 def _refuse_op(op, ops: frozenset, runners: bool = False, checked=frozenset()) -> None:
