@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from autograder.grading import api_lint, test_cells
-from autograder.grading.checks import (GradingFailure, assert_close, readable_error,
-                                       require_kind)
+from autograder.grading.checks import (GradingFailure, assert_close, assert_gradient,
+                                       readable_error, require_kind)
 from autograder.sandbox.child import protocol
 
 SOFTMAX = ("tf.nn.softmax", "tf.math.softmax", "keras.activations.softmax")
@@ -214,6 +214,49 @@ def test_a_matching_wrong_variant_is_named_without_values():
     assert "0.2" not in str(info.value) and "1.4" not in str(info.value)
     with pytest.raises(GradingFailure, match=r"the answer differs from the reference in 1 of 3 entries"):
         assert_close(np.array([0.2, 0.3, 0.6]), expected, "x", rtol=1e-5, atol=1e-6)
+
+
+def test_a_matrix_product_of_a_vector_and_a_tape_asked_twice_are_named():
+    """The message probe of 2026-12-03 (sixth): tf.matmul of a vector, and a second
+    gradient from a non-persistent tape, came back in TensorFlow's words only."""
+    for raw in ("InvalidArgumentError: In[0] and In[1] ndims must be == 2: 1 [Op:MatMul]",
+                "InvalidArgumentError: In[1] ndims must be >= 2 [Op:MatMul] name: "):
+        text = readable_error(raw)
+        assert "a vector (1-D) operand" in text and "tf.tensordot" in text, text
+        assert "Op:" not in text and "ndims" not in text
+    text = readable_error("RuntimeError: A non-persistent GradientTape can only be used to "
+                          "compute one set of gradients (or jacobians)")
+    assert text.startswith("RuntimeError: A non-persistent") and "persistent=True" in text
+    assert "tape.gradient(L, [W, b])" in text
+
+
+def test_a_constant_factor_is_named_where_no_known_mistake_is():
+    """The probe: dW divided by K instead of m, and draws with stddev 0.1, were told only
+    that they differ."""
+    expected = np.array([[0.2, -0.3], [0.5, 0.1]])
+    with pytest.raises(GradingFailure, match=r"times one factor, about 4\.8, in every entry"):
+        assert_close(expected * 4.8, expected, "dW", rtol=1e-5, atol=1e-6)
+    with pytest.raises(GradingFailure, match=r"opposite sign in every entry"):
+        assert_close(-expected, expected, "dW", rtol=1e-5, atol=1e-6)
+    with pytest.raises(GradingFailure, match=r"times one factor, about 0\.1,"):
+        assert_gradient(expected * 0.1, expected, "dW", threshold=1e-4)
+    # a named mistake wins; a near-multiple, a scalar and a loose tolerance say nothing of it
+    with pytest.raises(GradingFailure) as info:
+        assert_close(expected * 7, expected, "x", rtol=1e-5, atol=1e-6,
+                     mistakes={"summing": expected * 7})
+    assert "summing" in str(info.value) and "factor" not in str(info.value)
+    for actual, want, rtol in ((expected * 2 + [[0, 0], [0, 0.3]], expected, 1e-5),
+                               (np.array(3.0), np.array(1.5), 1e-5),
+                               (expected * 1.1, expected, 2e-2)):
+        with pytest.raises(GradingFailure) as info:
+            assert_close(actual, want, "x", rtol=rtol, atol=0, otherwise="Look at the steps.")
+        assert "factor" not in str(info.value)
+        assert str(info.value).endswith("Look at the steps.")
+
+
+def test_a_gradient_of_none_says_why_tensorflow_gives_none():
+    with pytest.raises(GradingFailure, match=r"dW is None: .*inside `with tf.GradientTape\(\)`"):
+        assert_gradient(None, np.ones((2, 2)), "dW", threshold=1e-4)
 
 
 def test_a_variant_that_gives_the_right_answer_here_is_never_named():

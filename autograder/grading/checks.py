@@ -126,6 +126,10 @@ def _broadcast_hint(a: str, b: str) -> str:
     return "check the axis of a reduction, a missing keepdims=True or a transposed operand."
 
 
+# tf.matmul of a vector: "In[0] ndims must be >= 2", "In[0] and In[1] ndims must be == 2: 1"
+_MATMUL_RANK = re.compile(r"In\[\d\](?: and In\[\d\])? ndims must be (?:>=|==) 2(?:: \d+)?")
+_ONE_SET_OF_GRADIENTS = "A non-persistent GradientTape can only be used to compute one set of " \
+    "gradients"
 _NUMPY_ID = re.compile(r"'(numpy\.\w+|float|int)' object has no attribute '_id'")
 _NONE_OPERAND = re.compile(r"unsupported operand type\(s\) for [^:]{1,3}: "
                            r"('\w+' and 'NoneType'|'NoneType' and '\w+')")
@@ -155,8 +159,18 @@ def readable_error(text: str) -> str:
         return (text[:text.find(match.group(0))].split("{{")[0] +
                 f"an operation mixed a {one} tensor with a {two} "
                 "tensor; convert one with tf.cast or tf.convert_to_tensor(..., dtype=...).")
+    match = _MATMUL_RANK.search(text)
+    if match:
+        return (text[:text.find(match.group(0))].split("{{")[0] +
+                "a matrix product got a vector (1-D) operand: tf.matmul multiplies matrices "
+                "(2-D); for a vector use tf.tensordot(..., axes=1) or tf.reduce_sum(a * b), "
+                "or make it a column with tf.reshape.").strip()
     for noise in _TF_NOISE:
         text = noise.sub("", text)
+    if _ONE_SET_OF_GRADIENTS in text:
+        text = text.rstrip() + (" (a tape gives its gradients once: ask for all of them in one "
+                                "call, tape.gradient(L, [W, b]), or open it with "
+                                "tf.GradientTape(persistent=True))")
     if text.rstrip().endswith(" name:"):  # TensorFlow's op name, left empty
         text = text.rstrip()[:-len(" name:")].rstrip()
     if "to a TensorFlow DType" in text and "type_value" in text:
@@ -219,11 +233,12 @@ def known_mistake(actual, mistakes: dict | None, rtol: float, atol: float,
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, what: str, *, rtol: float,
-                 atol: float, mistakes: dict | None = None) -> None:
+                 atol: float, mistakes: dict | None = None, otherwise: str = "") -> None:
     """Element-wise ``|a - e| <= atol + rtol * |e|``, as ``numpy.allclose`` (grader-side).
 
     ``mistakes`` maps a description of a known mistake to the answer it gives; a wrong
-    answer that matches one is told which mistake it looks like."""
+    answer that matches one is told which mistake it looks like. ``otherwise`` is said when
+    none matches (where the check knows which part is wrong, not which slip)."""
     a = np.asarray(actual, np.float64)
     e = np.asarray(expected, np.float64)
     if a.shape != e.shape:
@@ -241,11 +256,43 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, what: str, *, rtol: f
         mistake = known_mistake(a, mistakes, rtol, atol, expected=e)
         text = (f"{what}: the answer differs from the reference in {bad} of {a.size} "
                 f"entries ({how_far}; tolerance {atol:g} + {rtol:g}*|expected|).")
+        # not where the tolerance is loose (a training trajectory): any two curves of
+        # similar shape would pass for multiples of each other there
+        factor = None if mistake or rtol > 1e-3 else constant_factor(
+            a, e, lambda x, y: _close(x, y, max(rtol, 1e-4) * 10, max(atol, 1e-6) * 10))
         if mistake:
             text += f" This is what {mistake} gives."
+        elif factor is not None:
+            text += _factor_text(factor)
+        elif otherwise:
+            text += " " + otherwise
         elif getattr(actual, "dtype", None) is not None and actual.dtype in (np.float16,):
             text += f" The answer has dtype {actual.dtype}, too coarse for this tolerance."
         fail(text)
+
+
+def constant_factor(actual: np.ndarray, expected: np.ndarray, close) -> float | None:
+    """The one factor c with actual = c * expected in every entry (``close(actual, c *
+    expected)``), if there is one and it is not 1: a scale slip (a mean for a sum, 1/m
+    forgotten or doubled, a stddev) says so instead of a bare "differs". Arrays of at least
+    two entries that are not all equal only: for a single number any answer is a multiple."""
+    a = np.asarray(actual, np.float64).ravel()
+    e = np.asarray(expected, np.float64).ravel()
+    if a.size < 2 or a.shape != e.shape or np.ptp(e) == 0 or not np.all(np.isfinite(a)):
+        return None
+    factor = float(a @ e / (e @ e))
+    if not np.isfinite(factor) or abs(factor) < 1e-12 or abs(factor - 1) < 1e-3:
+        return None
+    return factor if close(a, factor * e) else None
+
+
+def _factor_text(factor: float) -> str:
+    # two significant digits: enough to recognise 1/m or 1/K, not to rebuild the reference
+    if np.isclose(factor, -1, rtol=1e-3):
+        return " It is the reference with the opposite sign in every entry: a sign is off."
+    return (f" It is the reference times one factor, about {factor:.2g}, in every entry: a "
+            "constant factor is off (a mean where a sum belongs or the reverse, a 1/m "
+            "forgotten or taken twice, a scale).")
 
 
 def assert_gradient(actual: np.ndarray, expected: np.ndarray, what: str, *,
@@ -257,6 +304,10 @@ def assert_gradient(actual: np.ndarray, expected: np.ndarray, what: str, *,
     largest magnitude instead of themselves: float32 round-off there is tiny in absolute
     terms but would look huge relative to a near-zero entry.
     """
+    if actual is None:
+        fail(f"{what} is None: TensorFlow's gradient of a loss that does not depend on a "
+             "tensor on the tape is None. Compute the loss inside `with tf.GradientTape()`, "
+             "from W and b made tf.Variables (or watched with tape.watch).")
     a = as_array(actual, what, shape=np.shape(expected), kinds="f")
     scale = float(np.max(np.abs(expected))) if np.size(expected) else 0.0
     error = relative_error(a, expected, floor=max(floor_fraction * scale, 1e-12))
@@ -265,10 +316,16 @@ def assert_gradient(actual: np.ndarray, expected: np.ndarray, what: str, *,
         # would give away the hidden reference gradient
         text = (f"{what} has relative error {error:.0e} against the reference gradient "
                 f"(must be below {threshold:.0e}).")
+        floor = max(floor_fraction * scale, 1e-12)
         for name, wrong in (mistakes or {}).items():
             wrong = np.asarray(wrong, np.float64)
-            if wrong.shape == a.shape and relative_error(
-                    a, wrong, floor=max(floor_fraction * scale, 1e-12)) < threshold * 10:
+            if wrong.shape == a.shape and relative_error(a, wrong, floor=floor) < threshold * 10:
                 text += f" This is what {name} gives."
                 break
+        else:
+            factor = constant_factor(a, expected, lambda x, y: relative_error(
+                x, y, floor=max(floor_fraction * float(np.max(np.abs(y))), 1e-12))
+                < threshold * 10)
+            if factor is not None:
+                text += _factor_text(factor)
         fail(text)

@@ -500,7 +500,7 @@ for _ in range(epochs):
     losses.append(float(L))
     params = gd_step(params, tape.gradient(L, params), alpha)
 losses.append(float(mlp_loss(X, target, params)))
-return losses""")}, ["train"], says="should have shape"),
+return losses""")}, ["train"], says="one loss per epoch"),
     # the corpus probe: the hidden m = 1 case said only "AssertionError"
     bad("perceptron-squeeze", {"perceptron": fn("perceptron(X, w, b)", """
 return tf.squeeze(tf.matmul(X, tf.expand_dims(w, 1))) + b""")}, ["perceptron"],
@@ -615,3 +615,179 @@ tf.random.set_seed(seed)
 return [tf.random.uniform(shape, -1, 1) for shape in {MLP_SHAPES}]""")},
         INIT_USERS, says="init_mlp(777)"),
 ]
+
+
+# --- the message probe of 2026-12-03 (sixth): each of these lost its points with only "the
+# answer differs" (or an error in TensorFlow's words, or the wrong cause) before it --------
+
+FORWARD = """W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.tanh(tf.matmul(A1, W2) + b2)
+Z3 = tf.matmul(A2, W3) + b3
+"""
+LESSON_CE = "return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), Z3))"
+
+
+def mlp_loss_of(tail: str, forward: str = FORWARD) -> dict:
+    return {"mlp-loss": fn("mlp_loss(X, target, params)", forward + tail)}
+
+
+TRAIN_LOOP = """X = tf.convert_to_tensor(X, dtype=tf.float32)
+params = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
+losses = []
+for _ in range(EPOCHS):
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        L = LOSS
+    grads = tape.gradient(L, params)
+    losses.append(float(L))
+    params = STEP
+return np.array(losses, dtype=np.float32)
+"""
+
+
+def train_of(loss="mlp_loss(X, target, params)", step="gd_step(params, grads, alpha)",
+             epochs="epochs", start=None) -> dict:
+    body = TRAIN_LOOP.replace("LOSS", loss).replace("STEP", step).replace("EPOCHS", epochs)
+    if start:
+        body = body.replace("params = [tf.convert_to_tensor(p, dtype=tf.float32) for p in "
+                            "params]", start)
+    return {"train": fn("train(X, target, params, alpha, epochs)", body)}
+
+
+LOG_SOFTMAX = """z = logits - tf.reduce_max(logits, axis=1, keepdims=True)
+log_p = z - tf.math.log(tf.reduce_sum(tf.exp(z), axis=1, keepdims=True))
+"""
+MANUAL = "manual_gradients(X, target, W, b)"
+MLP_TRAIN = ("mlp_loss", "train")  # train's test cells record the student's mlp_loss
+
+MESSAGES = [
+    bad("mlp-loss-sum", mlp_loss_of(LESSON_CE.replace("reduce_mean", "reduce_sum")), MLP_TRAIN,
+        says="summing the cross-entropies"),
+    bad("mlp-loss-softmax-twice", {"mlp-loss": fn("mlp_loss(X, target, params)",
+        "return tf.reduce_mean(cross_entropy(one_hot(target, 10), mlp_forward(X, params)))")},
+        MLP_TRAIN, says="softmax applied twice"),
+    bad("mlp-loss-keras-without-from-logits", mlp_loss_of(
+        "return tf.keras.losses.CategoricalCrossentropy()(tf.one_hot(target, 10), Z3)"),
+        MLP_TRAIN, says="without from_logits=True"),
+    bad("mlp-loss-keras-sparse-without-from-logits", mlp_loss_of(
+        "return tf.keras.losses.SparseCategoricalCrossentropy()(target, Z3)"), MLP_TRAIN,
+        says="sparse cross-entropy without from_logits=True"),
+    bad("mlp-loss-without-b2", mlp_loss_of(LESSON_CE, FORWARD.replace("A1, W2) + b2", "A1, W2)")),
+        MLP_TRAIN, says="bias b2"),
+    bad("mlp-loss-relu", mlp_loss_of(LESSON_CE, FORWARD.replace("tf.tanh", "tf.nn.relu")),
+        MLP_TRAIN, says="ReLU instead of tanh"),
+    bad("mlp-loss-sigmoid", mlp_loss_of(LESSON_CE, FORWARD.replace("tf.tanh", "tf.sigmoid")),
+        MLP_TRAIN, says="sigmoid instead of tanh"),
+    bad("mlp-loss-squared-error", mlp_loss_of(
+        "return tf.reduce_mean(tf.square(tf.one_hot(target, 10) - softmax(Z3)))"), MLP_TRAIN,
+        says="mean squared error"),
+    bad("mlp-loss-tanh-on-the-logits", mlp_loss_of(LESSON_CE.replace(", Z3)", ", tf.tanh(Z3))")),
+        MLP_TRAIN, says="tanh on the output logits"),
+    bad("mlp-loss-axis-0", mlp_loss_of(LESSON_CE.replace(", Z3)", ", Z3, axis=0)")), MLP_TRAIN,
+        says="over the examples (axis=0)"),
+    bad("ce-mean-over-classes", {"cross-entropy": fn("cross_entropy(onehot_target, logits)",
+        LOG_SOFTMAX + "return -tf.reduce_mean(onehot_target * log_p, axis=1)")},
+        ["cross_entropy"], says="mean over the classes"),
+    bad("ce-sum-over-everything", {"cross-entropy": fn("cross_entropy(onehot_target, logits)",
+        LOG_SOFTMAX + "return -tf.reduce_sum(onehot_target * log_p)")}, ["cross_entropy"],
+        says="a single number"),
+    bad("ce-log-sum-exp-without-the-max-back", {"cross-entropy": fn(
+        "cross_entropy(onehot_target, logits)", """
+m = tf.reduce_max(logits, axis=1, keepdims=True)
+lse = tf.math.log(tf.reduce_sum(tf.exp(logits - m), axis=1, keepdims=True))
+return -tf.reduce_sum(onehot_target * (logits - lse), axis=1)""")}, ["cross_entropy"],
+        says="row maximum added back"),
+    bad("softmax-global-max", {"softmax": fn("softmax(logits)", """
+e = tf.exp(logits - tf.reduce_max(logits))
+return e / tf.reduce_sum(e, axis=1, keepdims=True)""")}, ["manual_gradients"],
+        checks=["test_softmax_large_logits"], says="each row's own maximum"),
+    bad("softmax-sum-without-keepdims", {"softmax": fn("softmax(logits)", """
+e = tf.exp(logits - tf.reduce_max(logits, axis=1, keepdims=True))
+return e / tf.reduce_sum(e, axis=1)""")}, SOFTMAX_USERS, says="keepdims=True"),
+    bad("softmax-min-shift", {"softmax": fn("softmax(logits)", """
+e = tf.exp(logits - tf.reduce_min(logits, axis=1, keepdims=True))
+return e / tf.reduce_sum(e, axis=1, keepdims=True)""")}, ["softmax", "manual_gradients"],
+        says="subtract the row maximum"),
+    bad("one-hot-depth-from-the-labels", {"one-hot": fn("one_hot(target, depth)",
+        "return tf.one_hot(target, int(np.max(target)) + 1)")}, ["one_hot", "manual_gradients"],
+        says="wrong depth"),
+    bad("one-hot-always-10", {"one-hot": fn("one_hot(target, depth)",
+        "return tf.one_hot(target, 10)")}, ["one_hot"], says="wrong depth"),
+    bad("loss-depth-from-the-labels", {"loss": fn("loss(X, target, W, b)", """
+logits = tf.matmul(X, W) + b
+return tf.reduce_mean(cross_entropy(one_hot(target, int(np.max(target)) + 1), logits))""")},
+        ["loss"], says="a one-hot's depth"),
+    bad("loss-softmax-twice", {"loss": fn("loss(X, target, W, b)",
+        "return tf.reduce_mean(cross_entropy(one_hot(target, 10), softmax(tf.matmul(X, W) + b)))")},
+        ["loss", "tape_gradients"], says="softmax applied twice"),
+    bad("tape-asked-twice", {"tape-gradients": fn("tape_gradients(X, target, W, b)", """
+W, b = tf.Variable(W), tf.Variable(b)
+with tf.GradientTape() as tape:
+    L = loss(X, target, W, b)
+return tape.gradient(L, W), tape.gradient(L, b)""")}, ["tape_gradients"],
+        says="persistent=True"),
+    bad("tape-loss-outside", {"tape-gradients": fn("tape_gradients(X, target, W, b)", """
+W, b = tf.Variable(W), tf.Variable(b)
+L = loss(X, target, W, b)
+with tf.GradientTape() as tape:
+    pass
+return tuple(tape.gradient(L, [W, b]))""")}, ["tape_gradients"], says="is None"),
+    bad("manual-integer-division", {"manual-gradients": fn(MANUAL, """
+delta = (softmax(tf.matmul(X, W) + b) - one_hot(target, 10)) * (1 // X.shape[0])
+return tf.matmul(tf.transpose(X), delta), tf.reduce_sum(delta, axis=0)""")},
+        ["manual_gradients"], says="1 // m"),
+    bad("manual-without-transpose", {"manual-gradients": fn(MANUAL, """
+delta = (softmax(tf.matmul(X, W) + b) - one_hot(target, 10)) / X.shape[0]
+return tf.matmul(X, delta), tf.reduce_sum(delta, axis=0)""")}, ["manual_gradients"],
+        says="missing transpose"),
+    bad("manual-divides-by-classes", {"manual-gradients": fn(MANUAL, """
+delta = (softmax(tf.matmul(X, W) + b) - one_hot(target, 10)) / 10
+return tf.matmul(tf.transpose(X), delta), tf.reduce_sum(delta, axis=0)""")},
+        ["manual_gradients"], says="times one factor"),
+    bad("manual-db-without-1-over-m", {"manual-gradients": fn(MANUAL, """
+delta = softmax(tf.matmul(X, W) + b) - one_hot(target, 10)
+return tf.matmul(tf.transpose(X), delta) / X.shape[0], tf.reduce_sum(delta, axis=0)""")},
+        ["manual_gradients"], says="a missing 1/m"),
+    bad("init-numpy-random", {"init-mlp": fn("init_mlp(seed)", f"""
+np.random.seed(seed)
+return [np.random.randn(*s).astype(np.float32) for s in {MLP_SHAPES}]""")}, INIT_USERS,
+        says="NumPy's np.random.seed"),
+    bad("init-stddev", {"init-mlp": fn("init_mlp(seed)", f"""
+tf.random.set_seed(seed)
+return [tf.random.normal(s, stddev=0.1) for s in {MLP_SHAPES}]""")}, INIT_USERS,
+        says="times one factor, about 0.1"),
+    bad("init-truncated", {"init-mlp": fn("init_mlp(seed)", f"""
+tf.random.set_seed(seed)
+return [tf.random.truncated_normal(s) for s in {MLP_SHAPES}]""")}, INIT_USERS,
+        says="truncated_normal"),
+    bad("forward-sigmoid-output", {"mlp-forward": fn("mlp_forward(X, params)",
+        FORWARD + "return tf.sigmoid(Z3)")}, ["mlp_forward"], says="sigmoid on the output"),
+    bad("forward-softmax-axis-0", {"mlp-forward": fn("mlp_forward(X, params)", FORWARD
+        + "E = tf.exp(Z3 - tf.reduce_max(Z3, axis=0))\nreturn E / tf.reduce_sum(E, axis=0)")},
+        ["mlp_forward"], says="axis=0"),
+    bad("gd-returns-none", {"gd-step": fn("gd_step(params, grads, alpha)", """
+for i in range(len(params)):
+    params[i] = params[i] - alpha * grads[i]""")}, ["gd_step", "train"], says="returned None"),
+    bad("gd-alpha-squared", {"gd-step": fn("gd_step(params, grads, alpha)",
+        "return [p - alpha * alpha * g for p, g in zip(params, grads)]")}, ["gd_step", "train"],
+        says="the steps are off"),
+    bad("train-softmax-twice", train_of(
+        loss="tf.reduce_mean(cross_entropy(one_hot(target, 10), mlp_forward(X, params)))"),
+        ["train"], says="softmax applied twice"),
+    bad("train-epochs-plus-one", train_of(epochs="epochs + 1"), ["train"],
+        says="9 losses for 8 epochs"),
+    bad("train-from-init-mlp", train_of(
+        start="params = [tf.convert_to_tensor(p) for p in init_mlp(12345)]"), ["train"],
+        says="of the parameters passed in"),
+    bad("train-half-alpha", train_of(step="gd_step(params, grads, alpha / 2)"), ["train"],
+        says="the steps are off"),
+    bad("dot-matmul-of-vectors", {"dot": fn("dot(a, b)", "return tf.matmul(a, b)")}, ["dot"],
+        says="vector (1-D) operand"),
+    bad("perceptron-matmul-of-a-vector", {"perceptron": fn("perceptron(X, w, b)",
+        "return tf.matmul(X, w) + b")}, ["perceptron"], says="vector (1-D) operand"),
+    bad("diabetes-target", {"load-diabetes-tensor": fn("load_diabetes_tensor()",
+        "return tf.constant(sklearn_datasets.load_diabetes().target, dtype=tf.float32)")},
+        ["load_diabetes_tensor"], says="the dataset's target"),
+]
+MISTAKES += MESSAGES

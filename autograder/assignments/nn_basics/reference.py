@@ -199,8 +199,19 @@ def init_mlp_mistakes(seed: int) -> dict:
     tf = _tf()
     tf.random.set_seed(int(seed))
     op_seeded = [tf.random.normal(shape, seed=int(seed)).numpy() for shape in MLP_SHAPES]
+    tf.random.set_seed(int(seed))
+    truncated = [tf.random.truncated_normal(shape).numpy() for shape in MLP_SHAPES]
+    legacy = np.random.RandomState(int(seed) % 2**32)
+    numpy_legacy = [legacy.standard_normal(shape) for shape in MLP_SHAPES]
+    generator = np.random.default_rng(int(seed))
+    numpy_generator = [generator.standard_normal(shape) for shape in MLP_SHAPES]
     return {"passing seed= to each tf.random.normal as well (the lesson calls "
-            "tf.random.set_seed(seed) once and draws without op seeds)": op_seeded}
+            "tf.random.set_seed(seed) once and draws without op seeds)": op_seeded,
+            "tf.random.truncated_normal instead of tf.random.normal": truncated,
+            "NumPy's np.random.seed and np.random.randn/normal instead of "
+            "tf.random.set_seed and tf.random.normal": numpy_legacy,
+            "NumPy's np.random.default_rng(seed) instead of tf.random.set_seed and "
+            "tf.random.normal": numpy_generator}
 
 
 def tf_mlp_loss(X, target, params):
@@ -246,10 +257,22 @@ def softmax_mistakes(logits) -> dict:
 
 
 def cross_entropy_mistakes(onehot_target, logits) -> dict:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # on wide logits some variants are not finite: they are never matched
+        return _cross_entropy_mistakes(onehot_target, logits)
+
+
+def _cross_entropy_mistakes(onehot_target, logits) -> dict:
     t = np.asarray(onehot_target, np.float64)
     z = np.asarray(logits, np.float64)
     log_p = np.log(softmax(z))
+    shift = z.max(axis=1, keepdims=True)
     return {"a missing minus sign": (t * log_p).sum(axis=1),
+            "the mean over the classes instead of the sum (reduce_mean where reduce_sum "
+            "belongs)": -(t * log_p).mean(axis=1),
+            "a log-sum-exp without the row maximum added back (log-softmax is z - max - "
+            "log(sum(exp(z - max))))": -(t * (z - np.log(np.exp(z - shift).sum(
+                axis=1, keepdims=True)))).sum(axis=1),
             "summing over all classes without the one-hot target": -log_p.sum(axis=1),
             "the log of the logits instead of a log-softmax":
             -(t * np.log(np.abs(z) + 1e-300)).sum(axis=1)}
@@ -262,7 +285,10 @@ def loss_mistakes(X, target, W, b) -> dict:
             "averaging over every entry of the one-hot matrix (dividing by m*K, not m)":
             per_example.mean() / np.shape(W)[1],
             "forgetting the bias b": float(cross_entropy(
-                one_hot(target, np.shape(W)[1]), logits - np.asarray(b, np.float64)).mean())}
+                one_hot(target, np.shape(W)[1]), logits - np.asarray(b, np.float64)).mean()),
+            "the cross-entropy of softmax(XW + b) taken as logits (softmax applied twice: "
+            "pass the logits, not probabilities)": float(cross_entropy(
+                one_hot(target, np.shape(W)[1]), softmax(logits)).mean())}
 
 
 def gradient_mistakes(X, target, W, b) -> tuple[dict, dict]:
@@ -275,34 +301,75 @@ def gradient_mistakes(X, target, W, b) -> tuple[dict, dict]:
     dW_mistakes = {"a missing 1/m (summing instead of averaging over the examples)": dW * m,
                    "the wrong sign (one-hot minus softmax)": -dW,
                    "using the one-hot targets without the softmax":
-                   X64.T @ (-one_hot(target, np.shape(W)[1]) / m)}
+                   X64.T @ (-one_hot(target, np.shape(W)[1]) / m),
+                   "a dW of zeros (a factor of 0, such as the integer division 1 // m)":
+                   np.zeros_like(dW)}
     db_mistakes = {"a missing 1/m (summing instead of averaging over the examples)": db * m,
-                   "a db of zeros (the bias gradient forgotten)": np.zeros_like(db),
+                   "a db of zeros (the bias gradient forgotten, or a factor of 0 such as the "
+                   "integer division 1 // m)": np.zeros_like(db),
                    "the wrong sign (one-hot minus softmax)": -db,
                    "the mean over the examples of delta, which divides by m twice":
                    delta.mean(axis=0)}
     return dW_mistakes, db_mistakes
 
 
-def mlp_forward_mistakes(X, params) -> dict:
+def _mlp_logits_mistakes(X, params) -> dict:
+    """The output logits Z3 of the usual slips in the forward pass, by what they are."""
     W1, b1, W2, b2, W3, b3 = (np.asarray(p, np.float64) for p in params)
     X = np.asarray(X, np.float64)
     relu = lambda v: np.maximum(v, 0)  # noqa: E731
-    return {"ReLU instead of tanh": softmax(relu(relu(X @ W1 + b1) @ W2 + b2) @ W3 + b3),
-            "returning the logits Z3 instead of softmax(Z3)": mlp_logits(X, params),
-            "a sigmoid instead of tanh":
-            softmax((1 / (1 + np.exp(-(1 / (1 + np.exp(-(X @ W1 + b1)))) @ W2 - b2)))
-                    @ W3 + b3),
-            "forgetting the biases": softmax(np.tanh(np.tanh(X @ W1) @ W2) @ W3),
-            "no activation on the second hidden layer":
-            softmax((np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3),
-            "forgetting the first layer's bias b1":
-            softmax(np.tanh(np.tanh(X @ W1) @ W2 + b2) @ W3 + b3),
-            "forgetting the second layer's bias b2":
-            softmax(np.tanh(np.tanh(X @ W1 + b1) @ W2) @ W3 + b3),
-            "forgetting the output bias b3": softmax(np.tanh(np.tanh(X @ W1 + b1) @ W2 + b2) @ W3),
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    return {"ReLU instead of tanh": relu(relu(X @ W1 + b1) @ W2 + b2) @ W3 + b3,
+            "a sigmoid instead of tanh": sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2) @ W3 + b3,
+            "forgetting the biases": np.tanh(np.tanh(X @ W1) @ W2) @ W3,
+            "no activation on the second hidden layer": (np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3,
+            "forgetting the first layer's bias b1": np.tanh(np.tanh(X @ W1) @ W2 + b2) @ W3 + b3,
+            "forgetting the second layer's bias b2": np.tanh(np.tanh(X @ W1 + b1) @ W2) @ W3 + b3,
+            "forgetting the output bias b3": np.tanh(np.tanh(X @ W1 + b1) @ W2 + b2) @ W3,
             "adding the biases after tanh instead of inside it":
-            softmax((np.tanh((np.tanh(X @ W1) + b1) @ W2) + b2) @ W3 + b3)}
+            (np.tanh((np.tanh(X @ W1) + b1) @ W2) + b2) @ W3 + b3}
+
+
+def mlp_forward_mistakes(X, params) -> dict:
+    Z3 = mlp_logits(X, params)
+    by_column = np.exp(Z3 - Z3.max(axis=0, keepdims=True))
+    return {**{name: softmax(Z) for name, Z in _mlp_logits_mistakes(X, params).items()},
+            "returning the logits Z3 instead of softmax(Z3)": Z3,
+            "a sigmoid on the output instead of softmax": 1 / (1 + np.exp(-Z3)),
+            "softmax over each column (axis=0) instead of each row":
+            by_column / by_column.sum(axis=0, keepdims=True)}
+
+
+# Keras' epsilon: its cross-entropies of probabilities clip them to [eps, 1 - eps]
+_KERAS_EPSILON = 1e-7
+
+
+def mlp_loss_mistakes(X, target, params) -> dict:
+    """Wrong mean cross-entropies of the MLP, by what the student did."""
+    onehot = one_hot(target, 10)
+    Z3 = mlp_logits(X, params)
+    per_example = cross_entropy(onehot, Z3)
+    scaled = np.clip(Z3 / Z3.sum(axis=1, keepdims=True), _KERAS_EPSILON, 1 - _KERAS_EPSILON)
+    clipped = np.clip(Z3, _KERAS_EPSILON, 1 - _KERAS_EPSILON)
+    log_z0 = Z3 - Z3.max(axis=0, keepdims=True)
+    log_z0 = log_z0 - np.log(np.exp(log_z0).sum(axis=0, keepdims=True))
+    return {"summing the cross-entropies instead of taking their mean": per_example.sum(),
+            "averaging over every entry of the one-hot matrix (dividing by m*K, not m)":
+            per_example.mean() / 10,
+            "the cross-entropy of softmax(Z3) taken as logits (softmax applied twice: pass "
+            "the logits Z3, not mlp_forward's probabilities)":
+            cross_entropy(onehot, softmax(Z3)).mean(),
+            "a Keras cross-entropy without from_logits=True (it takes the logits Z3 for "
+            "probabilities)": -(onehot * np.log(scaled)).sum(axis=1).mean(),
+            "a Keras sparse cross-entropy without from_logits=True (it takes the logits Z3 "
+            "for probabilities)": cross_entropy(onehot, np.log(clipped)).mean(),
+            "a tanh on the output logits": cross_entropy(onehot, np.tanh(Z3)).mean(),
+            "the mean squared error of the probabilities instead of the cross-entropy":
+            ((onehot - softmax(Z3)) ** 2).mean(),
+            "a cross-entropy over the examples (axis=0) instead of the classes":
+            -(onehot * log_z0).sum(axis=0).mean(),
+            **{name: cross_entropy(onehot, Z).mean()
+               for name, Z in _mlp_logits_mistakes(X, params).items()}}
 
 
 def gd_step_mistakes(params, grads, alpha: float) -> dict:

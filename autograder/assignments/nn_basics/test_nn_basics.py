@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from autograder.grading import api_lint
-from autograder.grading.checks import (as_array, as_sequence, assert_close,
-                                       assert_gradient, fail, require_kind, where_not_finite)
+from autograder.grading.checks import (as_array, as_sequence, assert_close, assert_gradient,
+                                       fail, known_mistake, require_kind, where_not_finite)
 
 from . import contract
 from . import reference as ref
@@ -177,7 +177,11 @@ def test_diabetes_tensor(student, notebook_cells):
     """load_diabetes_tensor returns the diabetes data as a float32 tf.Tensor"""
     from sklearn.datasets import load_diabetes
 
-    got = as_array(call(student, notebook_cells, "load_diabetes_tensor"),
+    value = call(student, notebook_cells, "load_diabetes_tensor")
+    if isinstance(value, np.ndarray) and value.shape == (442,):
+        fail("`load_diabetes_tensor()` has shape (442,): that is the dataset's target, one "
+             "number per patient; the features are its `.data`, shape (442, 10).")
+    got = as_array(value,
                    "`load_diabetes_tensor()`", shape=(442, 10), kinds="f")
     if got.dtype != np.float32:
         fail(f"`load_diabetes_tensor()` should be float32, not {got.dtype} (convert with "
@@ -289,7 +293,8 @@ def test_softmax_large_logits(student, notebook_cells):
 @points(1, "one_hot")
 def test_one_hot(student, notebook_cells):
     """one_hot encodes labels as float32"""
-    target = rng("one-hot").integers(0, 7, size=25).astype(np.int64)
+    # labels below depth - 1 only: a depth read off the labels (max + 1) is told so here
+    target = rng("one-hot").integers(0, 6, size=25).astype(np.int64)
     got = as_array(call(student, notebook_cells, "one_hot", target, 7),
                    "`one_hot(target, 7)`", kinds="fiub")
     if got.ndim == 2 and got.shape[0] == 25 and got.shape[1] != 7:
@@ -307,10 +312,24 @@ def test_cross_entropy(student, notebook_cells):
     r = rng("cross-entropy")
     logits = (4 * r.normal(size=(40, 10))).astype(np.float32)
     onehot = ref.one_hot(r.integers(0, 10, size=40), 10).astype(np.float32)
-    got = as_array(call(student, notebook_cells, "cross_entropy", onehot, logits),
+    got = as_array(_per_example(call(student, notebook_cells, "cross_entropy", onehot, logits),
+                                "`cross_entropy(onehot, logits)`", 40, 10),
                    "`cross_entropy(onehot, logits)`", shape=(40,))
     assert_close(got, ref.cross_entropy(onehot, logits), "`cross_entropy(onehot, logits)`",
                  **ELEMENTWISE, mistakes=ref.cross_entropy_mistakes(onehot, logits))
+
+
+def _per_example(value, what: str, m: int, k: int):
+    """Name the reduction behind a cross-entropy of the wrong shape: one number per example
+    is a sum over the classes (axis 1) only."""
+    shape = np.shape(value) if isinstance(value, np.ndarray) else None
+    if shape == ():
+        fail(f"{what} is a single number, but it should give one loss per example, shape "
+             f"({m},): sum over the classes only (axis=1), not over the whole matrix.")
+    if shape == (k,) and k != m:
+        fail(f"{what} has shape ({k},), one number per class, but it should give one loss per "
+             f"example, shape ({m},): sum over the classes (axis=1), not the examples (axis=0).")
+    return value
 
 
 @points(1, "cross_entropy", visibility=HIDDEN)
@@ -318,8 +337,10 @@ def test_cross_entropy_large_logits(student, notebook_cells):
     """cross_entropy stays finite and exact for logits between -1000 and 1000"""
     logits = wide_logits("cross-entropy-large")
     onehot = ref.one_hot(rng("ce-targets").integers(0, 10, size=len(logits)), 10)
-    got = as_array(call(student, notebook_cells, "cross_entropy", onehot.astype(np.float32),
-                        logits),
+    got = as_array(_per_example(call(student, notebook_cells, "cross_entropy",
+                                     onehot.astype(np.float32), logits),
+                                "`cross_entropy` of logits between -1000 and 1000",
+                                len(logits), 10),
                    "`cross_entropy` of logits between -1000 and 1000", shape=(len(logits),),
                    finite=False)
     if not np.all(np.isfinite(got)):
@@ -334,7 +355,7 @@ def test_cross_entropy_large_logits(student, notebook_cells):
                    rtol=1e-5, atol=1e-3)
     # losses reach ~2000 here; float32 inputs carry ~1e-4 absolute rounding at that size
     assert_close(got, expected, "`cross_entropy` of logits between -1000 and 1000",
-                 rtol=1e-5, atol=1e-3)
+                 rtol=1e-5, atol=1e-3, mistakes=ref.cross_entropy_mistakes(onehot, logits))
 
 
 # -log of the smallest positive float32 (a denormal): no log of a float32 probability,
@@ -372,6 +393,14 @@ def test_loss(student, notebook_cells):
     # logits reach ~100 here, so float32 cross-entropies carry ~1e-5 relative error
     assert_close(got, ref.loss(X, target, W, b), "`loss(X, target, W, b)`",
                  rtol=1e-4, atol=1e-4, mistakes=ref.loss_mistakes(X, target, W, b))
+    # a few examples whose labels stop below 9: the one-hot still has 10 columns (a depth
+    # read off the labels, max + 1, breaks here and in the notebook's hidden test)
+    few = np.flatnonzero(t_digits < 8)[rng("loss-few").choice(50, size=6, replace=False)]
+    got = as_array(call(student, notebook_cells, "loss", X_digits[few], t_digits[few], W, b),
+                   "`loss` of 6 examples whose labels are all below 8", shape=())
+    assert_close(got, ref.loss(X_digits[few], t_digits[few], W, b),
+                 "`loss` of 6 examples whose labels are all below 8", rtol=1e-4, atol=1e-4,
+                 mistakes=ref.loss_mistakes(X_digits[few], t_digits[few], W, b))
 
 
 @points(1, "SEED")
@@ -456,6 +485,18 @@ def test_manual_matches_tape(student, notebook_cells):
                     threshold=GRADIENT_THRESHOLD, mistakes=dW_mistakes)
     assert_gradient(db, expected_db, "db from `manual_gradients`",
                     threshold=GRADIENT_THRESHOLD, mistakes=db_mistakes)
+    # three examples whose labels stop below 8: the one-hot keeps W's 10 columns (a depth
+    # read off the labels breaks here, as in the notebook's hidden test of one example)
+    X, target, W, b = linear_problem("manual-few", m=3)
+    target = np.array([0, 7, 3], np.int64)
+    dW, db = as_sequence(call(student, notebook_cells, "manual_gradients", X, target, W, b),
+                         "`manual_gradients` of 3 examples with labels below 8", 2)
+    expected_dW, expected_db = ref.tf_gradients(X, target, W, b)
+    dW_mistakes, db_mistakes = ref.gradient_mistakes(X, target, W, b)
+    assert_gradient(dW, expected_dW, "dW from `manual_gradients` of 3 examples",
+                    threshold=GRADIENT_THRESHOLD, mistakes=dW_mistakes)
+    assert_gradient(db, expected_db, "db from `manual_gradients` of 3 examples",
+                    threshold=GRADIENT_THRESHOLD, mistakes=db_mistakes)
 
 
 # --- the MLP -------------------------------------------------------------------------------
@@ -471,15 +512,22 @@ def _params(value, what: str) -> list[np.ndarray]:
 def test_init_mlp(student, notebook_cells):
     """init_mlp draws the lesson's parameters for a given seed, the same each time"""
     got = _params(call(student, notebook_cells, "init_mlp", 777), "`init_mlp(777)`")
+    mistakes = ref.init_mlp_mistakes(777)
+    for name, draws in mistakes.items():  # NumPy's draws come in float64: named first
+        if all(np.allclose(p, d, rtol=1e-5, atol=1e-6) for p, d in zip(got, draws)):
+            fail(f"`init_mlp(777)` gives other parameters than the lesson's: this is what "
+                 f"{name} gives.")
     wider = [i for i, p in enumerate(got) if p.dtype != np.float32]
     if wider:  # the contract's float32; a float64 draw is another stream, not a finer one
         fail(f"`init_mlp(777)`[{wider[0]}] is {got[wider[0]].dtype}: tf.random.normal draws "
              "other numbers in another dtype (not the same ones more precisely), so draw "
              "float32, its default, as the contract says.")
-    mistakes = ref.init_mlp_mistakes(777)
     for i, (p, expected) in enumerate(zip(got, ref.init_mlp(777))):
         assert_close(p, expected, f"`init_mlp(777)`[{i}]", rtol=1e-6, atol=1e-7,
-                     mistakes={name: draws[i] for name, draws in mistakes.items()})
+                     mistakes={name: draws[i] for name, draws in mistakes.items()},
+                     otherwise="Call tf.random.set_seed(seed), then draw each parameter with "
+                     "tf.random.normal(shape) (mean 0, stddev 1, float32), in the order W1, "
+                     "b1, W2, b2, W3, b3.")
     again = _params(call(student, notebook_cells, "init_mlp", 777), "`init_mlp(777)`")
     if not all(np.array_equal(a, b) for a, b in zip(got, again)):
         fail("`init_mlp(777)` gives different parameters when called twice: call "
@@ -548,7 +596,7 @@ def test_mlp_loss(student, notebook_cells):
     got = as_array(call(student, notebook_cells, "mlp_loss", X, target, params),
                    "`mlp_loss(X, target, params)`", shape=())
     assert_close(got, ref.mlp_loss(X, target, params), "`mlp_loss(X, target, params)`",
-                 **REDUCTION)
+                 **REDUCTION, mistakes=ref.mlp_loss_mistakes(X, target, params))
 
 
 @points(1, "mlp_loss", visibility=HIDDEN)
@@ -572,9 +620,12 @@ def test_mlp_loss_large_logits(student, notebook_cells):
                          "`mlp_loss` with ordinary logits", shape=(), finite=False)
         if not np.isclose(float(there), ref.mlp_loss(X, target, ordinary), rtol=1e-4,
                           atol=1e-3):
+            mistake = known_mistake(there, ref.mlp_loss_mistakes(X, target, ordinary),
+                                    rtol=1e-4, atol=1e-3)
             fail("`mlp_loss` with large logits is wrong, and so is `mlp_loss` of the same "
                  "examples with ordinary logits: the loss itself is off, not only its "
-                 "stability (see the other mlp_loss check).")
+                 "stability" + (f" (this is what {mistake} gives)." if mistake else
+                                " (see the other mlp_loss check)."))
     _no_capped_log(got, expected, "`mlp_loss` with large logits", rtol=1e-4, atol=1e-3)
     assert_close(got, expected, "`mlp_loss` with large logits", rtol=1e-4, atol=1e-3)
 
@@ -640,8 +691,12 @@ del _g_r, _g_shapes
 def test_gd_step(student, notebook_cells):
     """gd_step returns new parameters p - alpha * g and leaves its inputs alone"""
     params, grads = mlp_params("gd-params"), mlp_params("gd-grads", scale=1.0)
-    got = _params(call(student, notebook_cells, "gd_step", params, grads, 0.05),
-                  "`gd_step(...)`")
+    value = call(student, notebook_cells, "gd_step", params, grads, 0.05)
+    if value is None:
+        fail("`gd_step(...)` returned None: it must return the new list of parameters (a "
+             "loop that updates params in place returns nothing, and changes the caller's "
+             "arrays).")
+    got = _params(value, "`gd_step(...)`")
     expected = ref.gd_step(params, grads, 0.05)
     if not all(np.allclose(p, e, rtol=1e-5, atol=1e-6) for p, e in zip(got, expected)):
         for name, wrong in ref.gd_step_mistakes(params, grads, 0.05).items():
@@ -656,11 +711,30 @@ def test_gd_step(student, notebook_cells):
                         "grads untouched." if " changes " in problem else "."))
 
 
+def _recorded_loss_mistakes(X, target, params) -> dict:
+    """mlp_loss's mistakes, as the first loss train records them (train calls the loss)."""
+    return {f"{name}, in the loss `train` records (is `mlp_loss` right?)": [value]
+            for name, value in ref.mlp_loss_mistakes(X, target, params).items()}
+
+
+_FIRST_LOSS_HINT = ("It should be the MLP's mean cross-entropy (as `mlp_loss`) of the "
+                    "parameters passed in, on the X and target passed in, before any step.")
+_STEPS_HINT = ("The first loss is right, so the loss is: the steps are off. Each step should "
+               "be p - alpha * g, with g the gradient of that loss for the current "
+               "parameters and alpha as given, and start from the parameters of the step "
+               "before.")
+
+
 def _losses(student, cells, data, params, alpha, epochs, what):
     X, target = data
-    got = as_array(call(student, cells, "train", X, target, params, alpha, epochs), what,
-                   shape=(epochs,), kinds="f")
-    return got
+    value = call(student, cells, "train", X, target, params, alpha, epochs)
+    count = value.shape[0] if isinstance(value, np.ndarray) and value.ndim == 1 else \
+        len(value) if isinstance(value, (list, tuple)) else None
+    if count == epochs + 1:
+        fail(f"{what} gives {epochs + 1} losses for {epochs} epochs: one loss per epoch, "
+             "recorded before each step (not one more after the last step, nor a loop of "
+             "epochs + 1).")
+    return as_array(value, what, shape=(epochs,), kinds="f")
 
 
 @points(1, "train", visibility=HIDDEN)
@@ -678,7 +752,9 @@ def test_train_decreases_loss(student, notebook_cells):
                            ref.train(X, target, params, 0.05, 2)[1:],
                            "training on the notebook's X_digits and target_digits instead "
                            "of the X and target passed in":
-                           [ref.mlp_loss(*ref.digits(), params)]})
+                           [ref.mlp_loss(*ref.digits(), params)],
+                           **_recorded_loss_mistakes(X, target, params)},
+                 otherwise=_FIRST_LOSS_HINT)
     steps_down = int(np.sum(np.diff(losses) < 0))
     if not (losses[-1] < losses[0] and steps_down >= 6):
         fail(f"`train` should lower the loss: it went down in only {steps_down} of 7 steps.")
@@ -695,7 +771,8 @@ def test_train_decreases_loss(student, notebook_cells):
     # writing on the runner's channel: only what the grader computes is trusted).
     assert_close(losses, ref.train(X, target, params, 0.05, 8),
                  "the recorded losses on the hidden sample", rtol=2e-2, atol=0,
-                 mistakes=ref.train_mistakes(X, target, params, 0.05, 8))
+                 mistakes=ref.train_mistakes(X, target, params, 0.05, 8),
+                 otherwise=_STEPS_HINT)
 
 
 @points(2, "train")
@@ -712,9 +789,11 @@ def test_train_reference_trajectory(student, notebook_cells, record_property):
     # The first loss is one float32 forward pass; later ones compound float32 round-off
     # through ten large GD steps (the lesson itself, on a GPU, drifted by ~1% at step 10).
     assert_close(losses[:1], expected[:1], "the first recorded loss", rtol=1e-4, atol=0,
-                 mistakes={k: v[:1] for k, v in mistakes.items()})
+                 mistakes={**{k: v[:1] for k, v in mistakes.items()},
+                           **_recorded_loss_mistakes(*ref.digits(), params)},
+                 otherwise=_FIRST_LOSS_HINT)
     assert_close(losses, expected, "the recorded losses", rtol=2e-2, atol=0,
-                 mistakes=mistakes)
+                 mistakes=mistakes, otherwise=_STEPS_HINT)
     # part of this check, not one of its own: leaving the inputs alone earns nothing by itself
     problem = _inputs_changed_by(student, "train({X}, {t}, {p}, 0.05, 2)", "train")
     if problem:
