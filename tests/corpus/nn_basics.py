@@ -791,3 +791,229 @@ for i in range(len(params)):
         ["load_diabetes_tensor"], says="the dataset's target"),
 ]
 MISTAKES += MESSAGES
+
+
+# the fairness probe of 2026-12-03 (sixth): 43 more correct-but-different answers, all full
+# marks (a tf.function training step, Keras' SGD, Keras' losses with from_logits=True,
+# tf.nn.softmax inside manual_gradients, a cell that plots, NumPy inside TensorFlow's work)
+CORRECT += [
+    ok("probe-devices-map", list_device_types=fn("list_device_types()", """
+return sorted(set(map(lambda d: d.device_type, tf.config.list_physical_devices())))""")),
+    ok("probe-devices-experimental", list_device_types=fn("list_device_types()", """
+return sorted({d.device_type for d in tf.config.experimental.list_physical_devices()})""")),
+    ok("probe-scalar-getattr", make_scalar=fn("make_scalar(value, dtype)", """
+return tf.constant(value, dtype=getattr(tf, dtype))""")),
+    ok("probe-scalar-convert", make_scalar=fn("make_scalar(value, dtype)", """
+return tf.convert_to_tensor(value, dtype=dtype)""")),
+    ok("probe-scalar-numpy-first", make_scalar=fn("make_scalar(value, dtype)", """
+return tf.constant(np.array(value, dtype=dtype))""")),
+    ok("probe-dot-einsum", dot=fn("dot(a, b)", """
+return tf.einsum('i,i->', a, b)""")),
+    ok("probe-dot-multiply", dot=fn("dot(a, b)", """
+return tf.reduce_sum(tf.multiply(a, b))""")),
+    ok("probe-dot-matmul-reshaped", dot=fn("dot(a, b)", """
+return tf.reshape(tf.matmul(tf.reshape(a, (1, -1)), tf.reshape(b, (-1, 1))), ())""")),
+    ok("probe-matmul-np", matmul=fn("matmul(A, B)", """
+return np.matmul(A, B)""")),
+    ok("probe-diabetes-xy", load_diabetes_tensor=fn("load_diabetes_tensor()", """
+X, y = sklearn_datasets.load_diabetes(return_X_y=True)
+return tf.cast(X, tf.float32)""")),
+    ok("probe-first-take-numpy", first_examples=fn("first_examples(X_numpy, k)", """
+return np.array([x.numpy() for x in tf.data.Dataset.from_tensor_slices(X_numpy).take(k)])""")),
+    ok("probe-first-batch-iter", first_examples=fn("first_examples(X_numpy, k)", """
+return next(tf.data.Dataset.from_tensor_slices(X_numpy).batch(k).as_numpy_iterator())""")),
+    ok("probe-first-islice", first_examples='import itertools\n'
+       + fn("first_examples(X_numpy, k)", """
+return np.stack(list(itertools.islice(tf.data.Dataset.from_tensor_slices(X_numpy).as_numpy_iterator(), k)))""")),
+    ok("probe-perceptron-rowsum", perceptron=fn("perceptron(X, w, b)", """
+return tf.reduce_sum(X * w, axis=1) + b""")),
+    ok("probe-perceptron-column", perceptron=fn("perceptron(X, w, b)", """
+return tf.squeeze(X @ tf.reshape(w, (-1, 1)), axis=1) + b""")),
+    ok("probe-logits-einsum", linear_logits=fn("linear_logits(X, W, b)", """
+return tf.einsum('ij,jk->ik', X, W) + b""")),
+    ok("probe-logits-add", linear_logits=fn("linear_logits(X, W, b)", """
+return tf.add(tf.matmul(X, W), b)""")),
+    ok("probe-softmax-last-axis", softmax=fn("softmax(logits)", """
+z = logits - tf.reduce_max(logits, axis=-1, keepdims=True)
+e = tf.exp(z)
+return e / tf.reduce_sum(e, axis=-1, keepdims=True)""")),
+    ok("probe-softmax-none-index", softmax=fn("softmax(logits)", """
+z = np.asarray(logits)
+z = z - z.max(axis=1)[:, None]
+e = np.exp(z)
+return e / e.sum(axis=1)[:, None]""")),
+    ok("probe-softmax-transpose", softmax=fn("softmax(logits)", """
+z = tf.transpose(logits)
+e = tf.exp(z - tf.reduce_max(z, axis=0))
+return tf.transpose(e / tf.reduce_sum(e, axis=0))""")),
+    ok("probe-softmax-float64-inside", softmax=fn("softmax(logits)", """
+z = tf.cast(logits, tf.float64)
+z = z - tf.reduce_max(z, axis=1, keepdims=True)
+e = tf.exp(z)
+return tf.cast(e / tf.reduce_sum(e, axis=1, keepdims=True), logits.dtype if hasattr(logits, 'dtype') else tf.float32)""")),
+    ok("probe-one-hot-cast", one_hot=fn("one_hot(target, depth)", """
+return tf.cast(tf.one_hot(tf.cast(target, tf.int32), depth), tf.float32)""")),
+    ok("probe-one-hot-arange", one_hot=fn("one_hot(target, depth)", """
+return (np.arange(depth) == np.asarray(target)[:, None]).astype(np.float32)""")),
+    ok("probe-one-hot-keras", one_hot=fn("one_hot(target, depth)", """
+return tf.keras.utils.to_categorical(target, depth).astype('float32')""")),
+    ok("probe-ce-log-softmax", cross_entropy=fn("cross_entropy(onehot_target, logits)", """
+return -tf.reduce_sum(onehot_target * tf.nn.log_softmax(logits), axis=1)""")),
+    ok("probe-ce-einsum", cross_entropy=fn("cross_entropy(onehot_target, logits)", """
+m = tf.reduce_max(logits, axis=1, keepdims=True)
+log_p = logits - m - tf.math.log(tf.reduce_sum(tf.exp(logits - m), axis=1, keepdims=True))
+return -tf.einsum('ij,ij->i', tf.cast(onehot_target, log_p.dtype), log_p)""")),
+    ok("probe-ce-gather", cross_entropy=fn("cross_entropy(onehot_target, logits)", """
+lse = tf.reduce_logsumexp(logits, axis=1)
+return lse - tf.reduce_sum(onehot_target * logits, axis=1)""")),
+    ok("probe-loss-keras-from-logits", loss=fn("loss(X, target, W, b)", """
+return tf.keras.losses.CategoricalCrossentropy(from_logits=True)(tf.one_hot(target, 10), tf.matmul(X, W) + b)""")),
+    ok("probe-loss-own-chain", loss=fn("loss(X, target, W, b)", """
+return tf.reduce_mean(cross_entropy(one_hot(target, 10), linear_logits(X, W, b)))""")),
+    ok("probe-tape-tuple", tape_gradients=fn("tape_gradients(X, target, W, b)", """
+W = tf.Variable(W)
+b = tf.Variable(b)
+with tf.GradientTape() as tape:
+    L = loss(X, target, W, b)
+return tape.gradient(L, (W, b))""")),
+    ok("probe-tape-no-auto-watch", tape_gradients=fn("tape_gradients(X, target, W, b)", """
+W = tf.constant(W)
+b = tf.constant(b)
+with tf.GradientTape(watch_accessed_variables=False) as tape:
+    tape.watch(W)
+    tape.watch(b)
+    L = loss(X, target, W, b)
+dW, db = tape.gradient(L, [W, b])
+return dW, db""")),
+    ok("probe-manual-tensordot", manual_gradients=fn("manual_gradients(X, target, W, b)", """
+X = tf.cast(X, tf.float32)
+m = X.shape[0]
+delta = (softmax(X @ W + b) - tf.one_hot(target, 10)) / m
+return tf.tensordot(X, delta, axes=[[0], [0]]), tf.reduce_sum(delta, axis=0)""")),
+    ok("probe-manual-tf-nn-softmax", manual_gradients=fn("manual_gradients(X, target, W, b)", """
+P = tf.nn.softmax(tf.matmul(X, W) + b)
+Y = tf.one_hot(target, 10)
+m = tf.cast(tf.shape(X)[0], tf.float32)
+return tf.matmul(X, P - Y, transpose_a=True) / m, tf.reduce_mean(P - Y, axis=0)""")),
+    ok("probe-manual-einsum-numpy", manual_gradients=fn("manual_gradients(X, target, W, b)", """
+X = np.asarray(X, np.float64)
+Z = X @ np.asarray(W, np.float64) + np.asarray(b, np.float64)
+P = np.exp(Z - Z.max(1, keepdims=True)); P /= P.sum(1, keepdims=True)
+D = (P - np.eye(10)[target]) / len(X)
+return np.einsum('ij,ik->jk', X, D), D.sum(0)""")),
+    ok("probe-init-shapes-dict", init_mlp=fn("init_mlp(seed)", """
+tf.random.set_seed(seed)
+shapes = {'W1': (64, 100), 'b1': (100,), 'W2': (100, 50), 'b2': (50,), 'W3': (50, 10), 'b3': (10,)}
+return [tf.Variable(tf.random.normal(s, mean=0.0, stddev=1.0, dtype=tf.float32), name=n) for n, s in shapes.items()]""")),
+    ok("probe-forward-nn-softmax", mlp_forward=fn("mlp_forward(X, params)", FORWARD + """
+return tf.nn.softmax(Z3)""")),
+    ok("probe-forward-keras-tanh", mlp_forward=fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.keras.activations.tanh(tf.nn.bias_add(tf.matmul(X, W1), b1))
+A2 = tf.math.tanh(tf.matmul(A1, W2) + b2)
+return softmax(tf.matmul(A2, W3) + b3)""")),
+    ok("probe-mlp-loss-keras-from-logits", mlp_loss=fn("mlp_loss(X, target, params)", FORWARD + """
+return tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)(target, Z3)""")),
+    ok("probe-gd-map", gd_step=fn("gd_step(params, grads, alpha)", """
+return list(map(lambda pg: pg[0] - alpha * pg[1], zip(params, grads)))""")),
+    ok("probe-train-sgd-optimizer", train=fn("train(X, target, params, alpha, epochs)", """
+variables = [tf.Variable(tf.convert_to_tensor(p, tf.float32)) for p in params]
+opt = tf.keras.optimizers.SGD(learning_rate=alpha)
+losses = []
+for _ in range(epochs):
+    with tf.GradientTape() as tape:
+        L = mlp_loss(X, target, variables)
+    grads = tape.gradient(L, variables)
+    losses.append(L.numpy())
+    opt.apply_gradients(zip(grads, variables))
+return np.array(losses)""")),
+    ok("probe-train-tf-function", train=fn("train(X, target, params, alpha, epochs)", """
+X = tf.convert_to_tensor(X, tf.float32)
+variables = [tf.Variable(tf.convert_to_tensor(p, tf.float32)) for p in params]
+@tf.function
+def step():
+    with tf.GradientTape() as tape:
+        L = mlp_loss(X, target, variables)
+    grads = tape.gradient(L, variables)
+    for v, g in zip(variables, grads):
+        v.assign_sub(alpha * g)
+    return L
+return np.array([float(step()) for _ in range(epochs)])""")),
+    ok("probe-train-assign-loop", train=fn("train(X, target, params, alpha, epochs)", """
+variables = [tf.Variable(p, dtype=tf.float32) for p in params]
+history = []
+for epoch in range(epochs):
+    with tf.GradientTape() as tape:
+        loss_value = mlp_loss(X, target, variables)
+    history.append(loss_value.numpy().item())
+    for v, g in zip(variables, tape.gradient(loss_value, variables)):
+        v.assign(v - alpha * g)
+return history""")),
+    ok("probe-seed-with-plot", seed="""import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+plt.plot([1, 2, 3])
+plt.close()
+SEED = 18
+"""),
+]
+
+# the same probe, written as students write it: tf.function on the graded functions, a
+# lambda, a callable object, a helper, a cell magic, a shell line, pages of printing
+STABLE_SOFTMAX = """z = logits - tf.reduce_max(logits, axis=1, keepdims=True)
+e = tf.exp(z)
+return e / tf.reduce_sum(e, axis=1, keepdims=True)"""
+CORRECT += [
+ ok("probe-softmax-tf-function", softmax="@tf.function\n" + fn("softmax(logits)", STABLE_SOFTMAX)),
+ ok("probe-softmax-tf-function-jit", softmax="@tf.function(jit_compile=False, reduce_retracing=True)\n" + fn("softmax(logits)", STABLE_SOFTMAX)),
+ ok("probe-ce-tf-function", cross_entropy="@tf.function\n" + fn("cross_entropy(onehot_target, logits)", """
+z = tf.convert_to_tensor(logits)
+t = tf.cast(onehot_target, z.dtype)
+m = tf.reduce_max(z, axis=1, keepdims=True)
+return -tf.reduce_sum(t * (z - m - tf.math.log(tf.reduce_sum(tf.exp(z - m), axis=1, keepdims=True))), axis=1)""")),
+ ok("probe-manual-tf-function", manual_gradients="@tf.function\n" + fn("manual_gradients(X, target, W, b)", """
+X = tf.cast(X, tf.float32)
+m = tf.cast(tf.shape(X)[0], tf.float32)
+delta = (softmax(tf.matmul(X, W) + b) - tf.one_hot(target, 10)) / m
+return tf.matmul(X, delta, transpose_a=True), tf.reduce_sum(delta, axis=0)""")),
+ ok("probe-forward-tf-function", mlp_forward="@tf.function\n" + fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.tanh(tf.matmul(A1, W2) + b2)
+return softmax(tf.matmul(A2, W3) + b3)""")),
+ ok("probe-mlp-loss-tf-function", mlp_loss="@tf.function\n" + fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = params
+Z3 = tf.matmul(tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2), W3) + b3
+return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), Z3))""")),
+ ok("probe-tape-tf-function", tape_gradients="@tf.function\n" + fn("tape_gradients(X, target, W, b)", """
+W = tf.convert_to_tensor(W); b = tf.convert_to_tensor(b)
+with tf.GradientTape() as tape:
+    tape.watch([W, b])
+    L = loss(X, target, W, b)
+return tuple(tape.gradient(L, [W, b]))""")),
+ ok("probe-softmax-lambda", softmax="softmax = lambda logits: tf.exp(logits - tf.reduce_max(logits, axis=1, keepdims=True)) / tf.reduce_sum(tf.exp(logits - tf.reduce_max(logits, axis=1, keepdims=True)), axis=1, keepdims=True)\n"),
+ ok("probe-softmax-annotated", softmax="def softmax(logits: tf.Tensor) -> tf.Tensor:\n    " + STABLE_SOFTMAX.replace("\n", "\n    ") + "\n"),
+ ok("probe-softmax-time-magic", softmax="%%time\n" + fn("softmax(logits)", STABLE_SOFTMAX)),
+ ok("probe-softmax-helper", softmax="def _stable_exp(z):\n    return tf.exp(z - tf.reduce_max(z, axis=1, keepdims=True))\n\n" + fn("softmax(logits)", "e = _stable_exp(logits)\nreturn e / tf.reduce_sum(e, axis=1, keepdims=True)")),
+ ok("probe-softmax-tnp", softmax="import tensorflow.experimental.numpy as tnp\n" + fn("softmax(logits)", "z = tnp.asarray(logits)\nz = z - tnp.max(z, axis=1, keepdims=True)\ne = tnp.exp(z)\nreturn e / tnp.sum(e, axis=1, keepdims=True)")),
+ ok("probe-softmax-from-numpy-import", softmax="from numpy import exp, amax\n" + fn("softmax(logits)", "z = np.asarray(logits) - amax(logits, axis=1, keepdims=True)\ne = exp(z)\nreturn e / e.sum(axis=1, keepdims=True)")),
+ ok("probe-softmax-class-callable", softmax="class Softmax:\n    def __call__(self, logits):\n        " + STABLE_SOFTMAX.replace("\n", "\n        ") + "\n\nsoftmax = Softmax()\n"),
+ ok("probe-softmax-prints", softmax=fn("softmax(logits)", STABLE_SOFTMAX) + "\nprint(softmax(np.array([[1.0, 2.0]], np.float32)))\nfor _i in range(2000):\n    print('x' * 100)\n"),
+ ok("probe-softmax-pip-line", softmax="!pip --version\n" + fn("softmax(logits)", STABLE_SOFTMAX)),
+ ok("probe-dot-tf-function", dot="@tf.function\n" + fn("dot(a, b)", "return tf.tensordot(a, b, axes=1)")),
+ ok("probe-train-tf-function-step", train=fn("train(X, target, params, alpha, epochs)", """
+X = tf.convert_to_tensor(X, tf.float32)
+params = [tf.convert_to_tensor(p, tf.float32) for p in params]
+@tf.function
+def step(ps):
+    with tf.GradientTape() as tape:
+        tape.watch(ps)
+        L = mlp_loss(X, target, ps)
+    gs = tape.gradient(L, ps)
+    return L, [p - alpha * g for p, g in zip(ps, gs)]
+losses = []
+for _ in range(epochs):
+    L, params = step(params)
+    losses.append(float(L))
+return np.array(losses, np.float32)""")),
+]
