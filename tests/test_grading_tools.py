@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from autograder.grading import api_lint, test_cells
-from autograder.grading.checks import (GradingFailure, assert_close, assert_gradient,
-                                       readable_error, require_kind)
+from autograder.grading.checks import (GradingFailure, as_array, assert_close,
+                                       assert_gradient, readable_error, require_kind)
 from autograder.sandbox.child import protocol
 
 SOFTMAX = ("tf.nn.softmax", "tf.math.softmax", "keras.activations.softmax")
@@ -252,6 +252,15 @@ def test_a_constant_factor_is_named_where_no_known_mistake_is():
             assert_close(actual, want, "x", rtol=rtol, atol=0, otherwise="Look at the steps.")
         assert "factor" not in str(info.value)
         assert str(info.value).endswith("Look at the steps.")
+
+
+def test_a_column_where_a_vector_belongs_is_named():
+    with pytest.raises(GradingFailure, match=r"should have shape \(48,\), but it has shape "
+                       r"\(48, 1\)\. That is a column"):
+        as_array(np.zeros((48, 1)), "`perceptron(X, w, b)`", shape=(48,))
+    with pytest.raises(GradingFailure) as info:
+        as_array(np.zeros((48, 2)), "x", shape=(48,))
+    assert str(info.value).endswith("but it has shape (48, 2).")
 
 
 def test_a_gradient_of_none_says_why_tensorflow_gives_none():

@@ -61,10 +61,22 @@ def as_array(value, what: str, shape: tuple | None = None, kinds: str = "fiu",
         wanted = " or ".join(names[k] for k in kinds)
         fail(f"{what} should have {_a(wanted)} dtype, but it has dtype {value.dtype}.")
     if shape is not None and tuple(value.shape) != tuple(shape):
-        fail(f"{what} should have shape {tuple(shape)}, but it has shape {tuple(value.shape)}.")
+        fail(f"{what} should have shape {tuple(shape)}, but it has shape {tuple(value.shape)}."
+             + _extra_axis_hint(tuple(value.shape), tuple(shape)))
     if finite and value.dtype.kind == "f" and not np.all(np.isfinite(value)):
         fail(f"{what} {where_not_finite(value)}")
     return value
+
+
+def _extra_axis_hint(got: tuple, wanted: tuple) -> str:
+    """A column (m, 1) where a vector (m,) belongs, or the reverse: say so in those words."""
+    if got == wanted + (1,):
+        return (f" That is a column: a product with a vector reshaped into a column leaves an "
+                f"axis of size 1; drop it (tf.reshape(..., {list(wanted) or '[]'}) or a "
+                "squeeze of that axis only).")
+    if got + (1,) == wanted or (1,) + got == wanted:
+        return " An axis of size 1 is missing (keepdims=True, or a reshape)."
+    return ""
 
 
 def where_not_finite(value: np.ndarray) -> str:
