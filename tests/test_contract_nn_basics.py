@@ -67,6 +67,18 @@ def test_the_notebook_states_every_forbidden_api(exercise):
             assert leaf in text, f"{exercise.name}: the contract does not mention {api}"
 
 
+@pytest.mark.parametrize("exercise", [e for e in contract.EXERCISES if e.required],
+                         ids=lambda e: e.name)
+def test_the_notebook_states_every_required_api(exercise):
+    """A requirement the grader enforces from the source is written where students read
+    the rules, next to the function's name."""
+    rules = next(line for line in contract_text().split("\n* ")
+                 if line.startswith("Some tests check *how*"))
+    for api in exercise.required:
+        assert re.search(rf"`{exercise.name}` must [^.]*`{re.escape(api)}`", rules), \
+            f"{exercise.name}: the contract does not say it must use {api}"
+
+
 def test_extracted_test_cells_match_the_source_notebook():
     from autograder.grading.assignment import get_assignment
 

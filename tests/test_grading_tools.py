@@ -112,6 +112,58 @@ def test_gradient_tape_in_a_with_statement():
                                    ["tf.GradientTape"]) == ["tf.GradientTape"]
 
 
+FTS = ("tf.data.Dataset.from_tensor_slices",)
+
+
+def missing(code: str, function: str = "first_examples"):
+    return api_lint.missing_uses(["import numpy as np\nimport tensorflow as tf", code],
+                                 function, FTS, others=["softmax"])
+
+
+@pytest.mark.parametrize("code", [
+    "def first_examples(X, k):\n    d = tf.data.Dataset.from_tensor_slices(X)\n"
+    "    return np.stack(list(d.take(k).as_numpy_iterator()))",
+    "from tensorflow.data import Dataset\ndef first_examples(X, k):\n"
+    "    return np.stack(list(Dataset.from_tensor_slices(X).take(k)))",
+    "def first_examples(X, k):\n    D = tf.data.Dataset\n"
+    "    return np.stack(list(D.from_tensor_slices(X).take(k)))",
+    "def first_examples(X, k):\n    make = getattr(tf.data.Dataset, 'from_tensor_slices')\n"
+    "    return np.stack(list(make(X).take(k)))",
+    "fts = tf.data.Dataset.from_tensor_slices\ndef first_examples(X, k):\n"
+    "    return np.stack(list(fts(X).take(k)))",
+    "def _pipeline(X):\n    return tf.data.Dataset.from_tensor_slices(X)\n"
+    "def first_examples(X, k):\n    return np.stack(list(_pipeline(X).take(k)))",
+    "first_examples = lambda X, k: np.stack(list("
+    "tf.data.Dataset.from_tensor_slices(X).take(k).as_numpy_iterator()))",
+    "def _pipeline(X, k):\n    return np.stack(list(tf.data.Dataset.from_tensor_slices(X)"
+    ".take(k)))\nimport functools\nfirst_examples = functools.partial(_pipeline)",
+    "class First:\n    def __call__(self, X, k):\n"
+    "        return np.stack(list(tf.data.Dataset.from_tensor_slices(X).take(k)))\n"
+    "first_examples = First()",
+    "%%time\ndef first_examples(X, k):\n"
+    "    return np.stack(list(tf.compat.v2.data.Dataset.from_tensor_slices(X).take(k)))",
+])
+def test_a_required_api_is_found_however_it_is_spelled(code):
+    assert missing(code) == []
+
+
+@pytest.mark.parametrize("code", [
+    "def first_examples(X, k):\n    return X[:k]",
+    "def first_examples(X, k):\n    return np.asarray(tf.data.Dataset.from_tensors(X[:k]))",
+    # the API named elsewhere in the notebook, not in what the function reaches
+    "demo = tf.data.Dataset.from_tensor_slices(np.zeros((3, 2)))\n"
+    "def first_examples(X, k):\n    return np.array(X[:k])",
+    "def unused(X):\n    return tf.data.Dataset.from_tensor_slices(X)\n"
+    "def first_examples(X, k):\n    return X[:k].copy()",
+    # a later definition replaces the one that used it, as when the cells run in order
+    "def first_examples(X, k):\n    return np.stack(list("
+    "tf.data.Dataset.from_tensor_slices(X).take(k)))\n"
+    "def first_examples(X, k):\n    return X[:k]",
+])
+def test_a_function_that_never_names_the_required_api_is_found(code):
+    assert missing(code) == list(FTS)
+
+
 def test_unparsable_cells_are_skipped():
     assert api_lint.forbidden_uses(["def softmax(:", "import tensorflow as tf\n"
                                     "def softmax(z):\n    return tf.nn.softmax(z)"],

@@ -309,6 +309,49 @@ def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str]
     return sorted(hits)
 
 
+def missing_uses(cells: Sequence[str], function: str, required: Iterable[str],
+                 others: Iterable[str] = ()) -> list[str]:
+    """The required APIs that ``function`` (with the notebook helpers, classes and values
+    it reaches) never names: ``first_examples`` must go through
+    ``tf.data.Dataset.from_tensor_slices``.
+
+    Read generously, since failing a correct answer is the worse error: an API counts as
+    named where its path resolves (``from tensorflow.data import Dataset``), and also where
+    its last name appears at all, as an attribute, a name or a string (``D =
+    tf.data.Dataset; D.from_tensor_slices(X)``, ``getattr(D, "from_tensor_slices")``). Only
+    a function that never spells it fails. This is the grader's own reading of the source,
+    which no output of the student's process can change."""
+    module = _module(tuple(cells))
+    skip = set(others) - {function}
+    named = set(module.carried.get(function, ()))
+    if function in module.aliases:
+        named.add(_canonical(module.aliases[function]))
+    if function in module.functions:
+        nodes = _reachable(module, function, skip)
+    else:  # a lambda, a callable object, a partial of a helper: what made the value
+        made = module.made_by.get(function, set()) - skip
+        nodes = _reachable_from(module, [module.functions[n] for n in sorted(made)
+                                         if n in module.functions],
+                                {n for n in made if n in module.classes})
+    words = set()
+    for node in nodes:
+        named |= _uses(node, module)
+        for child in ast.walk(node):
+            if isinstance(child, ast.Attribute):
+                words.add(child.attr)
+            elif isinstance(child, ast.Name):
+                words.add(child.id)
+            elif isinstance(child, ast.Constant) and isinstance(child.value, str):
+                words.add(child.value)
+    words |= {path.rsplit(".", 1)[-1] for path in named}
+    missing = []
+    for api in required:
+        path = _canonical(api)
+        if not (path in named or path.rsplit(".", 1)[-1] in words):
+            missing.append(api)
+    return missing
+
+
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -317,8 +360,17 @@ def _reachable(module: _Module, function: str, skip: set[str]) -> list[ast.AST]:
     class it reads, the special methods (``__init__``, ``__call__``, ...) and the methods
     named as an attribute anywhere in the code reached (all of them where an attribute is
     read by a computed name). A tape in a method never called is not the function's."""
-    nodes, seen, attrs, classes, any_attr = [], set(), set(), set(), False
-    todo = [module.functions[function]]
+    return _reachable_from(module, [module.functions[function]], set(), skip)
+
+
+def _reachable_from(module: _Module, functions: list, classes: set[str],
+                    skip: set[str] = frozenset()) -> list[ast.AST]:
+    """:func:`_reachable` from several functions and classes at once."""
+    nodes, seen, attrs, classes, any_attr = [], set(), set(), set(classes), False
+    todo = list(functions)
+    if classes and not todo:  # a callable object: its special methods are its code
+        todo = [m for name in sorted(classes) for m in module.classes[name].body
+                if isinstance(m, _FUNCTIONS) and m.name.startswith("__")]
     while todo:
         while todo:
             node = todo.pop()

@@ -1020,3 +1020,53 @@ for _ in range(epochs):
     losses.append(float(L))
 return np.array(losses, np.float32)""")),
 ]
+
+# first_examples must go through tf.data, which the grader reads in the source (2026-12-03,
+# seventh session): a forged test-cell report had kept the point of a plain slice. Every
+# spelling of the constructor must still count.
+CORRECT += [
+    ok("first-imported-dataset", first_examples="from tensorflow.data import Dataset\n\n"
+       + fn("first_examples(X_numpy, k)", """
+return np.stack(list(Dataset.from_tensor_slices(X_numpy).take(k).as_numpy_iterator()))""")),
+    ok("first-local-alias", first_examples=fn("first_examples(X_numpy, k)", """
+D = tf.data.Dataset
+rows = []
+for row in D.from_tensor_slices(X_numpy).take(k):
+    rows.append(row.numpy())
+return np.array(rows)""")),
+    ok("first-lambda", first_examples="first_examples = lambda X_numpy, k: np.stack(list("
+       "tf.data.Dataset.from_tensor_slices(X_numpy).take(k).as_numpy_iterator()))\n"),
+    ok("first-helper", first_examples="def make_dataset(X):\n"
+       "    return tf.data.Dataset.from_tensor_slices(X)\n\n\n"
+       + fn("first_examples(X_numpy, k)", """
+it = make_dataset(X_numpy).as_numpy_iterator()
+return np.vstack([next(it)[None, :] for _ in range(k)])""")),
+    ok("first-callable-object", first_examples="class FirstK:\n"
+       "    def __call__(self, X_numpy, k):\n"
+       "        ds = tf.data.Dataset.from_tensor_slices(X_numpy)\n"
+       "        return np.stack([e for e in ds.take(k).as_numpy_iterator()])\n\n\n"
+       "first_examples = FirstK()\n"),
+    ok("first-enumerate-break", first_examples=fn("first_examples(X_numpy, k)", """
+out = np.empty((k, X_numpy.shape[1]), dtype=X_numpy.dtype)
+for i, row in enumerate(tf.data.Dataset.from_tensor_slices(X_numpy)):
+    if i == k:
+        break
+    out[i] = row.numpy()
+return out""")),
+    ok("first-tf-stack", first_examples=fn("first_examples(X_numpy, k)", """
+ds = tf.data.Dataset.from_tensor_slices(X_numpy)
+return tf.stack(list(ds.take(k))).numpy()""")),
+]
+MISTAKES += [
+    bad("first-slice-after-a-demo-dataset", {"first-examples":
+        "demo = tf.data.Dataset.from_tensor_slices(np.zeros((3, 2)))\n\n"
+        + fn("first_examples(X_numpy, k)", "return np.array(X_numpy[:k])")},
+        ["first_examples"], says="never calls `tf.data.Dataset.from_tensor_slices`"),
+    bad("first-from-tensors", {"first-examples": fn("first_examples(X_numpy, k)", """
+ds = tf.data.Dataset.from_tensors(X_numpy[:k])
+return next(ds.as_numpy_iterator())""")},
+        ["first_examples"], says="never calls `tf.data.Dataset.from_tensor_slices`"),
+    bad("first-tensor-slice", {"first-examples": fn("first_examples(X_numpy, k)", """
+return tf.convert_to_tensor(X_numpy)[:k].numpy()""")},
+        ["first_examples"], says="never calls `tf.data.Dataset.from_tensor_slices`"),
+]

@@ -23,6 +23,9 @@ class Exercise:
     # (an alias, tf.raw_ops, tf.compat, an internal module): TensorFlow op types
     # ("op:Softmax") and gradient tapes ("tape")
     refused_at_run_time: tuple[str, ...] = ()
+    # APIs the function must go through, read in its source by the grader (the test cell
+    # also watches the call; its report comes from the student's process, this does not)
+    required: tuple[str, ...] = ()
 
     @property
     def test_cell(self) -> str:
@@ -52,7 +55,8 @@ EXERCISES = (
     Exercise("dot", 1),
     Exercise("matmul", 1),
     Exercise("load_diabetes_tensor", 1, returns=("tf.Tensor", "tf.Variable")),
-    Exercise("first_examples", 1, returns=("ndarray",)),
+    Exercise("first_examples", 1, returns=("ndarray",),
+             required=("tf.data.Dataset.from_tensor_slices",)),
     Exercise("perceptron", 1),
     Exercise("linear_logits", 1),
     Exercise("softmax", 3, forbidden=SOFTMAX_APIS,

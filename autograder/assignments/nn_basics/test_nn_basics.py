@@ -32,29 +32,50 @@ def points(n: int, exercise: str, **kwargs):
                               **kwargs)
 
 
+OTHERS = [e.name for e in contract.EXERCISES]
+
+
+def _which_definition(cells, name: str) -> str:
+    where = api_lint.defined_in(cells, name)
+    return (f" (The `{name}` graded is the one defined last, in code cell {where + 1}.)"
+            if where is not None else "")
+
+
 def own_code(cells, name: str) -> None:
     """Fail if ``name`` (or a helper it calls) uses an API its contract entry forbids; the
     source is parsed here in the grader, never run."""
     rule = contract.BY_NAME[name]
     if not rule.forbidden:
         return
-    hits = api_lint.forbidden_uses(cells, name, rule.forbidden,
-                                   others=[e.name for e in contract.EXERCISES])
+    hits = api_lint.forbidden_uses(cells, name, rule.forbidden, others=OTHERS)
     if hits:
-        where = api_lint.defined_in(cells, name)
         fail(f"`{name}` uses {', '.join(f'`{h}`' for h in hits)}, which the contract "
              f"forbids here: write it from the basic operations, as the exercise asks."
-             + (f" (The `{name}` graded is the one defined last, in code cell {where + 1}.)"
-                if where is not None else ""))
+             + _which_definition(cells, name))
+
+
+def goes_through(cells, name: str) -> None:
+    """Fail if ``name`` never names an API its contract entry requires (read in the
+    source by the grader: the test cell's watch reports from the student's process)."""
+    rule = contract.BY_NAME[name]
+    missing = api_lint.missing_uses(cells, name, rule.required, others=OTHERS) \
+        if rule.required else []
+    if missing:
+        fail(f"`{name}` never calls {' or '.join(f'`{m}`' for m in missing)} (nor does any "
+             f"helper of the notebook's that it calls), which the exercise asks it to go "
+             f"through: the right values alone are not the exercise."
+             + _which_definition(cells, name))
 
 
 def call(student, cells, name: str, *args):
-    """Call the student's ``name`` after checking its source for forbidden APIs; those are
-    also switched off in the student's process during the call."""
+    """Call the student's ``name`` after checking its source for forbidden APIs (those are
+    also switched off in the student's process during the call); once it has answered,
+    its source must name the APIs it is required to go through."""
     own_code(cells, name)
     rule = contract.BY_NAME[name]
     value = student.call(name, *args,
                          forbid=list(rule.forbidden) + list(rule.refused_at_run_time))
+    goes_through(cells, name)
     if rule.returns:
         require_kind(value, f"`{name}`", rule.returns)
     return value
