@@ -268,6 +268,24 @@ def test_a_matching_wrong_variant_is_named_without_values():
         assert_close(np.array([0.2, 0.3, 0.6]), expected, "x", rtol=1e-5, atol=1e-6)
 
 
+def test_a_catalogue_given_as_a_function_is_made_only_for_a_wrong_answer():
+    """Catalogues can cost a forward pass per variant: a right answer must not pay."""
+    expected, made = np.array([0.2, 0.3, 0.5]), []
+
+    def variants():
+        made.append(1)
+        return {"summing instead of averaging": expected * 7}
+
+    assert_close(expected, expected, "`loss`", rtol=1e-5, atol=1e-6, mistakes=variants)
+    assert_gradient(expected, expected, "dW", threshold=1e-4, mistakes=variants)
+    assert made == []
+    with pytest.raises(GradingFailure, match="This is what summing instead of averaging"):
+        assert_close(expected * 7, expected, "`loss`", rtol=1e-5, atol=1e-6, mistakes=variants)
+    with pytest.raises(GradingFailure, match="This is what summing instead of averaging"):
+        assert_gradient(expected * 7, expected, "dW", threshold=1e-4, mistakes=variants)
+    assert made == [1, 1]
+
+
 def test_a_matrix_product_of_a_vector_and_a_tape_asked_twice_are_named():
     """The message probe of 2026-12-03 (sixth): tf.matmul of a vector, and a second
     gradient from a non-persistent tape, came back in TensorFlow's words only."""

@@ -8,6 +8,7 @@ reference values themselves.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -223,7 +224,20 @@ def _close(a: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> bool:
     return a.shape == e.shape and bool(np.all(np.abs(a - e) <= atol + rtol * np.abs(e)))
 
 
-def known_mistake(actual, mistakes: dict | None, rtol: float, atol: float,
+Mistakes = dict | Callable[[], dict] | None  # name -> wrong answer, or made on demand
+
+
+def catalogue(mistakes) -> dict:
+    """A mistake catalogue, computed now if it was given as a function: checks pass it that
+    way so that only an answer that fails pays for the wrong variants (a catalogue can
+    take a forward pass per variant; computed for every grading, nn-basics' cost 0.1-0.3 s
+    of a correct notebook's grading)."""
+    if callable(mistakes):
+        mistakes = mistakes()
+    return dict(mistakes or {})
+
+
+def known_mistake(actual, mistakes: Mistakes, rtol: float, atol: float,
                   expected=None) -> str | None:
     """The first known wrong variant (name -> the answer that mistake gives) that ``actual``
     matches; wrong variants are computed by the grader from the same hidden inputs. A
@@ -231,7 +245,7 @@ def known_mistake(actual, mistakes: dict | None, rtol: float, atol: float,
     nothing (a step's sign cannot change the loss recorded before the first step, yet a
     float16 near miss of that loss was told it had the wrong sign)."""
     wide_rtol, wide_atol = max(rtol, 1e-4) * 10, max(atol, 1e-6) * 10
-    for name, wrong in (mistakes or {}).items():
+    for name, wrong in catalogue(mistakes).items():
         try:
             wrong = np.asarray(wrong, np.float64)
         except (TypeError, ValueError):
@@ -245,11 +259,12 @@ def known_mistake(actual, mistakes: dict | None, rtol: float, atol: float,
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, what: str, *, rtol: float,
-                 atol: float, mistakes: dict | None = None, otherwise: str = "") -> None:
+                 atol: float, mistakes: Mistakes = None, otherwise: str = "") -> None:
     """Element-wise ``|a - e| <= atol + rtol * |e|``, as ``numpy.allclose`` (grader-side).
 
-    ``mistakes`` maps a description of a known mistake to the answer it gives; a wrong
-    answer that matches one is told which mistake it looks like. ``otherwise`` is said when
+    ``mistakes`` maps a description of a known mistake to the answer it gives (or is a
+    function returning that map, called only on failure); a wrong answer that matches one
+    is told which mistake it looks like. ``otherwise`` is said when
     none matches (where the check knows which part is wrong, not which slip)."""
     a = np.asarray(actual, np.float64)
     e = np.asarray(expected, np.float64)
@@ -309,7 +324,7 @@ def _factor_text(factor: float) -> str:
 
 def assert_gradient(actual: np.ndarray, expected: np.ndarray, what: str, *,
                     threshold: float, floor_fraction: float = 1e-2,
-                    mistakes: dict | None = None) -> None:
+                    mistakes: Mistakes = None) -> None:
     """CS231n-style gradient check: relative error must be below ``threshold``.
 
     Entries far below the gradient's scale are measured against ``floor_fraction`` times its
@@ -329,7 +344,7 @@ def assert_gradient(actual: np.ndarray, expected: np.ndarray, what: str, *,
         text = (f"{what} has relative error {error:.0e} against the reference gradient "
                 f"(must be below {threshold:.0e}).")
         floor = max(floor_fraction * scale, 1e-12)
-        for name, wrong in (mistakes or {}).items():
+        for name, wrong in catalogue(mistakes).items():
             wrong = np.asarray(wrong, np.float64)
             if wrong.shape == a.shape and relative_error(a, wrong, floor=floor) < threshold * 10:
                 text += f" This is what {name} gives."

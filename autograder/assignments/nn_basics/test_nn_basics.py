@@ -263,7 +263,7 @@ def test_softmax_values(student, notebook_cells):
     got = as_array(call(student, notebook_cells, "softmax", logits), "`softmax(logits)`",
                    shape=logits.shape)
     assert_close(got, ref.softmax(logits), "`softmax(logits)`", **ELEMENTWISE,
-                 mistakes=ref.softmax_mistakes(logits))
+                 mistakes=lambda: ref.softmax_mistakes(logits))
 
 
 @points(1, "softmax")
@@ -313,7 +313,7 @@ def test_softmax_large_logits(student, notebook_cells):
     # values near 1000 in float32 are spaced 6e-5 apart, so the inputs themselves carry
     # that much rounding; exp amplifies it to ~1e-4 relative in the probabilities
     assert_close(got, ref.softmax(logits), "`softmax` of logits between -1000 and 1000",
-                 rtol=1e-3, atol=1e-6, mistakes=ref.softmax_mistakes(logits))
+                 rtol=1e-3, atol=1e-6, mistakes=lambda: ref.softmax_mistakes(logits))
 
 
 @points(1, "one_hot")
@@ -342,7 +342,7 @@ def test_cross_entropy(student, notebook_cells):
                                 "`cross_entropy(onehot, logits)`", 40, 10),
                    "`cross_entropy(onehot, logits)`", shape=(40,))
     assert_close(got, ref.cross_entropy(onehot, logits), "`cross_entropy(onehot, logits)`",
-                 **ELEMENTWISE, mistakes=ref.cross_entropy_mistakes(onehot, logits))
+                 **ELEMENTWISE, mistakes=lambda: ref.cross_entropy_mistakes(onehot, logits))
 
 
 def _per_example(value, what: str, m: int, k: int):
@@ -381,7 +381,7 @@ def test_cross_entropy_large_logits(student, notebook_cells):
                    rtol=1e-5, atol=1e-3)
     # losses reach ~2000 here; float32 inputs carry ~1e-4 absolute rounding at that size
     assert_close(got, expected, "`cross_entropy` of logits between -1000 and 1000",
-                 rtol=1e-5, atol=1e-3, mistakes=ref.cross_entropy_mistakes(onehot, logits))
+                 rtol=1e-5, atol=1e-3, mistakes=lambda: ref.cross_entropy_mistakes(onehot, logits))
 
 
 # -log of the smallest positive float32 (a denormal): no log of a float32 probability,
@@ -418,7 +418,7 @@ def test_loss(student, notebook_cells):
                    "`loss(X, target, W, b)`", shape=())
     # logits reach ~100 here, so float32 cross-entropies carry ~1e-5 relative error
     assert_close(got, ref.loss(X, target, W, b), "`loss(X, target, W, b)`",
-                 rtol=1e-4, atol=1e-4, mistakes=ref.loss_mistakes(X, target, W, b))
+                 rtol=1e-4, atol=1e-4, mistakes=lambda: ref.loss_mistakes(X, target, W, b))
     # a few examples whose labels stop below 9: the one-hot still has 10 columns (a depth
     # read off the labels, max + 1, breaks here and in the notebook's hidden test)
     few = np.flatnonzero(t_digits < 8)[rng("loss-few").choice(50, size=6, replace=False)]
@@ -426,7 +426,7 @@ def test_loss(student, notebook_cells):
                    "`loss` of 6 examples whose labels are all below 8", shape=())
     assert_close(got, ref.loss(X_digits[few], t_digits[few], W, b),
                  "`loss` of 6 examples whose labels are all below 8", rtol=1e-4, atol=1e-4,
-                 mistakes=ref.loss_mistakes(X_digits[few], t_digits[few], W, b))
+                 mistakes=lambda: ref.loss_mistakes(X_digits[few], t_digits[few], W, b))
 
 
 @points(1, "SEED")
@@ -485,7 +485,8 @@ def test_manual_dW_finite_differences(student, notebook_cells):
     _shape_hint(dW, (64, 10), "dW from `manual_gradients`")
     expected_dW, _ = ref.finite_difference_gradients(*problem)
     assert_gradient(dW, expected_dW, "dW from `manual_gradients`",
-                    threshold=GRADIENT_THRESHOLD, mistakes=ref.gradient_mistakes(*problem)[0])
+                    threshold=GRADIENT_THRESHOLD,
+                    mistakes=lambda: ref.gradient_mistakes(*problem)[0])
 
 
 @points(1, "manual_gradients", visibility=HIDDEN)
@@ -495,7 +496,8 @@ def test_manual_db_finite_differences(student, notebook_cells):
     _shape_hint(db, (10,), "db from `manual_gradients`")
     _, expected_db = ref.finite_difference_gradients(*problem)
     assert_gradient(db, expected_db, "db from `manual_gradients`",
-                    threshold=GRADIENT_THRESHOLD, mistakes=ref.gradient_mistakes(*problem)[1])
+                    threshold=GRADIENT_THRESHOLD,
+                    mistakes=lambda: ref.gradient_mistakes(*problem)[1])
 
 
 @points(1, "manual_gradients")
@@ -506,11 +508,12 @@ def test_manual_matches_tape(student, notebook_cells):
     _shape_hint(dW, (64, 10), "dW from `manual_gradients`")
     _shape_hint(db, (10,), "db from `manual_gradients`")
     expected_dW, expected_db = ref.tf_gradients(*problem)
-    dW_mistakes, db_mistakes = ref.gradient_mistakes(*problem)
     assert_gradient(dW, expected_dW, "dW from `manual_gradients`",
-                    threshold=GRADIENT_THRESHOLD, mistakes=dW_mistakes)
+                    threshold=GRADIENT_THRESHOLD,
+                    mistakes=lambda: ref.gradient_mistakes(*problem)[0])
     assert_gradient(db, expected_db, "db from `manual_gradients`",
-                    threshold=GRADIENT_THRESHOLD, mistakes=db_mistakes)
+                    threshold=GRADIENT_THRESHOLD,
+                    mistakes=lambda: ref.gradient_mistakes(*problem)[1])
     # three examples whose labels stop below 8: the one-hot keeps W's 10 columns (a depth
     # read off the labels breaks here, as in the notebook's hidden test of one example)
     X, target, W, b = linear_problem("manual-few", m=3)
@@ -518,11 +521,12 @@ def test_manual_matches_tape(student, notebook_cells):
     dW, db = as_sequence(call(student, notebook_cells, "manual_gradients", X, target, W, b),
                          "`manual_gradients` of 3 examples with labels below 8", 2)
     expected_dW, expected_db = ref.tf_gradients(X, target, W, b)
-    dW_mistakes, db_mistakes = ref.gradient_mistakes(X, target, W, b)
     assert_gradient(dW, expected_dW, "dW from `manual_gradients` of 3 examples",
-                    threshold=GRADIENT_THRESHOLD, mistakes=dW_mistakes)
+                    threshold=GRADIENT_THRESHOLD,
+                    mistakes=lambda: ref.gradient_mistakes(X, target, W, b)[0])
     assert_gradient(db, expected_db, "db from `manual_gradients` of 3 examples",
-                    threshold=GRADIENT_THRESHOLD, mistakes=db_mistakes)
+                    threshold=GRADIENT_THRESHOLD,
+                    mistakes=lambda: ref.gradient_mistakes(X, target, W, b)[1])
 
 
 # --- the MLP -------------------------------------------------------------------------------
@@ -538,7 +542,10 @@ def _params(value, what: str) -> list[np.ndarray]:
 def test_init_mlp(student, notebook_cells):
     """init_mlp draws the lesson's parameters for a given seed, the same each time"""
     got = _params(call(student, notebook_cells, "init_mlp", 777), "`init_mlp(777)`")
-    mistakes = ref.init_mlp_mistakes(777)
+    reference = ref.init_mlp(777)
+    right = all(np.shape(p) == np.shape(e) and np.allclose(p, e, rtol=1e-6, atol=1e-7)
+                for p, e in zip(got, reference))
+    mistakes = {} if right else ref.init_mlp_mistakes(777)  # made only for a wrong answer
     for name, draws in mistakes.items():  # NumPy's draws come in float64: named first
         if all(np.allclose(p, d, rtol=1e-5, atol=1e-6) for p, d in zip(got, draws)):
             fail(f"`init_mlp(777)` gives other parameters than the lesson's: this is what "
@@ -548,7 +555,7 @@ def test_init_mlp(student, notebook_cells):
         fail(f"`init_mlp(777)`[{wider[0]}] is {got[wider[0]].dtype}: tf.random.normal draws "
              "other numbers in another dtype (not the same ones more precisely), so draw "
              "float32, its default, as the contract says.")
-    for i, (p, expected) in enumerate(zip(got, ref.init_mlp(777))):
+    for i, (p, expected) in enumerate(zip(got, reference)):
         assert_close(p, expected, f"`init_mlp(777)`[{i}]", rtol=1e-6, atol=1e-7,
                      mistakes={name: draws[i] for name, draws in mistakes.items()},
                      otherwise="Call tf.random.set_seed(seed), then draw each parameter with "
@@ -574,7 +581,7 @@ def test_mlp_forward(student, notebook_cells):
     got = as_array(call(student, notebook_cells, "mlp_forward", X, params),
                    "`mlp_forward(X, params)`", shape=(64, 10))
     assert_close(got, ref.mlp_forward(X, params), "`mlp_forward(X, params)`", **REDUCTION,
-                 mistakes=ref.mlp_forward_mistakes(X, params))
+                 mistakes=lambda: ref.mlp_forward_mistakes(X, params))
 
 
 @points(1, "mlp_forward", visibility=HIDDEN)
@@ -589,7 +596,7 @@ def test_mlp_forward_raw_pixels(student, notebook_cells):
         fail(f"`mlp_forward` of raw pixels {where_not_finite(got)[:-1]}; tanh written with "
              "exp overflows for large inputs: use tf.tanh.")
     assert_close(got, ref.mlp_forward(X, params), "`mlp_forward` of raw pixels", **REDUCTION,
-                 mistakes=ref.mlp_forward_mistakes(X, params))
+                 mistakes=lambda: ref.mlp_forward_mistakes(X, params))
     # The output layer's logits in the hundreds too (tanh keeps Z3 small above): a softmax
     # written inside mlp_forward without the row maximum overflows there (a fairness probe's
     # passed). A notebook whose own softmax is the unstable one lost that point already, in
@@ -622,7 +629,7 @@ def test_mlp_loss(student, notebook_cells):
     got = as_array(call(student, notebook_cells, "mlp_loss", X, target, params),
                    "`mlp_loss(X, target, params)`", shape=())
     assert_close(got, ref.mlp_loss(X, target, params), "`mlp_loss(X, target, params)`",
-                 **REDUCTION, mistakes=ref.mlp_loss_mistakes(X, target, params))
+                 **REDUCTION, mistakes=lambda: ref.mlp_loss_mistakes(X, target, params))
 
 
 @points(1, "mlp_loss", visibility=HIDDEN)
@@ -774,12 +781,12 @@ def test_train_decreases_loss(student, notebook_cells):
     # recompute, so a made-up decreasing list does not pass (one float32 forward pass).
     assert_close(losses[:1], [ref.mlp_loss(X, target, params)],
                  "the first recorded loss (before any update)", rtol=1e-4, atol=0,
-                 mistakes={"recording the loss after each step instead of before it":
-                           ref.train(X, target, params, 0.05, 2)[1:],
-                           "training on the notebook's X_digits and target_digits instead "
-                           "of the X and target passed in":
-                           [ref.mlp_loss(*ref.digits(), params)],
-                           **_recorded_loss_mistakes(X, target, params)},
+                 mistakes=lambda: {
+                     "recording the loss after each step instead of before it":
+                     ref.train(X, target, params, 0.05, 2)[1:],
+                     "training on the notebook's X_digits and target_digits instead of the "
+                     "X and target passed in": [ref.mlp_loss(*ref.digits(), params)],
+                     **_recorded_loss_mistakes(X, target, params)},
                  otherwise=_FIRST_LOSS_HINT)
     steps_down = int(np.sum(np.diff(losses) < 0))
     if not (losses[-1] < losses[0] and steps_down >= 6):
@@ -797,7 +804,7 @@ def test_train_decreases_loss(student, notebook_cells):
     # writing on the runner's channel: only what the grader computes is trusted).
     assert_close(losses, ref.train(X, target, params, 0.05, 8),
                  "the recorded losses on the hidden sample", rtol=2e-2, atol=0,
-                 mistakes=ref.train_mistakes(X, target, params, 0.05, 8),
+                 mistakes=lambda: ref.train_mistakes(X, target, params, 0.05, 8),
                  otherwise=_STEPS_HINT)
 
 
@@ -811,12 +818,14 @@ def test_train_reference_trajectory(student, notebook_cells, record_property):
     # For the feedback report's plot; this check and the lesson's demo show this curve.
     record_property("training_loss", {"student": losses.tolist(),
                                       "reference": np.asarray(expected, float).tolist()})
-    mistakes = ref.train_mistakes(*ref.digits(), params, 0.1, 10)
+    def mistakes():
+        return ref.train_mistakes(*ref.digits(), params, 0.1, 10)
+
     # The first loss is one float32 forward pass; later ones compound float32 round-off
     # through ten large GD steps (the lesson itself, on a GPU, drifted by ~1% at step 10).
     assert_close(losses[:1], expected[:1], "the first recorded loss", rtol=1e-4, atol=0,
-                 mistakes={**{k: v[:1] for k, v in mistakes.items()},
-                           **_recorded_loss_mistakes(*ref.digits(), params)},
+                 mistakes=lambda: {**{k: v[:1] for k, v in mistakes().items()},
+                                   **_recorded_loss_mistakes(*ref.digits(), params)},
                  otherwise=_FIRST_LOSS_HINT)
     assert_close(losses, expected, "the recorded losses", rtol=2e-2, atol=0,
                  mistakes=mistakes, otherwise=_STEPS_HINT)
