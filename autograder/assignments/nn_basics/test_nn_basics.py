@@ -810,7 +810,7 @@ def test_train_decreases_loss(student, notebook_cells):
 
 @points(2, "train")
 def test_train_reference_trajectory(student, notebook_cells, record_property):
-    """train follows the lesson's trajectory for seed 12345 and alpha 0.1, inputs untouched"""
+    """train follows the lesson's trajectory, trains what it is given, leaves its inputs alone"""
     params = ref.init_mlp(12345)
     losses = _losses(student, notebook_cells, ref.digits(), params, 0.1, 10,
                      "`train(X, target, init_mlp(12345), 0.1, 10)`")
@@ -829,6 +829,25 @@ def test_train_reference_trajectory(student, notebook_cells, record_property):
                  otherwise=_FIRST_LOSS_HINT)
     assert_close(losses, expected, "the recorded losses", rtol=2e-2, atol=0,
                  mistakes=mistakes, otherwise=_STEPS_HINT)
+    # The lesson's setup is public (the notebook prints its losses): a train that fixes the
+    # lesson's alpha, data or start follows it too, and with the test cell's report forged
+    # kept these 2 points. Two epochs of the hidden problem the other check trains on.
+    params = mlp_params("train-decreases", scale=0.5)
+    X, target = _digits_sample("train-decreases", 300)
+    short = _losses(student, notebook_cells, (X, target), params, 0.05, 2,
+                    "`train(X, target, params, 0.05, 2)` on a hidden problem")
+    assert_close(short, ref.train(X, target, params, 0.05, 8)[:2],
+                 "the losses `train` records on a hidden problem (other data, parameters and "
+                 "alpha than the lesson's)", rtol=1e-3, atol=0,
+                 mistakes=lambda: {
+                     "the lesson's alpha 0.1 instead of the alpha passed in":
+                     ref.train(X, target, params, 0.1, 2),
+                     "training on the notebook's X_digits and target_digits instead of the "
+                     "X and target passed in": ref.train(*ref.digits(), params, 0.05, 2),
+                     "starting from init_mlp(12345) instead of the parameters passed in":
+                     ref.train(X, target, ref.init_mlp(12345), 0.05, 2)},
+                 otherwise="It follows the lesson's trajectory, so it should train on the X, "
+                 "target, params and alpha passed in.")
     # part of this check, not one of its own: leaving the inputs alone earns nothing by itself
     problem = _inputs_changed_by(student, "train({X}, {t}, {p}, 0.05, 2)", "train")
     if problem:
