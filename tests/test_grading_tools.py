@@ -228,6 +228,13 @@ def test_tensorflow_internals_become_shapes():
     text = readable_error("Incompatible shapes: [1797,10] vs. [1797,64] [Op:Sub] name: ")
     assert "differ on axis 1 (10 vs 64)" in text and "one-hot's depth" in text
     assert "keepdims" not in text
+    # (m, p) * (p, q): a matrix product written with `*` (the corpus' matmul-elementwise)
+    text = readable_error("ValueError: operands could not be broadcast together with shapes "
+                          "(7,5) (5,3) ")
+    assert "`*` multiplies element by element" in text
+    # ... but a bias made a column is not one (its shapes say so: a size of 1)
+    text = readable_error("Incompatible shapes: [48,10] vs. [10,1] [Op:AddV2] name: ")
+    assert "`*`" not in text and "a vector reshaped into a column" in text
     text = readable_error("ValueError: operands could not be broadcast together with shapes "
                           "(5,10) (5,64) ")
     assert text.startswith("ValueError: shapes (5, 10) and (5, 64) cannot be combined")

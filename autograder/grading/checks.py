@@ -125,6 +125,10 @@ def _broadcast_hint(a: str, b: str) -> str:
     """Where two shapes clash, in the words of the likely cause: a reduction that dropped
     its axis, or one operand of the wrong size (a one-hot's depth, a transpose)."""
     one, two = ([int(d) for d in t.split(",") if d] for t in (a, b))
+    if len(one) == len(two) == 2 and one[1] == two[0] and one != two and 1 not in one + two:
+        # (m, p) and (p, q): the operands of a matrix product, multiplied element by element
+        return ("these are the shapes of a matrix product's operands: `*` multiplies element "
+                "by element; a matrix product is `@` or tf.matmul.")
     short, long_ = sorted((one, two), key=len)
     if len(short) < len(long_) and short == long_[:len(short)]:
         return ("a reduction dropped an axis the other operand still has: keep it with "

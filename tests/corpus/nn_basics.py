@@ -1070,3 +1070,121 @@ return next(ds.as_numpy_iterator())""")},
 return tf.convert_to_tensor(X_numpy)[:k].numpy()""")},
         ["first_examples"], says="never calls `tf.data.Dataset.from_tensor_slices`"),
 ]
+
+# The exercises with the fewest correct variants (2026-12-03, seventh session): gd_step,
+# init_mlp, load_diabetes_tensor, SEED, linear_logits and mlp_loss, written as students do.
+CORRECT += [
+    ok("gd-variables", gd_step=fn("gd_step(params, grads, alpha)", """
+return [tf.Variable(p - alpha * g) for p, g in zip(params, grads)]""")),
+    ok("gd-assign-sub-on-copies", gd_step=fn("gd_step(params, grads, alpha)", """
+new_params = [tf.Variable(p) for p in params]
+for v, g in zip(new_params, grads):
+    v.assign_sub(alpha * g)
+return new_params""")),
+    ok("gd-index-loop", gd_step=fn("gd_step(params, grads, alpha)", """
+updated = []
+for i in range(len(params)):
+    updated.append(tf.convert_to_tensor(params[i]) - alpha * tf.convert_to_tensor(grads[i]))
+return updated""")),
+    ok("init-keras-set-random-seed", init_mlp=fn("init_mlp(seed)", """
+tf.keras.utils.set_random_seed(seed)
+return [tf.random.normal(s) for s in [(64, 100), (100,), (100, 50), (50,), (50, 10), (10,)]]""")),
+    ok("init-six-lines", init_mlp=fn("init_mlp(seed)", """
+tf.random.set_seed(seed)
+W1 = tf.random.normal([64, 100])
+b1 = tf.random.normal([100])
+W2 = tf.random.normal([100, 50])
+b2 = tf.random.normal([50])
+W3 = tf.random.normal([50, 10])
+b3 = tf.random.normal([10])
+return [W1, b1, W2, b2, W3, b3]""")),
+    ok("init-positional-arguments", init_mlp=fn("init_mlp(seed)", """
+tf.random.set_seed(seed)
+sizes = [64, 100, 50, 10]
+params = []
+for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    params.append(tf.random.normal((n_in, n_out), 0.0, 1.0, tf.float32))
+    params.append(tf.random.normal((n_out,), 0.0, 1.0, tf.float32))
+return params""")),
+    ok("mlp-loss-logsumexp-gather", mlp_loss=fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(X @ W1 + b1)
+A2 = tf.tanh(A1 @ W2 + b2)
+Z3 = A2 @ W3 + b3
+picked = tf.gather(Z3, target, batch_dims=1)
+return tf.reduce_mean(tf.reduce_logsumexp(Z3, axis=1) - picked)""")),
+    # in float64, but in TensorFlow: the notebook's train takes the loss's gradient (a
+    # NumPy mlp_loss is right by itself and breaks train's tape, as it would the student's)
+    ok("mlp-loss-float64", mlp_loss=fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = [tf.cast(p, tf.float64) for p in params]
+A1 = tf.tanh(tf.cast(X, tf.float64) @ W1 + b1)
+A2 = tf.tanh(A1 @ W2 + b2)
+Z3 = A2 @ W3 + b3
+return tf.reduce_mean(tf.reduce_logsumexp(Z3, axis=1) - tf.gather(Z3, target, batch_dims=1))""")),
+    ok("mlp-loss-log-softmax-onehot", mlp_loss=fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = params
+Z3 = tf.matmul(tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2), W3) + b3
+return -tf.reduce_mean(tf.reduce_sum(tf.one_hot(target, 10) * tf.nn.log_softmax(Z3), axis=1))""")),
+    ok("seed-searched-in-its-cell", seed="""SEED = None
+for s in range(100):
+    tf.random.set_seed(s)
+    W_s = tf.random.normal((64, 10))
+    b_s = tf.random.normal((10,))
+    if float(loss(X_digits, target_digits, W_s, b_s)) < 62:
+        SEED = s
+        break
+print(SEED)
+"""),
+    ok("seed-int-of-the-search", seed="SEED = int(good_seeds[-1][0])\n"),
+    ok("logits-tensordot", linear_logits=fn("linear_logits(X, W, b)",
+                                           "return tf.tensordot(X, W, axes=1) + b")),
+    ok("logits-row-bias", linear_logits=fn("linear_logits(X, W, b)",
+                                          "return tf.matmul(X, W) + tf.reshape(b, (1, -1))")),
+    ok("diabetes-variable", load_diabetes_tensor=fn("load_diabetes_tensor()", """
+return tf.Variable(sklearn_datasets.load_diabetes().data, dtype=tf.float32)""")),
+    ok("diabetes-convert-astype", load_diabetes_tensor=fn("load_diabetes_tensor()", """
+data = sklearn_datasets.load_diabetes()["data"]
+return tf.convert_to_tensor(data.astype("float32"))""")),
+]
+MISTAKES += [
+    bad("seed-float", {"seed": "SEED = 18.0\n"}, ["SEED"], says="not a float"),
+    bad("gd-assign-sub-on-the-inputs", {"gd-step": fn("gd_step(params, grads, alpha)", """
+for p, g in zip(params, grads):
+    p.assign_sub(alpha * g)
+return params""")}, ["gd_step", "train"], says="has no attribute 'assign_sub'"),
+    bad("logits-bias-column", {"linear-logits": fn("linear_logits(X, W, b)",
+        "return tf.matmul(X, W) + tf.reshape(b, (-1, 1))")},
+        ["linear_logits", "manual_gradients"], says="a vector reshaped into a column"),
+    bad("logits-transposed-W", {"linear-logits": fn("linear_logits(X, W, b)",
+        "return tf.matmul(X, tf.transpose(W)) + b")},
+        ["linear_logits", "manual_gradients"], says="a missing transpose"),
+    bad("diabetes-standardized", {"load-diabetes-tensor": fn("load_diabetes_tensor()", """
+X = sklearn_datasets.load_diabetes().data
+X = (X - X.mean(axis=0)) / X.std(axis=0)
+return tf.constant(X, dtype=tf.float32)""")}, ["load_diabetes_tensor"], says="standardizing"),
+    bad("diabetes-unscaled", {"load-diabetes-tensor": fn("load_diabetes_tensor()", """
+return tf.constant(sklearn_datasets.load_diabetes(scaled=False).data, dtype=tf.float32)""")},
+        ["load_diabetes_tensor"], says="unscaled"),
+    bad("first-batch-take-one", {"first-examples": fn("first_examples(X_numpy, k)", """
+ds = tf.data.Dataset.from_tensor_slices(X_numpy)
+return np.stack(list(ds.batch(k).take(1).as_numpy_iterator()))""")},
+        ["first_examples"], says="shape (1, 5, 6)"),
+    bad("first-shuffled", {"first-examples": fn("first_examples(X_numpy, k)", """
+ds = tf.data.Dataset.from_tensor_slices(X_numpy).shuffle(1000, seed=0)
+return np.stack(list(ds.take(k).as_numpy_iterator()))""")}, ["first_examples"],
+        says="shuffled"),
+    bad("first-float32", {"first-examples": fn("first_examples(X_numpy, k)", """
+ds = tf.data.Dataset.from_tensor_slices(X_numpy.astype(np.float32))
+return np.stack(list(ds.take(k).as_numpy_iterator()))""")}, ["first_examples"],
+        says="should keep dtype float64"),
+    bad("scalar-python-float", {"make-scalar": fn("make_scalar(value, dtype)",
+                                                  "return float(value)")},
+        ["make_scalar"], says="returned a float"),
+    bad("matmul-elementwise", {"matmul": fn("matmul(A, B)", "return A * B")}, ["matmul"],
+        says="`*` multiplies element by element"),
+    bad("matmul-operands-swapped", {"matmul": fn("matmul(A, B)", "return tf.matmul(B, A)")},
+        ["matmul"], says="the order of the operands"),
+    bad("one-hot-of-the-argmax", {"one-hot": fn("one_hot(target, depth)",
+                                                "return tf.one_hot(tf.argmax(target), depth)")},
+        ["one_hot", "manual_gradients"], says="should have shape"),
+]

@@ -207,7 +207,13 @@ def test_diabetes_tensor(student, notebook_cells):
     if got.dtype != np.float32:
         fail(f"`load_diabetes_tensor()` should be float32, not {got.dtype} (convert with "
              "dtype=tf.float32).")
-    assert_close(got, load_diabetes().data, "`load_diabetes_tensor()`", rtol=1e-6, atol=1e-7)
+    data = load_diabetes().data
+    assert_close(got, data, "`load_diabetes_tensor()`", rtol=1e-6, atol=1e-7,
+                 mistakes=lambda: {
+                     "standardizing the features (load_diabetes gives them already centred "
+                     "and scaled)": (data - data.mean(axis=0)) / data.std(axis=0),
+                     "the raw, unscaled features (load_diabetes(scaled=False))":
+                     load_diabetes(scaled=False).data})
 
 
 @points(1, "first_examples")
@@ -219,8 +225,11 @@ def test_first_examples(student, notebook_cells):
     if got.dtype != X.dtype:
         fail(f"`first_examples(X, 5)` of a {X.dtype} array should keep dtype {X.dtype}, "
              f"not {got.dtype}.")
+    rows_of_X = all(any(np.array_equal(row, x) for x in X) for row in got)
     assert_close(got, X[:5], "`first_examples(X, 5)`", rtol=1e-12, atol=0,
-                 mistakes={"the last k rows instead of the first": X[-5:]})
+                 mistakes={"the last k rows instead of the first": X[-5:]},
+                 otherwise="Its rows are rows of X_numpy, but not the first k in order: is "
+                 "the data set shuffled?" if rows_of_X else "")
 
 
 # --- forward passes -------------------------------------------------------------------
