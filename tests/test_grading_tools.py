@@ -340,6 +340,15 @@ def test_a_column_where_a_vector_belongs_is_named():
     assert str(info.value).endswith("but it has shape (48, 2).")
 
 
+def test_axes_of_size_one_taken_by_a_squeeze_are_named():
+    for value, shape in [(np.float32(3.0), (1, 1)), (np.zeros(4), (1, 4)), (np.float32(1), (1,))]:
+        with pytest.raises(GradingFailure, match="a squeeze"):
+            as_array(value, "x", shape=shape)
+    with pytest.raises(GradingFailure) as info:  # no size-1 axis wanted: not a squeeze
+        as_array(np.zeros(3), "x", shape=(4,))
+    assert "squeeze" not in str(info.value)
+
+
 def test_a_gradient_of_none_says_why_tensorflow_gives_none():
     with pytest.raises(GradingFailure, match=r"dW is None: .*inside `with tf.GradientTape\(\)`"):
         assert_gradient(None, np.ones((2, 2)), "dW", threshold=1e-4)

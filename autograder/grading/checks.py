@@ -49,7 +49,7 @@ def _describe(value) -> str:
 def as_array(value, what: str, shape: tuple | None = None, kinds: str = "fiu",
              finite: bool = True) -> np.ndarray:
     """Validate an answer as a numeric array of the expected shape; numbers are 0-d arrays."""
-    if type(value) in (int, float, bool):
+    if type(value) in (int, float, bool) or isinstance(value, np.generic):
         value = np.asarray(value)
     if isinstance(value, (list, tuple)) and value and all(
             type(v) in (int, float) or (isinstance(v, np.ndarray) and v.ndim == 0)
@@ -70,11 +70,18 @@ def as_array(value, what: str, shape: tuple | None = None, kinds: str = "fiu",
 
 
 def _extra_axis_hint(got: tuple, wanted: tuple) -> str:
-    """A column (m, 1) where a vector (m,) belongs, or the reverse: say so in those words."""
+    """A column (m, 1) where a vector (m,) belongs, or the reverse, and axes of size 1 that a
+    squeeze took: say so in those words."""
     if got == wanted + (1,):
         return (f" That is a column: a product with a vector reshaped into a column leaves an "
                 f"axis of size 1; drop it (tf.reshape(..., {list(wanted) or '[]'}) or a "
                 "squeeze of that axis only).")
+    if got != wanted and got == tuple(d for d in wanted if d != 1):
+        return (" Its axes of size 1 are gone: a squeeze (tf.squeeze, np.squeeze) removes "
+                "every axis of size 1, not only the one meant, so name the axis "
+                "(tf.squeeze(x, axis=...)) or reshape"
+                + (", or a reduction dropped it (keepdims=True)." if len(wanted) - len(got) == 1
+                   else "."))
     if got + (1,) == wanted or (1,) + got == wanted:
         return " An axis of size 1 is missing (keepdims=True, or a reshape)."
     return ""

@@ -1188,3 +1188,16 @@ return np.stack(list(ds.take(k).as_numpy_iterator()))""")}, ["first_examples"],
                                                 "return tf.one_hot(tf.argmax(target), depth)")},
         ["one_hot", "manual_gradients"], says="should have shape"),
 ]
+# A tf.squeeze that drops every axis of size 1 is right on the grader's usual inputs; the
+# notebook's hidden tests try sizes of 1, and so must the grader's own checks (a forged
+# test-cell report kept these points: perceptron first, then matmul, linear_logits, train)
+MISTAKES += [
+    bad("matmul-squeeze", {"matmul": fn("matmul(A, B)", "return tf.squeeze(tf.matmul(A, B))")},
+        ["matmul"], says="size 1"),
+    bad("logits-squeeze", {"linear-logits": fn("linear_logits(X, W, b)",
+                                               "return tf.squeeze(tf.matmul(X, W) + b)")},
+        ["linear_logits", "manual_gradients"], says="size 1"),
+    bad("train-squeeze", {"train": train_of()["train"].replace(
+        "return np.array(losses, dtype=np.float32)",
+        "return np.squeeze(np.array(losses, dtype=np.float32))")}, ["train"], says="size 1"),
+]

@@ -188,6 +188,12 @@ def test_matmul(student, notebook_cells):
     got = as_array(call(student, notebook_cells, "matmul", A, B), "`matmul(A, B)`",
                    shape=(7, 3))
     assert_close(got, A.astype(np.float64) @ B, "`matmul(A, B)`", **ELEMENTWISE)
+    # a row times a column is still a (1, 1) matrix (a squeeze drops both axes: caught before
+    # only by the notebook's hidden test, whose report the student's process writes)
+    got = as_array(call(student, notebook_cells, "matmul", A[:1], B[:, :1]),
+                   "`matmul` of a (1, 5) and a (5, 1) matrix", shape=(1, 1))
+    assert_close(got, A[:1].astype(np.float64) @ B[:, :1],
+                 "`matmul` of a (1, 5) and a (5, 1) matrix", **ELEMENTWISE)
 
 
 # --- datasets as tensors -------------------------------------------------------------------
@@ -260,6 +266,10 @@ def test_linear_logits(student, notebook_cells):
                    "`linear_logits(X, W, b)`", shape=(len(X), W.shape[1]))
     assert_close(got, X.astype(np.float64) @ W + b, "`linear_logits(X, W, b)`", **REDUCTION,
                  mistakes={"forgetting the bias b": X.astype(np.float64) @ W})
+    got = as_array(call(student, notebook_cells, "linear_logits", X[:1], W, b),
+                   "`linear_logits` of one example", shape=(1, W.shape[1]))
+    assert_close(got, X[:1].astype(np.float64) @ W + b, "`linear_logits` of one example",
+                 **REDUCTION)
 
 
 # --- softmax and cross-entropy ----------------------------------------------------------------
@@ -797,6 +807,11 @@ def test_train_decreases_loss(student, notebook_cells):
                      "X and target passed in": [ref.mlp_loss(*ref.digits(), params)],
                      **_recorded_loss_mistakes(X, target, params)},
                  otherwise=_FIRST_LOSS_HINT)
+    # one epoch still gives a 1-D history of one loss (a squeeze makes it a scalar)
+    one = _losses(student, notebook_cells, (X[:40], target[:40]), params, 0.05, 1,
+                  "`train(X, target, params, 0.05, 1)`")
+    assert_close(one, [ref.mlp_loss(X[:40], target[:40], params)],
+                 "the one loss of `train(X, target, params, 0.05, 1)`", rtol=1e-4, atol=0)
     steps_down = int(np.sum(np.diff(losses) < 0))
     if not (losses[-1] < losses[0] and steps_down >= 6):
         fail(f"`train` should lower the loss: it went down in only {steps_down} of 7 steps.")
