@@ -1201,3 +1201,13 @@ MISTAKES += [
         "return np.array(losses, dtype=np.float32)",
         "return np.squeeze(np.array(losses, dtype=np.float32))")}, ["train"], says="size 1"),
 ]
+MISTAKES += [
+    # the digits' ten classes written into cross_entropy: right on every grader input
+    # before, which all had ten; the notebook's hidden test has three
+    bad("ce-ten-classes-fixed", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+labels = tf.argmax(onehot_target, axis=1)
+z = logits - tf.reduce_max(logits, axis=1, keepdims=True)
+log_p = z - tf.math.log(tf.reduce_sum(tf.exp(z), axis=1, keepdims=True))
+return -tf.reduce_sum(tf.one_hot(labels, 10) * log_p, axis=1)""")}, ["cross_entropy"],
+        says="a one-hot's depth"),
+]
