@@ -1211,3 +1211,20 @@ log_p = z - tf.math.log(tf.reduce_sum(tf.exp(z), axis=1, keepdims=True))
 return -tf.reduce_sum(tf.one_hot(labels, 10) * log_p, axis=1)""")}, ["cross_entropy"],
         says="a one-hot's depth"),
 ]
+# The fifth red team (2026-12-03, seventh session)
+MISTAKES += [
+    bad("softmax-sklearn-inplace", {"softmax": "from sklearn.neural_network._base import "
+                                               "inplace_softmax\n\n" + fn("softmax(logits)", """
+p = np.array(logits, dtype=np.float32, copy=True)
+inplace_softmax(p)
+return p""")}, ["softmax"], says="inplace_softmax"),
+    # names the constructor for the grader's reading but builds no data set: the test
+    # cell's watch counts a call once it has returned one
+    bad("first-constructor-called-for-show", {"first-examples": fn("first_examples(X_numpy, k)", """
+try:
+    tf.data.Dataset.from_tensor_slices()
+except TypeError:
+    pass
+return np.array(X_numpy[:k])""")}, ["first_examples"],
+        says="must use tf.data.Dataset.from_tensor_slices"),
+]
