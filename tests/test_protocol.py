@@ -108,3 +108,40 @@ def test_closed_channel_and_deadline():
         os.close(read_fd)
         if write_fd is not None:
             os.close(write_fd)
+
+
+def sealed_channel(messages, key=b"k" * 32, check_key=None):
+    """Write ``messages`` (bytes each) on a pipe and read them back through a seal check."""
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, b"".join(messages))
+    os.close(write_fd)
+    check = protocol.SealCheck(check_key or key)
+    try:
+        return [protocol.receive_message(read_fd, seal=check)[0] for _ in messages]
+    finally:
+        os.close(read_fd)
+
+
+def test_sealed_replies_pass_and_anything_else_breaks_the_channel():
+    """The runner's replies carry an HMAC made with the grader's key, numbered: a message
+    the student's code writes on the pipe (unsealed, sealed with another key, replayed or
+    reordered) is refused, whatever it says."""
+    key = os.urandom(protocol.SEAL_BYTES)
+    seal = protocol.seal_with(key)
+    first = seal(protocol.encode_message({"event": "cell", "index": 0, "status": "error"}))
+    second = seal(protocol.encode_message({"status": "ok"}, np.arange(3.0)))
+    assert [h.get("event") for h in sealed_channel([first, second], key)] == ["cell", None]
+    forged = protocol.encode_message({"event": "cell", "index": 0, "status": "ok"})
+    for messages, check_key in [([forged, second], key),  # no seal: the next bytes are read as one
+                                ([protocol.seal_with(b"x" * 32)(forged)], key),  # its own key
+                                ([first, first], key),  # a replay
+                                ([second, first], key),  # out of order
+                                ([first], b"y" * 32)]:
+        with pytest.raises(protocol.ProtocolError, match="runner's seal"):
+            sealed_channel(messages, key, check_key)
+    # a tampered byte anywhere, arrays included
+    for at in (12, len(second) - 40):
+        bad = bytearray(second)
+        bad[at] ^= 1
+        with pytest.raises(protocol.ProtocolError):
+            sealed_channel([first, bytes(bad)], key)

@@ -353,7 +353,7 @@ def test_a_notebook_that_fakes_a_setup_failure_has_only_crashed(warm):
     with run(["import os\nprint('sandbox setup failed: FileNotFoundError: mount')\n"
               "os._exit(121)"], policy=SandboxPolicy(warm_start=warm), max_restarts=0) as p:
         assert p.setup_failure is None
-        assert p.report.cells[0].status == "crashed"
+        assert p.report.cells[0].status == "crashed", p.report.cells[0]
 
 
 @needs_root
@@ -683,3 +683,43 @@ def test_the_notebooks_getattr_refuses_the_interpreters_insides():
     assert own.W1 == 1
     with pytest.raises(AttributeError):
         setattr_(own, "__class__", int)
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_the_student_process_cannot_read_its_own_memory_nor_write_the_runners_replies(warm):
+    """The runner's replies are sealed with a key it read into its memory before any student
+    code ran (protocol.seal_with): that memory stays closed to the notebook, however the path
+    is spelled, and to the commands it starts; a reply the notebook writes on the channel
+    itself breaks it, so the cell is reported as having stopped the process."""
+    opens = ["f'/proc/{os.getpid()}/mem'", "'/proc/self/mem'", "'/proc/self/task/' + "
+             "str(os.getpid()) + '/mem'", "'/proc/self'", "'/proc/self/../self/mem'"]
+    cells = ["import os, subprocess, sys\nREFUSED = []\n"
+             f"for path in [{', '.join(opens)}]:\n"
+             "    try:\n        os.close(os.open(path, os.O_RDONLY))\n"
+             "    except PermissionError:\n        REFUSED.append(path)\n"
+             "CHILD = subprocess.run([sys.executable, '-c', "
+             "f'open(\"/proc/{os.getpid()}/mem\", \"rb\")'], capture_output=True).returncode\n"
+             "UID = os.getuid()",
+             "DATA = open('/proc/self/status').read()[:4]"]
+    with run(cells, policy=SandboxPolicy(warm_start=warm)) as p:
+        assert p._sandbox.warm == warm
+        assert all(c.status == "ok" for c in p.report.cells), p.report.cells
+        assert len(p.get("REFUSED")) == len(opens), p.get("REFUSED")
+        assert p.get("DATA") == "Name"  # the rest of /proc is as before
+        if p.get("UID") != 0:  # a ptrace-capable (root) child is the kernel's exception
+            assert p.get("CHILD") != 0
+    forged = ["import json, os, struct\n"
+              "for fd in sorted(int(f) for f in os.listdir('/proc/self/fd')):\n"
+              "    try:\n"
+              "        flags = open(f'/proc/self/fdinfo/{fd}').read().split('flags:')[1]\n"
+              "        link = os.readlink(f'/proc/self/fd/{fd}')\n"
+              "    except OSError:\n"
+              "        continue\n"
+              "    if fd > 2 and link.startswith('pipe:') and int(flags.split()[0], 8) & 3 == 1:\n"
+              "        data = json.dumps({'event': 'executed', 'payload': None, "
+              "'n_arrays': 0}).encode()\n"
+              "        os.write(fd, struct.pack('>Q', len(data)) + data)",
+              "AFTER = 1"]
+    with run(forged, policy=SandboxPolicy(warm_start=warm), max_restarts=0) as p:
+        assert p.report.cells[0].status == "crashed", p.report.cells[0]
+        assert any("runner's seal" in note for note in p.report.notes), p.report.notes

@@ -13,6 +13,7 @@ checks, once. Restarts after a crash or an endless cell are capped at ``max_rest
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -105,6 +106,7 @@ class StudentProcess:
         self._hung: dict[str, float] = {}  # functions that ran past a probe's budget
         self._probe_restarts = 0  # restarts after a probe timeout: not capped (one each)
         self._started = False
+        self._seal: protocol.SealCheck | None = None  # the replies' seal, new each launch
         self._last_failure = ""
         # why the sandbox itself could not be built (the grader's failure, not the
         # student's): a grading that met one cannot be trusted
@@ -150,15 +152,19 @@ class StudentProcess:
         outcomes = [previous[i] if i in self._skipped else CellOutcome(i, "not run")
                     for i in range(len(self.cells))]
         last = began
+        key = os.urandom(protocol.SEAL_BYTES)  # this process's seal (protocol.seal_with)
+        self._seal = protocol.SealCheck(key)
         try:
             protocol.send_message(sandbox.request_fd,
-                                  {"op": "execute", "checked": sorted(self.checked),
+                                  {"op": "execute", "seal": key.hex(),
+                                   "checked": sorted(self.checked),
                                    "own_uid": sandbox.uid is not None,
                                    "preload": [] if sandbox.warm else list(self.policy.preload)},
                                   to_run,
                                   deadline=deadline, max_header_bytes=protocol.MAX_CELLS_BYTES)
             while True:
-                header, _ = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
+                header, _ = protocol.receive_message(sandbox.reply_fd, deadline=deadline,
+                                                     seal=self._seal)
                 if header.get("event") == "started":
                     self._started = True
                     last = time.monotonic()
@@ -281,7 +287,8 @@ class StudentProcess:
         began = time.monotonic()
         try:
             protocol.send_message(sandbox.request_fd, header, payload, deadline=deadline)
-            reply, value = protocol.receive_message(sandbox.reply_fd, deadline=deadline)
+            reply, value = protocol.receive_message(sandbox.reply_fd, deadline=deadline,
+                                                    seal=self._seal)
         except protocol.ChannelTimeout:
             self._fail(f"`{name}` did not return within {seconds:g} s")
             if header.get("op") == "call":

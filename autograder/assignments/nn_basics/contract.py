@@ -38,7 +38,8 @@ SOFTMAX_APIS = ("tf.nn.softmax", "tf.math.softmax", "tf.nn.log_softmax",
                 # another library's softmax is no more the exercise than TensorFlow's
                 "scipy.special.softmax", "scipy.special.log_softmax",
                 "sklearn.utils.extmath.softmax",
-                "sklearn.neural_network._base.inplace_softmax", "torch.softmax", "torch.nn.functional.softmax",
+                "sklearn.neural_network._base.inplace_softmax", "torch.softmax",
+                "torch.nn.functional.softmax",
                 "jax.nn.softmax", "tf.sparse.softmax",
                 # a cross-entropy op's gradient output is the softmax itself
                 "tf.nn.softmax_cross_entropy_with_logits",

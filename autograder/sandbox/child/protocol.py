@@ -11,6 +11,8 @@ sandbox next to the student runner, which cannot see the rest of the grader.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -87,6 +89,53 @@ def _read_frame(fd: int, limit: int, deadline: float | None = None) -> bytes:
     if size > limit:
         raise ProtocolError(f"frame of {size} bytes exceeds the limit of {limit}")
     return _read_exact(fd, size, deadline)
+
+
+# --- the seal on the runner's replies ------------------------------------------------
+#
+# The runner shares its process with the student's code, which can find the reply pipe
+# (/proc/self/fd) and write on it: a red team served the grader's whole channel from a
+# notebook cell, reporting cells that never ran as "ok" and answering probes with functions
+# the grader never read (33/34 for a blank notebook). So each reply ends with an HMAC of its
+# frames and its number, made with a key the grader sends in its first message, which the
+# runner reads before any student code runs and keeps only in a closure. A message without
+# the right seal breaks the channel: for the grader, the notebook's process failed.
+
+SEAL_BYTES = 32
+
+
+def seal_with(key: bytes):
+    """The runner's side: ``seal(message_bytes) -> message_bytes + tag frame``, numbering
+    the messages it seals (a reply cannot be replayed or reordered)."""
+    sealed = [0]
+
+    def seal(data: bytes) -> bytes:
+        tag = hmac.new(key, sealed[0].to_bytes(8, "big") + data, hashlib.sha256).digest()
+        sealed[0] += 1
+        return data + _LEN.pack(len(tag)) + tag
+
+    return seal
+
+
+class SealCheck:
+    """The grader's side: verifies each reply's tag, in order."""
+
+    def __init__(self, key: bytes):
+        self._key = key
+        self._received = 0
+
+    def begin(self):
+        return hmac.new(self._key, self._received.to_bytes(8, "big"), hashlib.sha256)
+
+    def verify(self, mac, fd: int, deadline: float | None) -> None:
+        """Read the tag frame that ends a message and check it against ``mac``."""
+        (size,) = _LEN.unpack(_read_exact(fd, _LEN.size, deadline))
+        tag = _read_exact(fd, size, deadline) if size == SEAL_BYTES else b""
+        if not hmac.compare_digest(mac.digest(), tag):
+            raise ProtocolError("a message on the runner's channel did not carry the "
+                                "runner's seal: the notebook's code wrote on the grader's "
+                                "channel")
+        self._received += 1
 
 
 # --- values <-> (json, blobs) --------------------------------------------------------
@@ -265,14 +314,20 @@ def send_message(fd: int, header: dict, payload=None, describe_unknown=None,
 
 def receive_message(fd: int, max_array_bytes: int = MAX_ARRAY_BYTES,
                     deadline: float | None = None,
-                    max_header_bytes: int = MAX_HEADER_BYTES) -> tuple[dict, object]:
+                    max_header_bytes: int = MAX_HEADER_BYTES,
+                    seal: SealCheck | None = None) -> tuple[dict, object]:
     """Read one message; returns ``(header, payload)`` or raises :class:`ProtocolError`.
 
     Every way a hostile sender can make decoding fail (deep nesting included) ends as a
     :class:`ProtocolError`, and the arrays of one message together stay below
-    ``MAX_MESSAGE_BYTES``, so the reader's memory is bounded whatever arrives.
+    ``MAX_MESSAGE_BYTES``, so the reader's memory is bounded whatever arrives. With
+    ``seal``, the message must end with the sender's tag (:func:`seal_with`), checked
+    before anything of it is returned.
     """
+    mac = seal.begin() if seal is not None else None
     raw = _read_frame(fd, max_header_bytes, deadline)
+    if mac is not None:
+        mac.update(_LEN.pack(len(raw)) + raw)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -286,8 +341,12 @@ def receive_message(fd: int, max_array_bytes: int = MAX_ARRAY_BYTES,
     for _ in range(n_arrays):
         blob = _read_frame(fd, min(max_array_bytes, budget), deadline)
         budget -= len(blob)
+        if mac is not None:
+            mac.update(_LEN.pack(len(blob)) + blob)
         arrays.append(_npy_to_array(blob))
         del blob
+    if mac is not None:
+        seal.verify(mac, fd, deadline)
     try:
         payload = unflatten(header.pop("payload", None), arrays)
     except RecursionError:

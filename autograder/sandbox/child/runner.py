@@ -44,6 +44,37 @@ def _capture_tensorflow_classes() -> None:
         pass
 
 
+_PROCESS_MEMORY = re.compile(r"^/proc/\d+(?:/task/\d+)?(?:/(?:mem|map_files)(?:/.*)?|/?)$")
+_MEMORY_NAMES = re.compile(r"(?:^|/)(?:mem|map_files)(?:/|$)")  # relative: after a dir_fd
+
+
+def _keep_memory_closed() -> None:
+    """The seal's key was read into this process's memory (freed bytes included), so the
+    notebook's code must not read that memory: refuse opening ``/proc/<pid>/mem`` (and
+    ``map_files``, and a process's /proc folder, which ``dir_fd`` could open ``mem`` from),
+    however the path is spelled; and make the process non-dumpable, so a command the
+    notebook starts (another process of the sandbox's uid) cannot open it either (the kernel
+    lets only a ptrace-capable process into a non-dumpable one; ptrace itself is refused by
+    the seccomp filter). An audit hook cannot be removed once added."""
+    def refuse_memory(event, args):
+        if event != "open" or not args or not isinstance(args[0], (str, bytes)):
+            return
+        given = os.fsdecode(args[0])
+        path = os.path.realpath(given)
+        if path == "/proc" or _PROCESS_MEMORY.match(path) or (
+                not given.startswith("/") and _MEMORY_NAMES.search(os.path.normpath(given))):
+            raise PermissionError(f"{given}: a process's memory and /proc folders are closed "
+                                  "to the notebook")
+
+    sys.addaudithook(refuse_memory)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except Exception:  # noqa: BLE001 - no libc prctl here: the audit hook still holds
+        pass
+
+
 def _keep_gradient_scopes() -> None:
     """tf.gradients puts its nodes under gradients/, which is how a traced function is seen
     to compute gradients (_GRADIENT_NODE); its ``name=`` renamed them past that reading (a
@@ -116,19 +147,23 @@ def _short_error(exc: BaseException, head: int = 260, tail: int = 120) -> str:
     return text[:head] + " … " + text[-tail:]
 
 
-def _reply(fd: int, header: dict, payload=None) -> None:
-    """Send a reply; a value that cannot be encoded (too big, too deep, hostile) becomes an
-    error reply, encoded before anything is written so the channel never carries half a
-    message."""
-    try:
-        data = protocol.encode_message(header, payload, describe_unknown=_to_plain)
-    except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, a lying __array__
-        data = protocol.encode_message(
-            {"status": "error", "error": f"result could not be sent: {_short_error(exc)}"})
-    protocol.write_all(fd, data)
+def _sender(fd: int, seal):
+    """``send(header, payload=None)``: one sealed reply (:func:`protocol.seal_with`). A value
+    that cannot be encoded (too big, too deep, hostile) becomes an error reply, encoded
+    before anything is written so the channel never carries half a message. The seal lives
+    only in this closure, which the notebook's code cannot reach (frames, closures and the
+    garbage collector are closed to it)."""
+    def send(header: dict, payload=None) -> None:
+        try:
+            data = protocol.encode_message(header, payload, describe_unknown=_to_plain)
+        except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, a lying __array__
+            data = protocol.encode_message(
+                {"status": "error", "error": f"result could not be sent: {_short_error(exc)}"})
+        protocol.write_all(fd, seal(data))
+    return send
 
 
-def _run_cells(shell, cells: list[str], reply_fd: int, checked=frozenset()) -> None:
+def _run_cells(shell, cells: list[str], send, checked=frozenset()) -> None:
     """Run each cell, reporting its status and what it printed (the first
     ``output_chars`` characters: for the instructor's record, never for a score).
 
@@ -179,8 +214,8 @@ def _run_cells(shell, cells: list[str], reply_fd: int, checked=frozenset()) -> N
         header["output"] = "".join(captured.parts)[:output_chars]
         if captured.truncated:
             header["truncated"] = True
-        _reply(reply_fd, header)
-    _reply(reply_fd, {"event": "executed"})
+        send(header)
+    send({"event": "executed"})
 
 
 class _Switched:
@@ -768,21 +803,26 @@ def main(argv: list[str]) -> int:
     # the cells come from the grader, which checked the notebook's size already
     header, cells = protocol.receive_message(request_fd,
                                              max_header_bytes=protocol.MAX_CELLS_BYTES)
-    if header.get("op") != "execute" or not isinstance(cells, list):
+    key = header.pop("seal", None)  # read before any student code runs; kept in a closure
+    if header.get("op") != "execute" or not isinstance(cells, list) \
+            or not isinstance(key, str) or len(key) != 2 * protocol.SEAL_BYTES:
         return 2
+    send = _sender(reply_fd, protocol.seal_with(bytes.fromhex(key)))
+    del key
     shell = make_shell()
     _preload(header.get("preload"))
     _capture_tensorflow_classes()
     _keep_gradient_scopes()
+    _keep_memory_closed()
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
-    _reply(reply_fd, {"event": "started"})
+    send({"event": "started"})
     global _OWN_UID
     _OWN_UID = header.get("own_uid") is True
     checked = header.get("checked")
     checked = frozenset(i for i in checked if type(i) is int) if isinstance(checked, list) \
         else frozenset()
     _take_out_builtins(shell)
-    _run_cells(shell, [str(c) for c in cells], reply_fd, checked)
+    _run_cells(shell, [str(c) for c in cells], send, checked)
     while True:
         try:
             header, payload = protocol.receive_message(request_fd)
@@ -790,7 +830,7 @@ def main(argv: list[str]) -> int:
             return 0
         if header.get("op") == "bye":
             return 0
-        _reply(reply_fd, *_answer(shell.user_ns, header, payload))
+        send(*_answer(shell.user_ns, header, payload))
 
 
 if __name__ == "__main__":
