@@ -458,14 +458,17 @@ def test_a_student_process_collects_garbage_and_never_walks_the_servers_imports(
 def test_a_cells_outcome_written_by_the_notebook_can_only_get_worse():
     """The runner reports each cell once, in order; the student's code shares its process
     and can write on the same channel. A report of "ok" written by the notebook, before the
-    cell's own report (from inside the failing cell) or after it (from a later cell),
-    leaves the cell failed; a cell that passed stays passed."""
+    cell's own report (from inside the failing cell) or after it (from a later cell), does
+    not carry the runner's seal: it breaks the channel, and the cell that wrote it is
+    reported as having stopped the process and is skipped when the notebook runs again. No
+    cell's outcome gets better; a cell that passed stays passed."""
     cells = [FORGE_CELL_REPORT, "_forge(1)\nraise ValueError('fails after forging its own ok')",
-             "raise ValueError('fails, forged later')", "_forge(2)\n_forge(0)"]
+             "raise ValueError('fails, forged later')", "_forge(2)\n_forge(0)", "x = 1"]
     with run(cells) as p:
+        assert p.get("x") == 1  # run again (twice) without the cells that forged
         statuses = [c.status for c in p.report.cells]
-        assert statuses == ["ok", "error", "error", "ok"], p.report.cells
-        assert "forging its own ok" in p.report.cells[1].error
+        assert statuses == ["ok", "crashed", "error", "crashed", "ok"], p.report.cells
+        assert any("runner's seal" in note for note in p.report.notes), p.report.notes
 
 
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])

@@ -53,22 +53,18 @@ def test_check_needs_a_known_assignment(tmp_path):
 
 @pytest.mark.slow
 def test_check_on_nn_basics_keeps_hidden_failures_hidden(tmp_path, capsys):
-    """A mistake only the hidden part of a test cell catches (slicing the array instead of
-    going through tf.data): the self-check finds nothing to fix and says nothing about it.
-    (naive-softmax was this test's case until the notebook's visible test cells became a
-    ceiling: its visible manual-gradients cell overflows, which the student sees too.)"""
+    """A mistake only the hidden checks catch (a squeeze that makes one epoch's history a
+    scalar): the self-check finds nothing to fix and says nothing about it. (Slicing the
+    array instead of going through tf.data was this test's case until the contract stated
+    that rule and the grader read it in the source.)"""
     mutation = submissions.Mutation(
-        "slices-without-tf-data", "first-examples",
-        "    dataset = tf.data.Dataset.from_tensor_slices(X_numpy)\n"
-        "    iterator = dataset.as_numpy_iterator()\n"
-        "    rows = [next(iterator) for _ in range(k)]\n    return np.stack(rows)",
-        "    return np.asarray(X_numpy)[:k]", frozenset())
+        "squeezed-history", "train", "    return np.array(losses, dtype=np.float32)",
+        "    return np.squeeze(np.array(losses, dtype=np.float32))", frozenset())
     notebook = tmp_path / "nn-basics.ipynb"
     nbformat.write(mutation.apply(submissions.solved_notebook()), notebook)
     assert cli.main(["check", str(notebook)]) == cli.EXIT_OK
     out = capsys.readouterr().out
-    assert "overflow" not in out and "1000" not in out
-    assert "hidden test" not in out and "from_tensor_slices" not in out
+    assert "hidden test" not in out and "squeeze" not in out and "size 1" not in out
 
 
 def test_grade_writes_junit_and_markdown(tiny, tmp_path):
