@@ -703,13 +703,20 @@ def test_the_student_process_cannot_read_its_own_memory_nor_write_the_runners_re
              "CHILD = subprocess.run([sys.executable, '-c', "
              "f'open(\"/proc/{os.getpid()}/mem\", \"rb\")'], capture_output=True).returncode\n"
              "UID = os.getuid()",
-             "DATA = open('/proc/self/status').read()[:4]"]
+             "DATA = open('/proc/self/status').read()[:4]",
+             # the hook's blind spot: a symlink opened relative to a directory descriptor
+             # (its event carries the name only); the kernel refuses it, because a
+             # non-dumpable process's /proc files belong to root
+             "import tempfile\nd = tempfile.mkdtemp()\nos.symlink('/proc/self/mem', d + '/l')\n"
+             "try:\n    os.close(os.open('l', os.O_RDONLY, dir_fd=os.open(d, os.O_RDONLY)))\n"
+             "    BY_DIR_FD = 'opened'\nexcept OSError as e:\n    BY_DIR_FD = str(e)"]
     with run(cells, policy=SandboxPolicy(warm_start=warm)) as p:
         assert p._sandbox.warm == warm
         assert all(c.status == "ok" for c in p.report.cells), p.report.cells
         assert len(p.get("REFUSED")) == len(opens), p.get("REFUSED")
         assert p.get("DATA") == "Name"  # the rest of /proc is as before
         if p.get("UID") != 0:  # a ptrace-capable (root) child is the kernel's exception
+            assert p.get("BY_DIR_FD") == "[Errno 13] Permission denied: 'l'", p.get("BY_DIR_FD")
             assert p.get("CHILD") != 0
     forged = ["import json, os, struct\n"
               "for fd in sorted(int(f) for f in os.listdir('/proc/self/fd')):\n"
