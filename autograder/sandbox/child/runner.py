@@ -75,6 +75,179 @@ def _keep_memory_closed() -> None:
         pass
 
 
+# Where code may be made from text or bytes once the notebook runs: IPython's cell loop and
+# %%time-like magics (cells the grader read), this runner (the instructor's test cells),
+# imports of installed modules, TensorFlow's autograph (the notebook's own functions, read),
+# and the standard library's namedtuple and dataclasses (identifiers it checks). Paths end
+# with "/" for a folder; anything else, a debugger's ``!`` line, an unpickled ``exec``, a
+# planted module, ``typing``'s forward references, a template engine, is refused.
+_MAKES_CODE = ("IPython/core/interactiveshell.py", "IPython/core/magics/execution.py",
+               "IPython/core/async_helpers.py", "IPython/core/inputtransformer2.py",
+               "importlib/_bootstrap_external.py", "importlib/_bootstrap.py",
+               "tensorflow/", "keras/", "tf_keras/", "collections/__init__.py",
+               "dataclasses.py", "ast.py")
+# Frames that only relay a compile for the frame below them.
+_RELAYS = ("codeop.py", "IPython/core/compilerop.py")
+# What an unpickler may look up: NumPy's arrays and the standard containers, never a function.
+_UNPICKLES = {"numpy": None, "numpy.core.multiarray": None, "numpy._core.multiarray": None,
+              "numpy.core.numeric": None, "numpy._core.numeric": None, "numpy.dtypes": None,
+              "collections": {"OrderedDict", "defaultdict", "deque"},
+              "copyreg": {"_reconstructor"}, "_codecs": {"encode"},
+              "builtins": {"set", "frozenset", "complex", "bytearray", "slice", "range",
+                           "object", "list", "dict", "tuple", "int", "float", "str", "bytes"}}
+_IMPORT_SYSTEM = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+_FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "gi_code",
+                               "cr_code", "ag_code", "__code__", "f_back"})
+_STARTS_PROCESSES = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
+                               "os.spawn", "os.fork", "os.forkpty", "pty.spawn"})
+_GRADED = [False]  # True while a probe whose contract forbids APIs runs (``_answer``)
+
+
+class Refused(RuntimeError):
+    """What the runtime guards raise: the notebook's code reached something closed to it."""
+
+
+def _keep_to_the_read_code(namespace: dict) -> None:
+    """The grader reads every line it grades (``grading.tampering``, ``api_lint``); this
+    keeps what runs to those lines. A red team ran code held in strings, which no reading
+    sees, through IPython's debugger (``set_trace`` with a fed stdin, ``%pdb``,
+    ``sys.breakpointhook``), pickles loaded by ``np.load(path, None, True)`` and
+    ``multiprocessing``'s pipes, then walked the frames to the runner's sender and served
+    the grader's channel itself (a blank notebook, 34/34); another ran the forbidden APIs
+    in a ``python -c`` helper started during the probe (24 -> 34). An audit hook, which
+    cannot be removed, now refuses, however they are reached: making code from text or
+    bytes outside :data:`_MAKES_CODE`; loading a module that is not installed; unpickling
+    anything but arrays and containers; the notebook's own code taking a frame or code
+    object, or using ctypes; and starting a process while a probe that forbids APIs runs."""
+    import threading
+
+    runner_file = os.path.abspath(__file__)
+    roots = []
+    for path in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                 *[p for p in sys.path if "-packages" in p]}:
+        for form in {os.path.abspath(path), os.path.realpath(path)}:
+            roots.append(form.rstrip("/") + "/")
+    roots = tuple(sorted(set(roots)))
+    kinds: dict = {}
+    local = threading.local()
+
+    def kind(code) -> str:
+        """"student", "runner", "maker", "relay", "installed" or "other" for a code object."""
+        name = code.co_filename
+        found = kinds.get(name)
+        if found is None:
+            path = name.replace(os.sep, "/")
+            if name == runner_file:
+                found = "runner"
+            elif name in _IMPORT_SYSTEM:
+                found = "maker"
+            elif not os.path.isabs(name):
+                found = "other"
+            elif not (path.startswith(roots) or os.path.realpath(name).startswith(roots)):
+                found = "other"
+            elif path.endswith(tuple("/" + r for r in _RELAYS)):
+                found = "relay"
+            elif any(path.endswith("/" + m) if not m.endswith("/") else f"/{m}" in path
+                     for m in _MAKES_CODE):
+                found = "maker"
+            else:
+                found = "installed"
+            kinds[name] = found
+        return found
+
+    def caller():
+        """The frame that raised the event (the first one past the compile relays), and
+        whether it is the notebook's own code."""
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_globals is not namespace \
+                and kind(frame.f_code) == "relay":
+            frame = frame.f_back
+        if frame is None:
+            return None, False
+        return frame, frame.f_globals is namespace
+
+    def installed(path) -> bool:
+        return isinstance(path, (str, bytes)) and \
+            os.path.realpath(os.fsdecode(path)).startswith(roots)
+
+    def refuse(what: str):
+        raise Refused(f"{what} is closed to the notebook: the grader grades only code it has "
+                      "read in the notebook")
+
+    def guard(event, args):
+        if getattr(local, "busy", False):
+            return
+        if event in _STARTS_PROCESSES:
+            if _GRADED[0]:
+                raise Refused("starting a process while a function the contract restricts is "
+                              "graded is closed to the notebook: the grader must see every "
+                              "operation the function runs")
+            return
+        if event not in _WATCHED_EVENTS and not event.startswith("ctypes."):
+            return
+        local.busy = True
+        try:
+            if event == "import":
+                planted = next((p for p in sys.path if not installed(p)), None)
+                if planted is not None:
+                    refuse(f"importing while sys.path holds a folder that is not installed "
+                           f"({planted!s:.80})")
+                return
+            frame, own = caller()
+            if event == "pickle.find_class":
+                allowed = _UNPICKLES.get(str(args[0]).split(".")[0] if str(args[0])
+                                         .startswith("numpy") else str(args[0]), False)
+                if allowed is False or (allowed is not None and args[1] not in allowed):
+                    refuse(f"unpickling {args[0]}.{args[1]}")
+            elif own:
+                if event == "object.__getattr__" and args[1] not in _FRAME_ATTRIBUTES:
+                    return
+                refuse({"sys._getframe": "a frame", "sys._current_frames": "a frame",
+                        "object.__getattr__": f"`.{args[1] if len(args) > 1 else ''}`"}.get(
+                            event, "ctypes" if event.startswith("ctypes.") else
+                            f"`{event}`"))
+            elif event in ("compile", "exec", "code.__new__", "function.__new__",
+                           "marshal.loads", "marshal.load"):
+                where = kind(frame.f_code) if frame is not None else "other"
+                if where not in ("maker", "runner"):
+                    refuse(f"making code from text ({event})")
+                path = frame.f_code.co_filename.replace(os.sep, "/")
+                if path in _IMPORT_SYSTEM or "importlib/_bootstrap" in path:  # an import:
+                    # of an installed module only
+                    source = args[1] if event == "compile" else \
+                        args[0].co_filename if event == "exec" and hasattr(args[0], "co_filename") \
+                        else frame.f_locals.get("bytecode_path") if event.startswith("marshal.") \
+                        else None
+                    if source is not None and not (
+                            installed(source) or str(source).startswith("<frozen ")
+                            or _autograph(frame)):
+                        refuse(f"loading a module that is not installed ({source!s:.80})")
+                elif event.startswith("marshal."):
+                    refuse(f"making code from bytes ({event})")
+
+        finally:
+            local.busy = False
+
+    # the working folder is the notebook's to write: a module planted there is not read
+    sys.path[:] = [p for p in sys.path if installed(p)]
+    sys.addaudithook(guard)
+
+
+_WATCHED_EVENTS = frozenset({"compile", "exec", "code.__new__", "function.__new__", "import",
+                             "marshal.loads", "marshal.load", "pickle.find_class",
+                             "sys._getframe", "sys._current_frames", "object.__getattr__"})
+
+
+def _autograph(frame) -> bool:
+    """Whether TensorFlow's autograph loader is below ``frame``: it imports the code it
+    generated from the notebook's functions from a temporary file."""
+    while frame is not None:
+        if "/tensorflow/python/autograph/" in frame.f_code.co_filename.replace(os.sep, "/"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _keep_gradient_scopes() -> None:
     """tf.gradients puts its nodes under gradients/, which is how a traced function is seen
     to compute gradients (_GRADIENT_NODE); its ``name=`` renamed them past that reading (a
@@ -586,11 +759,13 @@ def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
     saved = _switch_off(forbid, namespace)
     target = namespace.get(name, target)  # ``softmax = tf.nn.softmax`` is switched off too
     stopped = _stop_the_others() if forbid else False
+    _GRADED[0] = bool(forbid)
     try:
         return {"status": "ok"}, target(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: report it, keep serving
         return {"status": "raised", "error": _short_error(exc)}, None
     finally:
+        _GRADED[0] = False
         if stopped:
             _signal_the_others(signal.SIGCONT)
         _restore(saved)
@@ -814,6 +989,7 @@ def main(argv: list[str]) -> int:
     _capture_tensorflow_classes()
     _keep_gradient_scopes()
     _keep_memory_closed()
+    _keep_to_the_read_code(shell.user_ns)
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
     send({"event": "started"})
     global _OWN_UID
