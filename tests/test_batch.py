@@ -404,3 +404,21 @@ def test_eta_is_this_runs_throughput_times_what_is_left():
     assert batch.eta_seconds(0, 30.0, 5) is None  # nothing finished yet: no guess
     assert batch.eta_seconds(2, 60.0, 4) == pytest.approx(120.0)
     assert batch.eta_seconds(3, 60.0, 0) == 0.0
+
+
+def test_progress_lines_print_a_hand_ins_name_without_its_escape_sequences():
+    """A hand-in's name is the student's: escape sequences in it (erase line, cursor up,
+    hidden text) would rewrite a CI log's lines about other students."""
+    import io
+
+    from rich.console import Console
+
+    sink = io.StringIO()
+    progress = batch.PlainProgress(Console(file=sink, force_terminal=False, width=200),
+                                   "nn-basics", 2, 0, 0)
+    forged = "zed\x1b[2K\x1b[1A\x1b[2Kvictim: 0/34 plagiarism suspected\x1b[8m"
+    progress.finished(batch.Outcome(forged, "graded", 34, 34))
+    progress.finished(batch.Outcome("amy", "failed", error="crash \x1b[31mred\x07\nsecond"))
+    text = sink.getvalue()
+    assert "\x1b" not in text and "\x07" not in text, repr(text)
+    assert text.count("\n") == 2 and "zed" in text and "victim" in text  # named, defused

@@ -108,6 +108,11 @@ def test_run_autograder_round_trip(bundle, tmp_path):
     artifacts = data["extra_data"].get("artifacts", {})
     assert artifacts and all(expected[name] == "visible" for name in artifacts)
     assert "total" in done.stdout  # the instructor's view in Gradescope's stdout box
+    # the grader's package (hidden tests, reference) unpacks readable by all: grading as
+    # root closes it to the student's uid (on Gradescope's setuid rung, the real disk)
+    if os.geteuid() == 0:
+        package = root / "source" / "autograder"
+        assert stat.S_IMODE(package.stat().st_mode) == 0o700 and package.stat().st_uid == 0
 
 
 def test_run_autograder_without_a_notebook_explains_and_scores_zero(bundle, tmp_path):

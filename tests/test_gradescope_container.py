@@ -58,6 +58,9 @@ def container_run(tmp_path_factory):
     nbformat.write(submissions.solved_notebook(), subs / "solved.ipynb")
     nbformat.write(mutation.apply(submissions.solved_notebook()), subs / "loss-sum.ipynb")
     nbformat.write(submissions.blank_notebook(), subs / "blank.ipynb")
+    peek = submissions.blank_notebook()  # dot's visible check shows what dot raises
+    peek.cells.append(nbformat.v4.new_code_cell(PEEK))
+    nbformat.write(peek, subs / "peek.ipynb")
     out = work / "out"
     done = subprocess.run([str(SCRIPT), str(bundle), str(out), *map(str, sorted(subs.iterdir()))],
                           capture_output=True, text=True, timeout=3000)
@@ -65,6 +68,23 @@ def container_run(tmp_path_factory):
         pytest.skip(done.stderr.strip().splitlines()[-1])
     assert done.returncode == 0, done.stdout + done.stderr
     return out, mutation
+
+
+# the sixth red team's leak: the student's uid reads the grader's files on the real disk
+# (Gradescope's container is the setuid rung) and raises them in a visible check's message
+PEEK = """
+def dot(a, b):
+    import os
+    found = []
+    for folder, _, files in os.walk("/autograder/source"):
+        for name in files:
+            try:
+                with open(os.path.join(folder, name), "rb") as handle:
+                    found.append(name + ": " + handle.read(300).decode("latin-1"))
+            except OSError as exc:
+                found.append(f"{name}: {type(exc).__name__}")
+    raise ValueError("PEEKED " + " | ".join(f for f in found if "test_cells" in f or "reference" in f))
+"""
 
 
 def results(out: Path, name: str) -> dict:
@@ -98,3 +118,12 @@ def test_blank_notebook_scores_zero_with_a_message_per_check(container_run):
     data = results(out, "blank")
     assert data["score"] == 0 and data["max_score"] > 0
     assert all(t["output"].strip() for t in data["tests"])
+
+
+def test_the_graders_files_are_closed_to_the_students_code(container_run):
+    out, _ = container_run
+    data = results(out, "peek")
+    assert data["score"] == 0
+    outputs = " ".join(t.get("output", "") for t in data["tests"]) + data.get("output", "")
+    assert "BEGIN HIDDEN" not in outputs and "def " not in outputs, outputs[:2000]
+    assert "import" not in outputs, outputs[:2000]

@@ -33,6 +33,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
                            TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 
 from ..common.files import remove_if_present
+from ..common.safe_text import terminal_text
 from ..grading.assignment import Assignment
 from ..grading.results import GradeResult
 from ..outputs.class_folder import (CLASS_FILES, store_graded, store_log, store_not_graded,
@@ -242,8 +243,11 @@ class PlainProgress:
             self.done += 1
             self.failed += outcome.status == "failed"
             what = (f"{outcome.score:g}/{outcome.max_score:g}" if outcome.status == "graded"
-                    else f"NOT GRADED ({(outcome.error or '?').splitlines()[0][:120]})")
-            self._print(f"{outcome.student}: {what} in {outcome.seconds:.0f} s | {self.line()}")
+                    else f"NOT GRADED ({terminal_text((outcome.error or '?').splitlines()[0], 120)})")
+            # a hand-in's name is the student's to choose: escape sequences in it could
+            # rewrite the log's lines about other students (a red team's did)
+            self._print(f"{terminal_text(outcome.student, 200)}: {what} in "
+                        f"{outcome.seconds:.0f} s | {self.line()}")
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.every):
@@ -343,7 +347,8 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
     console = console or Console(stderr=True)
     if not quiet:
         for line in skipped:
-            console.print(f"not graded: {line}", markup=False, highlight=False)
+            console.print(f"not graded: {terminal_text(line, 400)}", markup=False,
+                          highlight=False)
     timeout = timeout or default_timeout(assignment)
     plain = None
     if not quiet and not console.is_terminal:

@@ -18,6 +18,7 @@ instead of recording a wrong zero.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import zipfile
@@ -89,6 +90,19 @@ def build_bundle(name: str, out: Path) -> Path:
     return out
 
 
+def close_the_graders_files(root: Path) -> None:
+    """Make ``<root>/source/autograder`` (hidden tests, reference maths, solutions) the
+    grader's alone. The zip unpacks it readable by all, and Gradescope's container is the
+    ``setuid`` rung, where the student's process runs under another uid on the real file
+    system: a red team read the hidden test cells there and raised them as a visible
+    check's message. The data set and the Python installation, which the student's process
+    needs, stay readable."""
+    package = Path(root) / "source" / "autograder"
+    if package.is_dir() and not package.is_symlink() and os.geteuid() == 0:
+        os.chown(package, 0, 0)
+        os.chmod(package, 0o700)
+
+
 def _no_notebook_result(message: str) -> dict:
     return {"score": 0.0, "output": message, "visibility": "visible",
             "stdout_visibility": "hidden", "tests": []}
@@ -118,6 +132,7 @@ def run(name: str, root: Path) -> None:
     except rungs.UnsafeRung as exc:
         raise GraderError(str(exc)) from None
     print(f"sandbox rung: {rungs.describe(rung)}")
+    close_the_graders_files(root)
     notebook, problem = pick_notebook(root / "submission", assignment.name)
     if notebook is None:
         write_atomically(results, json.dumps(_no_notebook_result(
