@@ -447,6 +447,53 @@ def test_loss_history(student, retrained, parts, model, assignment):
              f"model it stored, which the grader recomputed as {final:.4g}: return the mean "
              "cross-entropy of each epoch as computed during training (without "
              "regularisation terms)." + model.preprocess_doubt)
+    problem = fresh_start_problem(student, parts, retrained.params)
+    if problem:
+        fail(problem)
+
+
+def _distance(a: list, b: list) -> float:
+    """Root-mean-square difference of two parameter lists of the same shapes (inf if not)."""
+    if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b)):
+        return float("inf")
+    return float(np.sqrt(sum(np.sum((x - y) ** 2) for x, y in zip(a, b))
+                         / sum(x.size for x in a)))
+
+
+def fresh_start_problem(student, parts, before: list) -> str:
+    """"" when ``train`` starts each call from ``init_params(seed)``, as the contract says;
+    else what it does instead. One epoch on a few images moves the weights a little, so
+    what it stores must lie near ``init_params(seed)``, much nearer than another seed's
+    draw: a ``train`` that ignores ``seed``, or keeps training the model of the call
+    before, stores other weights (both kept full marks)."""
+    x_fit, y_fit = parts.scramble(parts.fit)
+    seed = 7
+    start = as_params(student.call("init_params", seed), f"`init_params({seed})`")
+    again = as_params(student.call("init_params", seed), f"`init_params({seed})`")
+    if _distance(start, again) > 0:
+        return ""  # init_params is not reproducible: its own check already says so
+    other = as_params(student.call("init_params", seed + 1), f"`init_params({seed + 1})`")
+    spread = _distance(start, other)
+    if not np.isfinite(spread) or spread == 0:
+        return ""  # the seed does not matter to init_params: its own check says so
+    student.call("train", x_fit[:64], y_fit[:64], 1, seed=seed, timeout=RETRAIN_SECONDS)
+    stored = as_params(student.get("params"), f"`params` after `train(images, labels, 1, "
+                                              f"seed={seed})`")
+    if _distance(stored, start) < 0.5 * spread:
+        return ""
+    said = (f"After `train(images, labels, 1, seed={seed})` on 64 images, the parameters it "
+            f"stored are not near `init_params({seed})`")
+    zero = as_params(student.call("init_params", 0), "`init_params(0)`")
+    # the model of the call before (trained from init_params(0)) may still lie near it
+    if before is not None and _distance(stored, before) < min(_distance(stored, zero),
+                                                              _distance(stored, start)):
+        return (said + ", but near the model of the call before: `train` keeps training the "
+                "model it trained last. Each call should start a fresh MLP from "
+                "`init_params(seed)`.")
+    if _distance(stored, zero) < 0.5 * spread:
+        return (said + " but near `init_params(0)`: `train` ignores its `seed` argument. "
+                "Start from `init_params(seed)`.")
+    return said + ": each call should start a fresh MLP from `init_params(seed)`."
 
 
 @points(4)
