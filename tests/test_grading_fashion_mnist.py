@@ -14,7 +14,8 @@ import re
 import pytest
 
 from autograder.grading.assignment import get_assignment
-from autograder.assignments.fashion_mnist.scoring import RETRAIN_ACCURACY, TEST_ACCURACY
+from autograder.assignments.fashion_mnist.scoring import (RETRAIN_ACCURACY, TEST_ACCURACY,
+                                                          last_loss_fits)
 from autograder.grading.grade import grade
 from tests.fixtures import fashion_submissions as fs
 
@@ -116,3 +117,16 @@ def test_bundled_examples_are_up_to_date(tmp_path):
         assert committed.exists(), f"run python -m tests.fixtures.fashion_submissions ({path.name})"
         assert committed.read_text() == path.read_text(), \
             f"{path.name} is stale: run python -m tests.fixtures.fashion_submissions"
+
+
+def test_the_last_loss_fits_a_noisy_last_step_but_not_a_made_up_history():
+    """The returned last epoch's mean against the loss the grader recomputes for the stored
+    model: a small remainder batch's last step can leave that model worse (a correct plain
+    SGD notebook: 0.364 returned, 0.704 stored); a history better than the model (made up)
+    or far above it (a sum, not a mean) does not fit."""
+    assert last_loss_fits(0.364, 0.7039)  # a fresh student's, 0 points for it before
+    assert last_loss_fits(0.40, 0.40) and last_loss_fits(0.45, 0.40)
+    assert not last_loss_fits(0.01, 0.70)  # made up: the stored model is 70x worse
+    assert not last_loss_fits(0.20, 0.90)
+    assert not last_loss_fits(25.6, 0.40)  # the sum over 64 images, not their mean
+    assert not last_loss_fits(0.70, 0.40)
