@@ -38,6 +38,9 @@ REFUSED = {
                                     "g = a('__class__.__subclasses__')",
     "attrgetter kept for later": "import operator\nget = operator.attrgetter",
     "methodcaller of a special method": "import operator\nf = operator.methodcaller('__reduce__')",
+    # the sixth red team's (2026-12-04): a process started with no audit event
+    "a process started by _posixsubprocess": "import _posixsubprocess as p\np.fork_exec",
+    "_posixsubprocess imported from": "from _posixsubprocess import fork_exec",
     "string's Formatter": "import string\nf = string.Formatter()",
     "the debugger's class": "from IPython.core.debugger import Pdb",
     "a computed attribute name": "import os\nx = getattr(os, 'sy' + 's')",

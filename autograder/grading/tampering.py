@@ -37,7 +37,10 @@ MODULES = ("inspect", "ctypes", "_ctypes", "cffi", "importlib", "builtins", "__b
            "tensorflow.python.eager", "tensorflow.python.framework.op_def_library",
            "tensorflow.python.pywrap_tfe", "tensorflow.python._pywrap_tfe",
            # the sandbox's own runner, beside the student's code
-           "runner", "protocol", "launcher", "forkserver")
+           "runner", "protocol", "launcher", "forkserver",
+           # starts a process with no audit event (the runner refuses the others while a
+           # probe whose contract forbids APIs runs)
+           "_posixsubprocess")
 # ... except these parts, which old tutorials use and which hand out nothing of the kind
 _HARMLESS_MODULES = ("IPython.core.display", "IPython.core.interactiveshell",
                      "IPython.lib.display")
