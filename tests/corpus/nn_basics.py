@@ -539,6 +539,14 @@ return tf.stack(list(tf.data.Dataset.from_tensor_slices(X_numpy).take(k)))""")},
     bad("logits-no-bias", {"linear-logits": fn("linear_logits(X, W, b)",
                                                "return tf.matmul(X, W)")},
         ["linear_logits", "manual_gradients"], says="forgetting the bias"),
+    # each device's type, in TensorFlow's order and with repeats: right on a machine with
+    # one CPU (a fresh student's kept the point until the hidden test listed two GPUs)
+    bad("devices-in-tensorflows-order", {"list-device-types": fn("list_device_types()", """
+return [d.device_type for d in tf.config.list_physical_devices()]""")},
+        ["list_device_types"], says="each type once, sorted"),
+    bad("devices-sorted-with-repeats", {"list-device-types": fn("list_device_types()", """
+return sorted(d.device_type for d in tf.config.list_physical_devices())""")},
+        ["list_device_types"], says="each type once, sorted"),
     bad("devices-tuple", {"list-device-types": fn("list_device_types()", """
 return tuple(sorted({d.device_type for d in tf.config.list_physical_devices()}))""")},
         ["list_device_types"], says="list of strings"),
@@ -802,6 +810,8 @@ MISTAKES += MESSAGES
 CORRECT += [
     ok("probe-devices-map", list_device_types=fn("list_device_types()", """
 return sorted(set(map(lambda d: d.device_type, tf.config.list_physical_devices())))""")),
+    ok("devices-logical", list_device_types=fn("list_device_types()", """
+return sorted({d.device_type for d in tf.config.list_logical_devices()})""")),
     ok("probe-devices-experimental", list_device_types=fn("list_device_types()", """
 return sorted({d.device_type for d in tf.config.experimental.list_physical_devices()})""")),
     ok("probe-scalar-getattr", make_scalar=fn("make_scalar(value, dtype)", """
