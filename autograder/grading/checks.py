@@ -72,6 +72,9 @@ def as_array(value, what: str, shape: tuple | None = None, kinds: str = "fiu",
 def _extra_axis_hint(got: tuple, wanted: tuple) -> str:
     """A column (m, 1) where a vector (m,) belongs, or the reverse, and axes of size 1 that a
     squeeze took: say so in those words."""
+    if wanted == () and got == (1,):  # a fresh student's tf.constant([value]) was told "column"
+        return (" That is a vector holding one value, not a scalar: build it from the value "
+                "itself (tf.constant(value), not tf.constant([value])), or reshape it to [].")
     if got == wanted + (1,):
         return (f" That is a column: a product with a vector reshaped into a column leaves an "
                 f"axis of size 1; drop it (tf.reshape(..., {list(wanted) or '[]'}) or a "

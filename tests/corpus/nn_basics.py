@@ -566,6 +566,14 @@ W1, b1, W2, b2, W3, b3 = params
 A1 = tf.nn.relu(tf.matmul(X, W1) + b1)
 A2 = tf.nn.relu(tf.matmul(A1, W2) + b2)
 return softmax(tf.matmul(A2, W3) + b3)""")}, ["mlp_forward"], says="ReLU instead of tanh"),
+    bad("forward-relu-second-layer", {"mlp-forward": fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.nn.relu(tf.matmul(A1, W2) + b2)
+return softmax(tf.matmul(A2, W3) + b3)""")}, ["mlp_forward"],
+        says="ReLU instead of tanh on the second hidden layer only"),
+    bad("scalar-one-element-vector", {"make-scalar": fn("make_scalar(value, dtype)", """
+return tf.constant([value], dtype=dtype)""")}, ["make_scalar"], says="not a scalar"),
     bad("forward-returns-logits", {"mlp-forward": fn("mlp_forward(X, params)", """
 W1, b1, W2, b2, W3, b3 = params
 A2 = tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2)

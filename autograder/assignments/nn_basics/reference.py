@@ -321,6 +321,13 @@ def _mlp_logits_mistakes(X, params) -> dict:
     sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     return {"ReLU instead of tanh": relu(relu(X @ W1 + b1) @ W2 + b2) @ W3 + b3,
             "a sigmoid instead of tanh": sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2) @ W3 + b3,
+            # one layer's activation only (fresh students' slips, told only "differs")
+            **{f"{name} on the {which} hidden layer only": logits
+               for name, g in (("ReLU instead of tanh", relu),
+                               ("a sigmoid instead of tanh", sigmoid))
+               for which, logits in (
+                   ("first", np.tanh(g(X @ W1 + b1) @ W2 + b2) @ W3 + b3),
+                   ("second", g(np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3))},
             "forgetting the biases": np.tanh(np.tanh(X @ W1) @ W2) @ W3,
             "no activation on the second hidden layer": (np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3,
             "forgetting the first layer's bias b1": np.tanh(np.tanh(X @ W1) @ W2 + b2) @ W3 + b3,

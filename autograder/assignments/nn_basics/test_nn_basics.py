@@ -778,7 +778,9 @@ def _recorded_loss_mistakes(X, target, params) -> dict:
 
 
 _FIRST_LOSS_HINT = ("It should be the MLP's mean cross-entropy (as `mlp_loss`) of the "
-                    "parameters passed in, on the X and target passed in, before any step.")
+                    "parameters passed in, on the X and target passed in, before any step. "
+                    "If `mlp_loss` or `cross_entropy` fails its own checks, fix that first: "
+                    "`train` records the loss they compute.")
 _STEPS_HINT = ("The first loss is right, so the loss is: the steps are off. Each step should "
                "be p - alpha * g, with g the gradient of that loss for the current "
                "parameters and alpha as given, and start from the parameters of the step "
