@@ -104,3 +104,28 @@ def test_warm_and_cold_starts_grade_identically(name):
     strip = lambda r: [(t.test_id, t.score, t.status, t.output) for t in r.tests]  # noqa: E731
     assert strip(warm) == strip(cold)
     assert warm.notes == cold.notes
+
+
+def test_the_notebooks_own_cells_pass_what_the_contract_promises(write, solved_result):
+    """Inputs arrive as NumPy arrays, the contract says: answers written for NumPy alone
+    (a fresh student's `X @ w + b` perceptron, a loop matmul allocating with `A.dtype`) must
+    run in the notebook's own demo cells too, not only under the grader (the demos passed
+    tensors, and raised there). The solution's notes name no cell that raised."""
+    import copy
+
+    notebook = copy.deepcopy(submissions.solved_notebook())
+    numpy_only = {
+        "perceptron": 'def perceptron(X, w, b):\n    """X (m, n), w (n,), b -> (m,)."""\n'
+                      "    return X @ w + b\n",
+        "matmul": 'def matmul(A, B):\n    """(m, p) @ (p, q) -> (m, q), with loops."""\n'
+                  "    C = np.zeros((A.shape[0], B.shape[1]), dtype=A.dtype)\n"
+                  "    for i in range(A.shape[0]):\n        for j in range(B.shape[1]):\n"
+                  "            C[i, j] = np.sum(A[i, :] * B[:, j])\n    return C\n"}
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in numpy_only:
+            cell.source = numpy_only[cell.metadata["nbgrader"]["grade_id"]]
+    result = grade(write("numpy-only", notebook), "nn-basics")
+    assert result.score == result.max_score, failed(result)
+    raised = [note for note in result.notes if " raised " in note]
+    assert raised == [], raised
+    assert not [note for note in solved_result.notes if " raised " in note]
