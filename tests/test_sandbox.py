@@ -733,3 +733,60 @@ def test_the_student_process_cannot_read_its_own_memory_nor_write_the_runners_re
     with run(forged, policy=SandboxPolicy(warm_start=warm), max_restarts=0) as p:
         assert p.report.cells[0].status == "crashed", p.report.cells[0]
         assert any("runner's seal" in note for note in p.report.notes), p.report.notes
+
+
+# A notebook's ordinary habits, each of which makes code at run time somewhere in a library
+# (IPython's magics, dataclasses, namedtuple, autograph, Keras, pickled arrays): the guard
+# that keeps what runs to what was read (runner._keep_to_the_read_code) lets them all run.
+ORDINARY_CELLS = [
+ "import numpy as np, tensorflow as tf, matplotlib.pyplot as plt\n%matplotlib inline",
+ "%time x = np.arange(10).sum()",
+ "%%time\ny = tf.reduce_sum(tf.ones((3, 3)))",
+ "%timeit -n 3 -r 1 np.arange(100).sum()",
+ "plt.plot([1, 2, 3]); plt.title('t'); plt.show()",
+ "from dataclasses import dataclass\n@dataclass\nclass P:\n    a: int\n    b: float = 0.0\nP(1)",
+ "from collections import namedtuple\nQ = namedtuple('Q', 'a b')\nQ(1, 2)",
+ "from typing import List, Optional, NamedTuple\nclass R(NamedTuple):\n    a: int\ndef f(x: List[int]) -> Optional[int]:\n    return None\nR(1)",
+ "import enum\nclass C(enum.Enum):\n    A = 1",
+ "import functools\n@functools.lru_cache\ndef g(n):\n    return n\ng(3)",
+ "model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3, activation='relu'), tf.keras.layers.Dense(2)])\nmodel.compile(optimizer='adam', loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))\nmodel.fit(np.random.rand(32, 4).astype('float32'), np.random.randint(0, 2, 32), epochs=2, verbose=0)\nmodel.predict(np.zeros((2, 4), 'float32'), verbose=0)",
+ "@tf.function\ndef h(x):\n    if tf.reduce_sum(x) > 0:\n        return x * 2\n    return x\nh(tf.ones(3))",
+ "from sklearn.datasets import load_digits, load_diabetes\nfrom sklearn.model_selection import train_test_split\nX, y = load_digits(return_X_y=True)\ntrain_test_split(X, y, test_size=0.2, random_state=0)[0].shape",
+ "import logging, warnings, json, re, math, random, itertools, time, os, sys, io\nlogging.getLogger('x').warning('w')\nwarnings.warn('careful')\njson.dumps({'a': 1})",
+ "np.savez('/tmp/a.npz', x=np.ones(3)); np.load('/tmp/a.npz')['x']",
+ "import pickle\npickle.loads(pickle.dumps({'a': [1, 2.0, (3,)]}))",
+ "pickle.loads(pickle.dumps(np.ones(3)))",
+ "help(len)",
+ "try:\n    1/0\nexcept ZeroDivisionError as e:\n    import traceback\n    traceback.format_exc()",
+ "import scipy.special\nscipy.special.expit(np.ones(3))",
+ "!echo hi",
+ "tf.data.Dataset.from_tensor_slices(np.arange(10)).map(lambda v: v * 2).batch(3).take(1).get_single_element()",
+]
+
+
+def test_ordinary_notebook_code_runs_past_the_guard_on_code_from_strings():
+    with run(ORDINARY_CELLS, notebook_seconds=200) as p:
+        failed = [(c.index, ORDINARY_CELLS[c.index].splitlines()[0], c.error[:200])
+                  for c in p.report.cells if c.status != "ok"]
+        assert failed == []
+
+
+def test_code_from_strings_is_refused_however_it_is_reached():
+    """Each way runs a string no reading sees; each is refused where it makes the code."""
+    import marshal
+
+    cells = ["import timeit\ntimeit.timeit('1 + 1', number=1)",
+             "import pickle\npickle.loads(b'cbuiltins\\neval\\n(V1+1\\ntR.')",
+             "import builtins\nbuiltins.exec('X = 1')",
+             "import sys\nsys._getframe()",
+             "import operator\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+             "    operator.attrgetter('tb_frame')(e.__traceback__)",
+             "import types\n(lambda: 0).__code__",
+             f"import marshal\nmarshal.loads({marshal.dumps(compile('1', 's', 'eval'))!r})",
+             "import os, sys\nopen('planted.py', 'w').write('Y = 1')\n"
+             "sys.path.insert(0, os.getcwd())\nimport planted"]
+    with run(cells) as p:
+        for cell in p.report.cells:
+            assert cell.status == "error", (cells[cell.index], cell.status)
+        assert all("closed to the notebook" in c.error for c in p.report.cells), \
+            [c.error for c in p.report.cells]
