@@ -790,3 +790,13 @@ def test_code_from_strings_is_refused_however_it_is_reached():
             assert cell.status == "error", (cells[cell.index], cell.status)
         assert all("closed to the notebook" in c.error for c in p.report.cells), \
             [c.error for c in p.report.cells]
+
+
+@needs_root
+def test_the_hosts_cgroup_tree_is_hidden_from_the_student():
+    """/sys is the host's, read-only; its cgroup tree names every other sandbox and shows
+    their memory and CPU use (a red team read it), so an empty folder covers it."""
+    with run(["import os\nCGROUPS = os.listdir('/sys/fs/cgroup')\n"
+              "CPUS = len(os.listdir('/sys/devices/system/cpu')) > 0"]) as p:
+        assert p.report.cells[0].status == "ok", p.report.cells[0].error
+        assert p.get("CGROUPS") == [] and p.get("CPUS") is True

@@ -125,6 +125,11 @@ def _build_root(cfg):
             _bind_readonly(path, inside)
         elif os.path.exists(path) and os.path.isdir(inside) and not os.listdir(inside):
             _bind_readonly(path, inside)
+    if os.path.isdir(root + "/sys/fs/cgroup"):
+        # the host's cgroup tree names every other sandbox and shows their memory and CPU
+        # use (a red team read them: a channel between two gradings at the same time)
+        _mount("sandbox-no-cgroups", root + "/sys/fs/cgroup", "tmpfs",
+               MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=555")
     _bind_readonly(cfg["runner_dir"], root + "/sandbox/runner")
     if cfg.get("data_dir"):
         _bind_readonly(cfg["data_dir"], root + "/sandbox/data")
