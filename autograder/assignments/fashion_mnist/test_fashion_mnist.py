@@ -387,6 +387,9 @@ def test_preprocess(model, student, parts):
     if np.allclose(got, column_major(images) / 255.0, atol=1e-6):
         fail("`preprocess` flattens column by column (a transpose or `order='F'`): flatten "
              "each image row by row, `reshape(-1, 784)`.")
+    if np.allclose(got, pixels // 255, atol=1e-6):
+        fail("`preprocess` divides with `//`, which floors: every pixel becomes 0 (or 1 for "
+             "255). Divide with `/` (and make the result float32).")
     if np.allclose(got, pixels / 127.5 - 1, atol=1e-5):
         fail("`preprocess` scales to [-1, 1]; the contract asks for [0, 1], dividing by 255.")
     fail("`preprocess` should flatten each image row by row (`reshape(-1, 784)`) and "
