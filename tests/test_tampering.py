@@ -41,6 +41,12 @@ REFUSED = {
     # the sixth red team's (2026-12-04): a process started with no audit event
     "a process started by _posixsubprocess": "import _posixsubprocess as p\np.fork_exec",
     "_posixsubprocess imported from": "from _posixsubprocess import fork_exec",
+    # the seventh red team's: a string run by autograph's loader, frames from tf_inspect
+    "autograph's loader": "from tensorflow.python.autograph.pyct import loader",
+    "TensorFlow's inspect": "from tensorflow.python.util import tf_inspect\ntf_inspect.stack()",
+    "inspect reached through another module": "import dataclasses\ndataclasses.inspect.stack()",
+    "the source cache": "import traceback\ntraceback.linecache.cache.clear()",
+    "the source cache imported": "import linecache",
     "string's Formatter": "import string\nf = string.Formatter()",
     "the debugger's class": "from IPython.core.debugger import Pdb",
     "a computed attribute name": "import os\nx = getattr(os, 'sy' + 's')",

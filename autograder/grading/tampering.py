@@ -40,7 +40,10 @@ MODULES = ("inspect", "ctypes", "_ctypes", "cffi", "importlib", "builtins", "__b
            "runner", "protocol", "launcher", "forkserver",
            # starts a process with no audit event (the runner refuses the others while a
            # probe whose contract forbids APIs runs)
-           "_posixsubprocess")
+           "_posixsubprocess",
+           # a string run by autograph's loader, frames handed out by TensorFlow's inspect,
+           # and the source cache autograph and inspect read a function's code from
+           "tensorflow.python.autograph", "tensorflow.python.util.tf_inspect", "linecache")
 # ... except these parts, which old tutorials use and which hand out nothing of the kind
 _HARMLESS_MODULES = ("IPython.core.display", "IPython.core.interactiveshell",
                      "IPython.lib.display")
@@ -51,6 +54,8 @@ UNPICKLERS = frozenset({"pickle.load", "pickle.loads", "pickle.Unpickler", "_pic
 # Attributes that reach frames, namespaces, code objects, wrapped originals, raw memory or
 # any attribute by a string, whatever object they are read from.
 ATTRIBUTES = frozenset({
+    # modules the rule refuses, reached as another module's attribute (dataclasses.inspect)
+    "inspect", "linecache", "tf_inspect",
     "_getframe", "_current_frames", "_current_exceptions", "settrace", "setprofile",
     "currentframe", "walk_stack", "walk_tb", "get_stack", "f_back", "f_globals", "f_locals",
     "f_builtins", "f_code", "f_trace", "tb_frame", "gi_frame", "cr_frame", "ag_frame",

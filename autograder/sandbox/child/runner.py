@@ -155,12 +155,16 @@ def _keep_to_the_read_code(namespace: dict) -> None:
             kinds[name] = found
         return found
 
-    def caller():
-        """The frame that raised the event (the first one past the compile relays), and
-        whether it is the notebook's own code."""
+    def caller(frames: bool = False):
+        """The frame that raised the event (the first one past the compile relays, and for
+        an event that hands out frames past the frame helpers: ``tf_inspect.stack()``
+        called by the notebook is the notebook's doing, a red team's way to the runner's
+        frames), and whether it is the notebook's own code."""
         frame = sys._getframe(2)
         while frame is not None and frame.f_globals is not namespace and (
-                kind(frame.f_code) == "relay" or _relayed_for_timeit(frame)):
+                kind(frame.f_code) == "relay" or _relayed_for_timeit(frame)
+                or (frames and frame.f_code.co_filename.replace(os.sep, "/").endswith(
+                    _FRAME_HELPERS))):
             frame = frame.f_back
         if frame is None:
             return None, False
@@ -193,7 +197,7 @@ def _keep_to_the_read_code(namespace: dict) -> None:
                     refuse(f"importing while sys.path holds a folder that is not installed "
                            f"({planted!s:.80})")
                 return
-            frame, own = caller()
+            frame, own = caller(frames=event in _HANDS_OUT_FRAMES)
             if event == "pickle.find_class":
                 allowed = _UNPICKLES.get(str(args[0]).split(".")[0] if str(args[0])
                                          .startswith("numpy") else str(args[0]), False)
@@ -211,6 +215,10 @@ def _keep_to_the_read_code(namespace: dict) -> None:
                 where = kind(frame.f_code) if frame is not None else "other"
                 if where not in ("maker", "runner"):
                     refuse(f"making code from text ({event})")
+                odd = _odd_dataclass_field(frame)
+                if odd:
+                    refuse(f"a dataclass field named {odd!r:.60}, which is not a name (its "
+                           "name would run as code)")
                 path = frame.f_code.co_filename.replace(os.sep, "/")
                 if path in _IMPORT_SYSTEM or "importlib/_bootstrap" in path:  # an import:
                     # of an installed module only
@@ -247,13 +255,42 @@ def _relayed_for_timeit(frame) -> bool:
 
 
 def _autograph(frame) -> bool:
-    """Whether TensorFlow's autograph loader is below ``frame``: it imports the code it
-    generated from the notebook's functions from a temporary file."""
+    """Whether TensorFlow's autograph transpiler is below ``frame``: it imports the code it
+    generated from a function's source from a temporary file. Its loader alone is not
+    enough: a red team passed it a string (``loader.load_source``), 34/34."""
     while frame is not None:
-        if "/tensorflow/python/autograph/" in frame.f_code.co_filename.replace(os.sep, "/"):
+        if frame.f_code.co_filename.replace(os.sep, "/").endswith(
+                "/tensorflow/python/autograph/pyct/transpiler.py"):
             return True
         frame = frame.f_back
     return False
+
+
+# Modules that hand frames to their caller (``inspect.stack``, ``tf_inspect.stack``): a
+# frame event inside them is their caller's. (Not traceback: its walks stay inside it for
+# format_exc(), and the reading refuses walk_tb and walk_stack by name.)
+_FRAME_HELPERS = ("/inspect.py", "/tensorflow/python/util/tf_inspect.py")
+_HANDS_OUT_FRAMES = frozenset({"sys._getframe", "sys._current_frames", "object.__getattr__"})
+
+
+def _odd_dataclass_field(frame) -> str:
+    """A field name of the class that ``dataclasses`` is making code for which is not an
+    identifier ("" when all are, or when this is not dataclasses' doing): the name goes
+    into the generated methods' text as is, and a red team's ran as code there."""
+    import keyword
+
+    while frame is not None:
+        if frame.f_code.co_name == "_process_class" and \
+                frame.f_code.co_filename.replace(os.sep, "/").endswith("/dataclasses.py"):
+            cls = frame.f_locals.get("cls")
+            names = getattr(cls, "__dict__", {}).get("__annotations__", {})
+            for name in names if isinstance(names, dict) else ():
+                if not (isinstance(name, str) and name.isidentifier()
+                        and not keyword.iskeyword(name)):
+                    return str(name)
+            return ""
+        frame = frame.f_back
+    return ""
 
 
 def _keep_gradient_scopes() -> None:
