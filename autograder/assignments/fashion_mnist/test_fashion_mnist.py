@@ -450,7 +450,7 @@ def test_loss_history(student, retrained, parts, model, assignment):
              f"model it stored, which the grader recomputed as {final:.4g}: return the mean "
              "cross-entropy of each epoch as computed during training (without "
              "regularisation terms)." + model.preprocess_doubt)
-    problem = fresh_start_problem(student, parts, retrained.params)
+    problem = fresh_start_problem(student, x_fit, y_fit, retrained.params)
     if problem:
         fail(problem)
 
@@ -466,15 +466,14 @@ def _likeness(a: list, b: list) -> float:
     return float(x @ y / norms) if norms > 0 else 0.0
 
 
-def fresh_start_problem(student, parts, before: list | None) -> str:
+def fresh_start_problem(student, x_fit, y_fit, before: list | None) -> str:
     """"" when ``train`` starts each call from ``init_params(seed)``, as the contract says;
     else what it does instead. One epoch on 16 images is one step for most batch sizes, so
     the weights it stores still point the way ``init_params(seed)``'s do (cosine >= 0.5;
     another seed's draw is near 0): a ``train`` that ignores ``seed``, or keeps training
     the model of the call before, stores other weights (a fresh student's of each kept full
     marks). A cosine, not a distance, so a large first step or a small initial scale is not
-    taken for another start."""
-    x_fit, y_fit = parts.scramble(parts.fit)
+    taken for another start. ``x_fit``, ``y_fit``: the retrain's hidden images."""
     seed = 7
     start = as_params(student.call("init_params", seed), f"`init_params({seed})`")
     again = as_params(student.call("init_params", seed), f"`init_params({seed})`")

@@ -132,7 +132,7 @@ def _keep_to_the_read_code(namespace: dict) -> None:
     local = threading.local()
 
     def kind(code) -> str:
-        """"student", "runner", "maker", "relay", "installed" or "other" for a code object."""
+        """"runner", "maker", "relay", "installed" or "other" for a code object."""
         name = code.co_filename
         found = kinds.get(name)
         if found is None:
@@ -215,11 +215,11 @@ def _keep_to_the_read_code(namespace: dict) -> None:
                 where = kind(frame.f_code) if frame is not None else "other"
                 if where not in ("maker", "runner"):
                     refuse(f"making code from text ({event})")
-                odd = _odd_dataclass_field(frame)
+                path = frame.f_code.co_filename.replace(os.sep, "/")
+                odd = _odd_dataclass_field(frame) if path.endswith("/dataclasses.py") else ""
                 if odd:
                     refuse(f"a dataclass field named {odd!r:.60}, which is not a name (its "
                            "name would run as code)")
-                path = frame.f_code.co_filename.replace(os.sep, "/")
                 if path in _IMPORT_SYSTEM or "importlib/_bootstrap" in path:  # an import:
                     # of an installed module only
                     source = args[1] if event == "compile" else \
