@@ -16,9 +16,12 @@ import ast
 import re
 
 import nbformat
+import numpy as np
 import pytest
 
+from autograder.assignments.fashion_mnist.scoring import RETRAIN_ACCURACY, TEST_ACCURACY
 from autograder.batch.run import grade_batch
+from autograder.grading import test_cells
 from autograder.grading.assignment import get_assignment
 from autograder.grading.results import GradeResult
 from autograder.outputs.class_folder import stored_result
@@ -32,15 +35,20 @@ SUITE = fs.REPO / "autograder" / "assignments" / "fashion_mnist" / "test_fashion
 TREE = ast.parse(SUITE.read_text())  # read, not imported: its markers belong to the grader
 
 
-def _suite_points() -> dict[str, float]:
-    """``{test function: points}`` from the suite's ``@points(n)`` decorators."""
+def _markers() -> dict[str, tuple[float, str]]:
+    """``{test function: (points, grade cell)}`` from the suite's ``@points(n, cell)``."""
     out = {}
     for node in TREE.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
             for deco in node.decorator_list:
                 if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "points":
-                    out[node.name] = float(ast.literal_eval(deco.args[0]))
+                    n, cell = (ast.literal_eval(a) for a in deco.args)
+                    out[node.name] = (float(n), cell)
     return out
+
+
+def _suite_points() -> dict[str, float]:
+    return {name: n for name, (n, _) in _markers().items()}
 
 
 def _check_names() -> dict[str, str]:
@@ -50,10 +58,12 @@ def _check_names() -> dict[str, str]:
 
 
 def _grade_cells() -> dict[str, str]:
-    for node in TREE.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "GRADE_CELLS":
-            return ast.literal_eval(node.value)
-    raise AssertionError("the suite declares no GRADE_CELLS")
+    """``{grade cell: the one check behind it}``."""
+    cells = {}
+    for name, (_, cell) in _markers().items():
+        assert cell not in cells, f"{cell} has two checks: {cells[cell]} and {name}"
+        cells[cell] = name
+    return cells
 
 
 def _cell_points(path) -> dict[str, float]:
@@ -66,7 +76,7 @@ def _cell_points(path) -> dict[str, float]:
 def _contract(path):
     text = nbformat.read(path, as_version=4).cells[0].source
     rows = re.findall(r"^\| `(test-[a-z-]+)` \|.*\| (\d+) \|$", text, re.M)
-    total = re.search(r"Points \((\d+) in total\)", text)
+    total = re.search(r"Points \((\d+) in total[);]", text)
     return {cell: float(p) for cell, p in rows}, float(total.group(1))
 
 
@@ -88,6 +98,84 @@ def test_every_contract_function_is_graded():
     source = SUITE.read_text()
     called = set(re.findall(r'student\.call\("(\w+)"', source))
     assert functions == called, (functions, called)
+
+
+def test_extracted_test_cells_match_the_source_notebook():
+    stored = test_cells.load(SUITE.parent)
+    assert stored == test_cells.extract(fs.SOURCE), \
+        "run: python -c \"from autograder.grading import test_cells; test_cells.write(" \
+        "'source/fashion-mnist/fashion-mnist.ipynb', 'autograder/assignments/fashion_mnist')\""
+    assert set(stored) == set(_grade_cells()), "every grade cell has its check and no more"
+
+
+def _image_of(labels) -> np.ndarray:
+    """One constant image per label, its pixels the label: scrambling pixels keeps it."""
+    return np.repeat(np.asarray(labels, np.uint8), 28 * 28).reshape(-1, 28, 28)
+
+
+class _ModelAtAccuracy:
+    """Stand-ins for the notebook's functions: ``train`` learns which pixel value is which
+    class id (the retrain cell relabels the classes) and stores it in ``params``; the model
+    answers right on ``accuracy`` of the images and one class off on the rest."""
+
+    def __init__(self, accuracy: float, notebook: dict):
+        self.accuracy, self.notebook = accuracy, notebook
+        notebook.update(train=self.train, predict=self.predict, preprocess=self.preprocess,
+                        forward=self.forward, params=np.arange(10))
+
+    def train(self, images, labels, epochs, seed=0):
+        classes = np.zeros(10, np.int64)
+        classes[np.asarray(images)[:, 0, 0]] = labels
+        self.notebook["params"] = classes
+        return np.linspace(2.0, 1.0, epochs)
+
+    @staticmethod
+    def preprocess(images):
+        return np.asarray(images).reshape(len(images), -1).astype(np.float32)
+
+    def forward(self, X, params):
+        right = params[X[:, 0].astype(np.int64)]
+        wrong = round((1 - self.accuracy) * len(right))
+        answer = np.concatenate([(right[:wrong] + 1) % 10, right[wrong:]])
+        return np.eye(10, dtype=np.float32)[answer]
+
+    def predict(self, images):
+        return np.argmax(self.forward(self.preprocess(images), self.notebook["params"]), axis=1)
+
+
+def _run_test_cell(cell_id: str, accuracy: float, n_train: int, n_val: int) -> bool:
+    """Whether the instructor's test cell (hidden asserts included) passes for a model at
+    ``accuracy``."""
+    labels = np.random.default_rng(0)
+    y_train, y_val = labels.integers(0, 10, n_train), labels.integers(0, 10, n_val)
+    names = {"np": np, "X_train": _image_of(y_train), "y_train": y_train.astype(np.uint8),
+             "X_val": _image_of(y_val), "y_val": y_val.astype(np.uint8)}
+    _ModelAtAccuracy(accuracy, names)
+    try:
+        exec(test_cells.load(SUITE.parent)[cell_id]["source"], names)
+    except AssertionError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("data_set, n_train, n_val", [("fashion-mnist", 49_000, 5_000),
+                                                      ("fashion-mnist-small", 3_000, 500)])
+def test_a_test_cell_never_takes_away_credit_the_schedule_gives(data_set, n_train, n_val):
+    """A failing test cell zeroes its checks (the ceiling), so its asserts may fail only
+    where the suite's schedule gives nothing: the notebook's promise of partial credit and
+    the grade are one thing. Both accuracy cells pass from just above the zero threshold
+    and fail below it."""
+    for cell_id, schedule in (("test-accuracy", TEST_ACCURACY[data_set]),
+                              ("test-retrain", RETRAIN_ACCURACY)):
+        for accuracy in (schedule.zero_below + 0.01, (schedule.zero_below + schedule.full_at) / 2,
+                         schedule.full_at, 0.95):
+            assert schedule.credit(accuracy) > 0
+            assert _run_test_cell(cell_id, accuracy, n_train, n_val), \
+                (cell_id, data_set, accuracy)
+        below = schedule.zero_below - 0.02
+        assert schedule.credit(below) == 0
+        assert not _run_test_cell(cell_id, below, n_train, n_val), \
+            (cell_id, data_set, "passes where the schedule gives nothing")
 
 
 # --- the corpus -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from autograder.assignments.fashion_mnist.scoring import (RETRAIN_ACCURACY, TEST
                                                           last_loss_fits)
 from autograder.grading.grade import grade
 from tests.fixtures import fashion_submissions as fs
+from tests.fixtures.submissions import Mutation
 
 pytestmark = [pytest.mark.slow]
 
@@ -108,6 +109,25 @@ def test_training_past_the_budget_earns_nothing_for_it_and_says_why(write):
     assert "ran past the notebook's 60 s time budget and was skipped" in tests[ACCURACY].output
     assert any("ran past the notebook's 60 s budget" in note for note in result.notes)
     # everything that did not depend on the endless cell is still graded
+    assert {t.test_id for t in result.tests if t.status == "passed"} == STRUCTURE | {RETRAIN}
+
+
+def test_an_evaluation_cell_cut_by_the_budget_zeroes_the_accuracy_as_nbgrader_would(write):
+    """The model finished training, but the test-accuracy cell itself ran past the
+    notebook's budget (here a `predict` slow on the validation set only, so the grader's own
+    call on the test images is quick): nbgrader interrupts that cell and gives it nothing,
+    and the test cells are a ceiling on the grade (it kept all 7 points until 2026-12-04).
+    A slow cell elsewhere is skipped and costs only what needs it (the endless test above)."""
+    quick = dataclasses.replace(get_assignment(ASSIGNMENT), notebook_seconds=60)
+    slow = Mutation("slow-on-validation", "predict", "    X = preprocess(images)\n",
+                    "    if len(images) == len(X_val):\n        time.sleep(10 ** 4)\n"
+                    "    X = preprocess(images)\n", frozenset())
+    result = grade(write("slow-on-validation", slow.apply(fs.solved_notebook())), quick)
+    tests = by_id(result)
+    assert tests[ACCURACY].score == 0
+    assert "`test-accuracy`" in tests[ACCURACY].output
+    assert "did not finish within the notebook's time budget" in tests[ACCURACY].output, \
+        tests[ACCURACY].output
     assert {t.test_id for t in result.tests if t.status == "passed"} == STRUCTURE | {RETRAIN}
 
 

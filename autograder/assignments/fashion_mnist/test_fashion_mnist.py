@@ -37,19 +37,13 @@ from .scoring import RETRAIN_ACCURACY, TEST_ACCURACY, last_loss_fits
 from .settings import (CLASSES, MAX_TEST_GAP, MIN_AGREEMENT, RETRAIN_SECONDS, SPLITS,
                        rng, split)
 
-points = pytest.mark.points
 
-# The notebook's grade cell behind each check: one declaration that the contract table, the
-# cells' nbgrader points and the checks' points are all tested against
-# (tests/test_corpus_fashion_mnist.py), so they cannot drift apart.
-GRADE_CELLS = {
-    "test-preprocess": "test_preprocess",
-    "test-init-params": "test_init_params",
-    "test-train": "test_loss_history",
-    "test-predict": "test_predict_output",
-    "test-retrain": "test_retrain_accuracy",
-    "test-accuracy": "test_test_accuracy",
-}
+def points(n: float, cell: str):
+    """A check's points and the notebook's grade cell behind it, declared once: the contract
+    table, the cells' nbgrader points and these must agree (tests/test_corpus_fashion_mnist.py),
+    and a failing test cell zeroes its checks (autograder.grading.test_cells)."""
+    return pytest.mark.points(n, cell=cell)
+
 
 # The activation is read on multiples of 1/128 in [-40, 40] (exact in float32), ten per row.
 STEP, LIMIT = 1 / 128, 40.0
@@ -368,7 +362,7 @@ def retrained(student, parts, assignment, model, top_level_predictions):
 # --- the pieces ------------------------------------------------------------------------
 
 
-@points(1)
+@points(1, "test-preprocess")
 def test_preprocess(model, student, parts):
     """preprocess flattens images to 784 float32 features in [0, 1]"""
     x_val, _ = parts.validation  # images the notebook has anyway
@@ -396,7 +390,7 @@ def test_preprocess(model, student, parts):
          "divide by 255; its values differ from that.")
 
 
-@points(1)
+@points(1, "test-init-params")
 def test_init_params(model, student):
     """init_params(seed) builds a 784-...-10 MLP, the same for the same seed"""
     first = as_params(student.call("init_params", 3), "`init_params(3)`")
@@ -413,7 +407,7 @@ def test_init_params(model, student):
         fail("`init_params(3)` and `init_params(4)` are equal: the seed should matter.")
 
 
-@points(1)
+@points(1, "test-predict")
 def test_predict_output(top_level_predictions, eval_set, model):
     """predict returns the class id its own MLP gives for each image"""
     x_test, _ = eval_set
@@ -425,7 +419,7 @@ def test_predict_output(top_level_predictions, eval_set, model):
     agreement(labels, model, x_test)
 
 
-@points(1)
+@points(1, "test-train")
 def test_loss_history(student, retrained, parts, model, assignment):
     """train returns one loss per epoch, the losses of the model it trains"""
     if retrained.error and retrained.history is None:
@@ -499,7 +493,7 @@ def fresh_start_problem(student, x_fit, y_fit, before: list | None) -> str:
     return said + ": each call should start a fresh MLP from `init_params(seed)`."
 
 
-@points(4)
+@points(4, "test-retrain")
 def test_retrain_accuracy(retrained, parts, partial_credit):
     """train learns from images the grader chose (retrain check)"""
     if retrained.error:
@@ -516,7 +510,7 @@ def test_retrain_accuracy(retrained, parts, partial_credit):
                            + hint)
 
 
-@points(7)
+@points(7, "test-accuracy")
 def test_test_accuracy(student, assignment, dataset, parts, model, top_level_predictions,
                        partial_credit):
     """accuracy of your trained model on the test images"""
