@@ -761,6 +761,11 @@ ORDINARY_CELLS = [
  "import scipy.special\nscipy.special.expit(np.ones(3))",
  "!echo hi",
  "tf.data.Dataset.from_tensor_slices(np.arange(10)).map(lambda v: v * 2).batch(3).take(1).get_single_element()",
+ # libraries that walk the whole stack or look for their caller, called from a function
+ # of the notebook's (the guard closes the frames under the notebook's to everyone else)
+ "import traceback, logging, warnings\ndef deep():\n    logging.getLogger('y').warning('w', stack_info=True)\n    tf.get_logger().warning('tf')\n    warnings.warn('w', stacklevel=2)\n    return len(traceback.format_stack()) + len(traceback.extract_stack())\ndeep()",
+ "tf.compat.v1.logging.warning('old style')",
+ "@tf.function\ndef loop(x):\n    for i in range(3):\n        x = x + i\n    return x\nloop(tf.constant(1))",
 ]
 
 
@@ -790,6 +795,39 @@ def test_code_from_strings_is_refused_however_it_is_reached():
             assert cell.status == "error", (cells[cell.index], cell.status)
         assert all("closed to the notebook" in c.error for c in p.report.cells), \
             [c.error for c in p.report.cells]
+
+
+def test_frames_under_the_notebook_every_object_and_native_code_are_refused():
+    """The eighth red team's ways, each closed where it happens rather than by name: a
+    library that hands out a frame under the notebook's or reads its code (the runner's
+    frames hold the grader's channel), the calls that list every thread's frames or every
+    object, and native code from a file the notebook wrote, through TensorFlow's loader,
+    NumPy's ctypes loader or an extension module's."""
+    cells = ["from tensorflow.python.platform import tf_logging\ntf_logging._get_caller(3)",
+             "import warnings\nfrom rich.console import Console\n"
+             "[Console._caller_frame_info(k) for k in range(1, 60)]",
+             "import gc\ngc.get_referrers(get_ipython())",
+             "import tensorflow as tf\ntf.load_op_library('/tmp/custom_ops.so')",
+             "import numpy as np\nopen('/tmp/libmine.so', 'wb').write(b'not a library')\n"
+             "np.ctypeslib.load_library('libmine', '/tmp')",
+             "import importlib.machinery as m, importlib.util as u\n"
+             "open('/tmp/mine.so', 'wb').write(b'not a library')\n"
+             "l = m.ExtensionFileLoader('mine', '/tmp/mine.so')\n"
+             "l.create_module(u.spec_from_file_location('mine', '/tmp/mine.so', loader=l))"]
+    with run(cells) as p:
+        for cell in p.report.cells:
+            assert cell.status == "error", (cells[cell.index], cell.status)
+            assert "closed to the notebook" in cell.error, (cells[cell.index], cell.error)
+
+
+@needs_root
+def test_the_sandboxs_writable_folders_run_no_code():
+    """A shared library the notebook writes cannot even be mapped to run: its writable
+    folders are mounted noexec (the eighth red team loaded one with tf.load_op_library)."""
+    with run(["MOUNTS = {l.split()[4]: l.split()[5] for l in open('/proc/self/mountinfo')}"]) as p:
+        mounts = p.get("MOUNTS")
+        for folder in ("/tmp", "/home/student", "/dev/shm"):
+            assert "noexec" in mounts[folder].split(","), (folder, mounts[folder])
 
 
 @needs_root

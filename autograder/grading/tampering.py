@@ -43,7 +43,13 @@ MODULES = ("inspect", "ctypes", "_ctypes", "cffi", "importlib", "builtins", "__b
            "_posixsubprocess",
            # a string run by autograph's loader, frames handed out by TensorFlow's inspect,
            # and the source cache autograph and inspect read a function's code from
-           "tensorflow.python.autograph", "tensorflow.python.util.tf_inspect", "linecache")
+           "tensorflow.python.autograph", "tensorflow.python.util.tf_inspect", "linecache",
+           # frames and their locals handed out (the eighth red team's: tf_logging's
+           # _get_caller, pure_eval's Evaluator.from_frame), and native libraries loaded
+           "tensorflow.python.platform.tf_logging", "pure_eval", "stack_data", "executing",
+           "tblib", "_pytest", "debugpy", "numpy.distutils",
+           "tensorflow.python.framework.load_library",
+           "tensorflow.python.client.pywrap_tf_session")
 # ... except these parts, which old tutorials use and which hand out nothing of the kind
 _HARMLESS_MODULES = ("IPython.core.display", "IPython.core.interactiveshell",
                      "IPython.lib.display")
@@ -75,6 +81,14 @@ ATTRIBUTES = frozenset({
     # code objects and functions built from them, and annotations evaluated from strings
     "CodeType", "FunctionType", "LambdaType", "CellType", "FrameType", "TracebackType",
     "get_type_hints", "ForwardRef", "_evaluate", "evaluate_forward_ref",
+    # helpers that hand out a frame or its locals at a depth the caller picks (the eighth
+    # red team's: rich's Console._caller_frame_info, tf_logging._get_caller, warnings'
+    # _next_external_frame), and TensorFlow's loaders of native libraries
+    "_caller_frame_info", "_get_caller", "_next_external_frame", "_is_internal_frame",
+    "extract_module_locals", "get_local_scope", "from_frame", "tf_logging",
+    "load_op_library", "load_library", "load_file_system_library",
+    "load_pluggable_device_library", "register_filesystem_plugin", "TF_LoadLibrary",
+    "TF_LoadPluggableDeviceLibrary", "TF_RegisterFilesystemPlugin", "memfd_create",
 })
 _ATTRIBUTE_PATTERN = re.compile(r"^(?:TFE_Py|_pywrap)")
 # Attributes read through strings: fine when called at once with literal, ordinary names

@@ -86,7 +86,9 @@ def _bind_readonly(source, target):
 
 def _writable_tmpfs(target, cfg):
     os.makedirs(target, mode=0o755, exist_ok=True)
-    _mount("sandbox-tmp", target, "tmpfs", MS_NOSUID | MS_NODEV,
+    # noexec: a shared library the notebook writes cannot be mapped to run (the eighth red
+    # team's tf.load_op_library of one it wrote took the channel)
+    _mount("sandbox-tmp", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
            f"size={int(cfg['tmpfs_mb'])}m,mode=1777")
 
 

@@ -97,17 +97,16 @@ _UNPICKLES = {"numpy": None, "numpy.core.multiarray": None, "numpy._core.multiar
                            "object", "list", "dict", "tuple", "int", "float", "str", "bytes"}}
 _IMPORT_SYSTEM = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "gi_code",
-                               "cr_code", "ag_code", "__code__", "f_back"})
+                               "cr_code", "ag_code", "__code__", "f_back", "f_code"})
 _STARTS_PROCESSES = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
                                "os.spawn", "os.fork", "os.forkpty", "pty.spawn"})
-_GRADED = [False]  # True while a probe whose contract forbids APIs runs (``_answer``)
 
 
 class Refused(RuntimeError):
     """What the runtime guards raise: the notebook's code reached something closed to it."""
 
 
-def _keep_to_the_read_code(namespace: dict) -> None:
+def _keep_to_the_read_code(namespace: dict):
     """The grader reads every line it grades (``grading.tampering``, ``api_lint``); this
     keeps what runs to those lines. A red team ran code held in strings, which no reading
     sees, through IPython's debugger (``set_trace`` with a fed stdin, ``%pdb``,
@@ -118,7 +117,16 @@ def _keep_to_the_read_code(namespace: dict) -> None:
     cannot be removed, now refuses, however they are reached: making code from text or
     bytes outside :data:`_MAKES_CODE`; loading a module that is not installed; unpickling
     anything but arrays and containers; the notebook's own code taking a frame or code
-    object, or using ctypes; and starting a process while a probe that forbids APIs runs."""
+    object, or using ctypes; and starting a process while a probe that forbids APIs runs.
+
+    The eighth red team reached the channel through library functions that hand out frames
+    or their locals (``rich``'s ``Console._caller_frame_info``, ``tf_logging._get_caller``
+    with ``warnings._next_external_frame``), and loaded native code with
+    ``tf.load_op_library``. Now, while the notebook's code is on the stack, no one but the
+    runner may hand out or read a frame under the notebook's (:func:`under_the_notebook`),
+    list every thread's frames or every object; native code loads only from installed
+    files; and a restricted probe may not wake a process the runner stopped. Returns
+    ``set_graded``, which :func:`_answer` sets while such a probe runs."""
     import threading
 
     runner_file = os.path.abspath(__file__)
@@ -130,6 +138,7 @@ def _keep_to_the_read_code(namespace: dict) -> None:
     roots = tuple(sorted(set(roots)))
     kinds: dict = {}
     local = threading.local()
+    graded = [False]  # a probe whose contract forbids APIs runs (``_answer``)
 
     def kind(code) -> str:
         """"runner", "maker", "relay", "installed" or "other" for a code object."""
@@ -170,6 +179,27 @@ def _keep_to_the_read_code(namespace: dict) -> None:
             return None, False
         return frame, frame.f_globals is namespace
 
+    def under_the_notebook(start, target) -> bool:
+        """Whether ``target`` is one of the frames under the notebook's outermost frame on
+        this thread's stack (from ``start`` down): the runner's and IPython's, whose locals
+        hold the grader's channel. A library that walks the stack for its caller stops
+        above them; the eighth red team's gadgets went on (``rich``'s
+        ``Console._caller_frame_info(k)``, ``tf_logging._get_caller(k)`` with
+        ``warnings._next_external_frame``), and each reads a frame's ``f_code`` or asks
+        ``sys._getframe`` for it. (``traceback`` only renders text: TensorFlow's warnings
+        print the stack with it.)"""
+        outermost, frame = None, start
+        while frame is not None:
+            if frame.f_globals is namespace:
+                outermost = frame
+            frame = frame.f_back
+        frame = outermost.f_back if outermost is not None else None
+        while frame is not None:
+            if frame is target:
+                return True
+            frame = frame.f_back
+        return False
+
     def installed(path) -> bool:
         return isinstance(path, (str, bytes)) and \
             os.path.realpath(os.fsdecode(path)).startswith(roots)
@@ -178,14 +208,25 @@ def _keep_to_the_read_code(namespace: dict) -> None:
         raise Refused(f"{what} is closed to the notebook: the grader grades only code it has "
                       "read in the notebook")
 
+    def native(path) -> bool:
+        """A library file the notebook could not have written: installed, or the system's."""
+        if not isinstance(path, (str, bytes)):
+            return True  # ctypes.CDLL(None): the process itself
+        path = os.fsdecode(path)
+        if "/" not in path:
+            return True  # found by the loader in the system's folders
+        real = os.path.realpath(path)
+        return real.startswith(roots) or real.startswith(("/usr/", "/lib/", "/lib64/"))
+
     def guard(event, args):
         if getattr(local, "busy", False):
             return
-        if event in _STARTS_PROCESSES:
-            if _GRADED[0]:
-                raise Refused("starting a process while a function the contract restricts is "
-                              "graded is closed to the notebook: the grader must see every "
-                              "operation the function runs")
+        if event in _STARTS_PROCESSES or event in _SIGNALS_OTHERS:
+            if graded[0] and (event in _STARTS_PROCESSES or _signals_another(event, args)):
+                raise Refused("starting a process (or waking one the runner stopped) while "
+                              "a function the contract restricts is graded is closed to the "
+                              "notebook: the grader must see every operation the function "
+                              "runs")
             return
         if event not in _WATCHED_EVENTS and not event.startswith("ctypes."):
             return
@@ -196,8 +237,26 @@ def _keep_to_the_read_code(namespace: dict) -> None:
                 if planted is not None:
                     refuse(f"importing while sys.path holds a folder that is not installed "
                            f"({planted!s:.80})")
+                if len(args) > 1 and args[1] is not None and not installed(args[1]) \
+                        and not _autograph(sys._getframe(1)):
+                    refuse(f"loading a module from a file that is not installed "
+                           f"({args[1]!s:.80})")
                 return
+            if event == "ctypes.dlopen" and args and not native(args[0]):
+                refuse(f"loading native code from a file that is not installed "
+                       f"({args[0]!s:.80})")
             frame, own = caller(frames=event in _HANDS_OUT_FRAMES)
+            if event in _LISTS_EVERYTHING:
+                if frame is None or kind(frame.f_code) != "runner":
+                    refuse({"sys._current_frames": "every thread's frames"}.get(
+                        event, f"`{event}`"))
+                return
+            if event in _HANDS_OUT_FRAMES and not own and frame is not None \
+                    and not frame.f_code.co_filename.replace(os.sep, "/").endswith(
+                        _RENDER_FRAMES):
+                target = _frame_of(event, args)
+                if target is not None and under_the_notebook(frame, target):
+                    refuse("a frame of the grader's side, under the notebook's")
             if event == "pickle.find_class":
                 allowed = _UNPICKLES.get(str(args[0]).split(".")[0] if str(args[0])
                                          .startswith("numpy") else str(args[0]), False)
@@ -236,14 +295,47 @@ def _keep_to_the_read_code(namespace: dict) -> None:
         finally:
             local.busy = False
 
+    def set_graded(value: bool) -> None:
+        graded[0] = bool(value)
+
     # the working folder is the notebook's to write: a module planted there is not read
     sys.path[:] = [p for p in sys.path if installed(p)]
     sys.addaudithook(guard)
+    return set_graded
 
 
 _WATCHED_EVENTS = frozenset({"compile", "exec", "code.__new__", "function.__new__", "import",
                              "marshal.loads", "marshal.load", "pickle.find_class",
-                             "sys._getframe", "sys._current_frames", "object.__getattr__"})
+                             "sys._getframe", "sys._current_frames", "object.__getattr__",
+                             "gc.get_objects", "gc.get_referrers", "gc.get_referents"})
+# Calls that reach every thread's frames or every object: the runner's alone.
+_LISTS_EVERYTHING = frozenset({"sys._current_frames", "gc.get_objects", "gc.get_referrers",
+                               "gc.get_referents"})
+# Signals that could wake a helper process the runner stopped for a restricted probe.
+_SIGNALS_OTHERS = frozenset({"os.kill", "os.killpg", "signal.pthread_kill"})
+
+
+def _frame_of(event: str, args):
+    """The frame an event hands out or reads: ``sys._getframe``'s result, the frame whose
+    ``f_code`` is read, a traceback's ``tb_frame``."""
+    import types
+
+    if event == "sys._getframe":
+        return args[0] if args and isinstance(args[0], types.FrameType) else None
+    if event == "object.__getattr__" and len(args) > 1:
+        if isinstance(args[0], types.FrameType) and args[1] in ("f_code", "f_back"):
+            return args[0]
+        if isinstance(args[0], types.TracebackType) and args[1] == "tb_frame":
+            return args[0].tb_frame
+    return None
+
+
+def _signals_another(event: str, args) -> bool:
+    """Whether a signal goes to anything but this process itself."""
+    if event == "signal.pthread_kill":
+        return False  # a thread of this process
+    target = args[0] if args else None
+    return not (type(target) is int and target == os.getpid())
 
 
 def _relayed_for_timeit(frame) -> bool:
@@ -269,8 +361,16 @@ def _autograph(frame) -> bool:
 # Modules that hand frames to their caller (``inspect.stack``, ``tf_inspect.stack``): a
 # frame event inside them is their caller's. (Not traceback: its walks stay inside it for
 # format_exc(), and the reading refuses walk_tb and walk_stack by name.)
-_FRAME_HELPERS = ("/inspect.py", "/tensorflow/python/util/tf_inspect.py")
+_FRAME_HELPERS = ("/inspect.py", "/tensorflow/python/util/tf_inspect.py",
+                  # ``_get_caller(k)``, ``get_frame(k)``, ``extract_module_locals(k)``: a
+                  # frame at a depth the caller picks (the eighth red team's was the first)
+                  "/tensorflow/python/platform/tf_logging.py",
+                  "/numpy/distutils/misc_util.py", "/IPython/utils/frame.py")
 _HANDS_OUT_FRAMES = frozenset({"sys._getframe", "sys._current_frames", "object.__getattr__"})
+# Modules that read frames under the notebook's only to render text: traceback (TensorFlow's
+# warnings print the stack), and logging, whose caller lookup TensorFlow's logger replaces
+# (from a notebook's cell, tf_logging._get_caller walks past the cell into IPython's frames)
+_RENDER_FRAMES = ("/traceback.py", "/logging/__init__.py")
 
 
 def _odd_dataclass_field(frame) -> str:
@@ -313,6 +413,32 @@ def _keep_gradient_scopes() -> None:
         return original(ys, xs, grad_ys, "gradients", *args, **kwargs)
 
     setattr(gradients_util, helper_name, helper)
+
+
+def _close_native_loaders() -> None:
+    """TensorFlow loads shared libraries without an audit event (``tf.load_op_library``,
+    ``tf.load_library``, a pluggable device, a file-system plugin): the eighth red team
+    loaded one it had written, whose constructor ran a string and took the channel (34/34).
+    They are switched off before any student code runs; ctypes and extension modules are
+    held to installed files by the guard (:func:`_keep_to_the_read_code`), and the sandbox's
+    writable folders are mounted ``noexec`` where it has a mount namespace."""
+    modules = [sys.modules.get(f"tensorflow.python.client.{name}")
+               for name in ("pywrap_tf_session", "_pywrap_tf_session")]
+
+    def closed(name):
+        def refuse(*args, **kwargs):
+            raise Refused(f"loading a native library ({name}) is closed to the notebook: the "
+                          "grader grades only code it has read in the notebook")
+        return refuse
+
+    for module in modules:
+        for name in ("TF_LoadLibrary", "TF_LoadPluggableDeviceLibrary",
+                     "TF_RegisterFilesystemPlugin"):
+            if module is not None and hasattr(module, name):
+                try:
+                    setattr(module, name, closed(name))
+                except (AttributeError, TypeError):  # a module that takes no attributes
+                    pass
 
 
 def _preload(names) -> None:
@@ -779,7 +905,8 @@ def _run_test_code(namespace: dict, source: str, lines: list, cut: int) -> dict:
     return {"ok": True, "error": "", "line": None}
 
 
-def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
+def _answer(namespace: dict, header: dict, payload,
+            set_graded=lambda graded: None) -> tuple[dict, object]:
     op, name = header.get("op"), header.get("name")
     if op == "exec":
         return {"status": "ok"}, _run_code(namespace, payload)
@@ -804,13 +931,13 @@ def _answer(namespace: dict, header: dict, payload) -> tuple[dict, object]:
     saved = _switch_off(forbid, namespace)
     target = namespace.get(name, target)  # ``softmax = tf.nn.softmax`` is switched off too
     stopped = _stop_the_others() if forbid else False
-    _GRADED[0] = bool(forbid)
+    set_graded(bool(forbid))
     try:
         return {"status": "ok"}, target(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: report it, keep serving
         return {"status": "raised", "error": _short_error(exc)}, None
     finally:
-        _GRADED[0] = False
+        set_graded(False)
         if stopped:
             _signal_the_others(signal.SIGCONT)
         _restore(saved)
@@ -1033,8 +1160,9 @@ def main(argv: list[str]) -> int:
     _preload(header.get("preload"))
     _capture_tensorflow_classes()
     _keep_gradient_scopes()
+    _close_native_loaders()
     _keep_memory_closed()
-    _keep_to_the_read_code(shell.user_ns)
+    set_graded = _keep_to_the_read_code(shell.user_ns)
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
     send({"event": "started"})
     global _OWN_UID
@@ -1051,7 +1179,7 @@ def main(argv: list[str]) -> int:
             return 0
         if header.get("op") == "bye":
             return 0
-        send(*_answer(shell.user_ns, header, payload))
+        send(*_answer(shell.user_ns, header, payload, set_graded))
 
 
 if __name__ == "__main__":
