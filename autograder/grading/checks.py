@@ -157,6 +157,11 @@ def _broadcast_hint(a: str, b: str) -> str:
 _MATMUL_RANK = re.compile(r"In\[\d\](?: and In\[\d\])? ndims must be (?:>=|==) 2(?:: \d+)?")
 _ONE_SET_OF_GRADIENTS = "A non-persistent GradientTape can only be used to compute one set of " \
     "gradients"
+# Keras' optimizers: a loss the tape did not record, and an optimizer made for other variables
+# (fresh students' fashion-mnist train: a term added after the tape's block; one optimizer,
+# made once, for every call)
+_NO_GRADIENTS = "No gradients provided for any variable"
+_OPTIMIZER_REUSED = "recreate a new optimizer instance"
 _NUMPY_ID = re.compile(r"'(numpy\.\w+|float|int)' object has no attribute '_id'")
 _NONE_OPERAND = re.compile(r"unsupported operand type\(s\) for [^:]{1,3}: "
                            r"('\w+' and 'NoneType'|'NoneType' and '\w+')")
@@ -198,6 +203,17 @@ def readable_error(text: str) -> str:
         text = text.rstrip() + (" (a tape gives its gradients once: ask for all of them in one "
                                 "call, tape.gradient(L, [W, b]), or open it with "
                                 "tf.GradientTape(persistent=True))")
+    if _NO_GRADIENTS in text:
+        text = text.rstrip() + (" (no parameter had a gradient: compute the loss inside the "
+                                "`with tf.GradientTape()` block, from the parameters "
+                                "themselves, with TensorFlow operations; a term added after "
+                                "the block, or a value that went through NumPy or .numpy(), "
+                                "is not recorded)")
+    elif _OPTIMIZER_REUSED in text:
+        text = text.rstrip() + (" (an optimizer keeps the variables of the first model it "
+                                "trained: a function that trains a fresh model on each call "
+                                "needs a new optimizer, and a new tf.function using it, on "
+                                "each call)")
     if text.rstrip().endswith(" name:"):  # TensorFlow's op name, left empty
         text = text.rstrip()[:-len(" name:")].rstrip()
     if "to a TensorFlow DType" in text and "type_value" in text:

@@ -550,6 +550,10 @@ return sorted(d.device_type for d in tf.config.list_physical_devices())""")},
     bad("devices-tuple", {"list-device-types": fn("list_device_types()", """
 return tuple(sorted({d.device_type for d in tf.config.list_physical_devices()}))""")},
         ["list_device_types"], says="list of strings"),
+    # a fresh student's (2026-12-04): the message hid the names as "…"
+    bad("devices-names-not-types", {"list-device-types": fn("list_device_types()", """
+return sorted({d.name for d in tf.config.list_physical_devices()})""")},
+        ["list_device_types"], says="Those are device names"),
     bad("seed-too-high", {"seed": "SEED = 1234\n"}, ["SEED"], says="not below 62"),
     bad("seed-string", {"seed": 'SEED = "18"\n'}, ["SEED"], says="should be an integer"),
     # the fairness probe of 2026-12-03 (evening): a softmax written out inside mlp_forward,
@@ -1228,6 +1232,34 @@ z = logits - tf.reduce_max(logits, axis=1, keepdims=True)
 log_p = z - tf.math.log(tf.reduce_sum(tf.exp(z), axis=1, keepdims=True))
 return -tf.reduce_sum(tf.one_hot(labels, 10) * log_p, axis=1)""")}, ["cross_entropy"],
         says="a one-hot's depth"),
+]
+# A fresh student's (2026-12-04): a cross-entropy in NumPy or SciPy, right on its own, called
+# by the loss the tape differentiates: the gradients came back None and the message asked
+# about a bias left out; now it names the function that returns no tensor
+_NUMPY_CE = fn("cross_entropy(onehot_target, logits)", """
+z = np.asarray(logits, dtype=np.float64)
+z = z - z.max(axis=1, keepdims=True)
+return -np.sum(np.asarray(onehot_target) * (z - np.log(np.exp(z).sum(axis=1, keepdims=True))), axis=1)""")
+MISTAKES += [
+    bad("cross-entropy-numpy-on-the-tape", {
+        "cross-entropy": _NUMPY_CE,
+        "loss": fn("loss(X, target, W, b)", """
+return tf.reduce_mean(cross_entropy(one_hot(target, 10), tf.matmul(X, W) + b))"""),
+        "mlp-loss": fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A2 = tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2)
+return tf.reduce_mean(cross_entropy(one_hot(target, 10), tf.matmul(A2, W3) + b3))""")},
+        ["tape_gradients", "train"], says="not a tensor"),
+    bad("cross-entropy-scipy-in-mlp-loss", {
+        "cross-entropy": "from scipy.special import logsumexp\n\n" + fn(
+            "cross_entropy(onehot_target, logits)", """
+z = np.asarray(logits, dtype=np.float64)
+return -np.sum(np.asarray(onehot_target) * (z - logsumexp(z, axis=1, keepdims=True)), axis=1)"""),
+        "mlp-loss": fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A2 = tf.tanh(tf.matmul(tf.tanh(tf.matmul(X, W1) + b1), W2) + b2)
+return tf.reduce_mean(cross_entropy(one_hot(target, 10), tf.matmul(A2, W3) + b3))""")},
+        ["train"], says="not a tensor"),
 ]
 # The fifth red team (2026-12-03, seventh session)
 MISTAKES += [

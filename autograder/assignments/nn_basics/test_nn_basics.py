@@ -17,7 +17,10 @@ import pytest
 
 from autograder.grading import api_lint
 from autograder.grading.checks import (as_array, as_sequence, assert_close, assert_gradient,
-                                       fail, known_mistake, require_kind, where_not_finite)
+                                       fail, known_mistake, readable_error, require_kind,
+                                       where_not_finite)
+from autograder.sandbox.child.protocol import kind_of
+from autograder.sandbox.process import ProbeError, StudentRaised
 
 from . import contract
 from . import reference as ref
@@ -123,10 +126,20 @@ def test_device_types(student, notebook_cells):
     if list(got) != expected:  # each type once, sorted: duplicates are wrong too
         # quoted only as far as they look like device types: a red team returned the
         # hidden test cells' text here, past --hide-hidden's cut of exception messages
-        shown = [x if re.fullmatch(r"[A-Za-z_]{1,12}", x) else "…" for x in got[:5]]
+        shown = [x if re.fullmatch(r"[A-Za-z_]{1,12}", x) or _DEVICE_NAME.fullmatch(x)
+                 else "…" for x in got[:5]]
+        names = any(_DEVICE_NAME.fullmatch(x) for x in got)
         fail(f"`list_device_types()` should return the sorted device types of this machine "
              f"({expected}), each once, but it returned {len(got)} entries: "
-             f"{shown}{' …' if len(got) > 5 else ''}.")
+             f"{shown}{' …' if len(got) > 5 else ''}."
+             + (" Those are device names: each device's `device_type` ('CPU', 'GPU') is "
+                "its type." if names else ""))
+
+
+# A device's name as TensorFlow writes it ('/physical_device:CPU:0', '/device:GPU:1',
+# '/job:localhost/replica:0/task:0/device:CPU:0'): shown as is, it carries nothing else.
+_DEVICE_NAME = re.compile(r"(?:/job:\w{1,20}/replica:\d{1,3}/task:\d{1,3})?"
+                          r"/(?:physical_)?device:[A-Za-z_]{1,12}:\d{1,3}")
 
 
 @points(1, "make_scalar")
@@ -500,6 +513,10 @@ def _shape_hint(value, expected_shape: tuple, what: str) -> None:
 def test_tape_gradients(student, notebook_cells):
     """tape_gradients matches TensorFlow's gradient of the loss"""
     problem, (dW, db) = _gradient_pair(student, notebook_cells, "tape_gradients", "tape")
+    if dW is None or db is None:
+        hint = _tape_path_hint(student)
+        if hint:
+            fail(f"{'dW' if dW is None else 'db'} from `tape_gradients` is None." + hint)
     expected_dW, expected_db = ref.tf_gradients(*problem)
     assert_gradient(dW, expected_dW, "dW from `tape_gradients`", threshold=GRADIENT_THRESHOLD)
     assert_gradient(db, expected_db, "db from `tape_gradients`", threshold=GRADIENT_THRESHOLD)
@@ -787,9 +804,44 @@ _STEPS_HINT = ("The first loss is right, so the loss is: the steps are off. Each
                "before.")
 
 
+def _tape_path_hint(student) -> str:
+    """Which function on a tape's path returns something other than a tensor: a NumPy (or
+    SciPy) value the tape cannot follow, so the gradients come back None. The contract lets
+    a function return NumPy values, but not those the tape differentiates (fresh students'
+    NumPy and scipy.special.logsumexp cross-entropies, called by their loss)."""
+    X, target, W, b = linear_problem("tape-path", m=4)
+    onehot = np.eye(10, dtype=np.float32)[target]
+    for name, args in (("cross_entropy", (onehot, X @ W + b)), ("loss", (X, target, W, b)),
+                       ("mlp_loss", (X, target, mlp_params("tape-path")))):
+        try:
+            kind = kind_of(student.call(name, *args))
+        except ProbeError:
+            continue
+        if kind not in ("tf.Tensor", "tf.Variable", "tensor-like"):
+            return (f" `{name}` returns a {kind}, not a tensor: it computes with NumPy or "
+                    "another library, which a GradientTape cannot follow, so what is "
+                    "computed from it has no gradient. `loss`, `mlp_loss` and what they "
+                    "call must compute with TensorFlow operations (the contract's return "
+                    "values rule).")
+    return ""
+
+
+def _with_tape_hint(student, attempt):
+    """``attempt()``, and when it meets a None gradient, the reason named if it is a NumPy
+    value on the tape's path."""
+    try:
+        return attempt()
+    except StudentRaised as exc:
+        hint = _tape_path_hint(student) if "NoneType" in str(exc) else ""
+        if not hint:
+            raise
+        fail(readable_error(str(exc)) + hint)
+
+
 def _losses(student, cells, data, params, alpha, epochs, what):
     X, target = data
-    value = call(student, cells, "train", X, target, params, alpha, epochs)
+    value = _with_tape_hint(student, lambda: call(student, cells, "train", X, target, params,
+                                                  alpha, epochs))
     count = value.shape[0] if isinstance(value, np.ndarray) and value.ndim == 1 else \
         len(value) if isinstance(value, (list, tuple)) else None
     if count == epochs + 1:
