@@ -129,3 +129,25 @@ def test_the_notebooks_own_cells_pass_what_the_contract_promises(write, solved_r
     raised = [note for note in result.notes if " raised " in note]
     assert raised == [], raised
     assert not [note for note in solved_result.notes if " raised " in note]
+
+
+def test_a_check_that_fails_through_a_wrong_helper_names_it(write):
+    """A fresh student's loss called their own linear_logits, which added the bias's mean:
+    the loss check said "forgetting the bias b" about a correct loss. Each check of a
+    function that calls a failing graded function now names it; its score is unchanged."""
+    notebook = submissions.Mutation(
+        "logits-mean-bias", "linear-logits", "return tf.matmul(X, W) + b",
+        "return tf.matmul(X, W) + tf.reduce_mean(b)", frozenset()).apply(
+            submissions.solved_notebook())
+    notebook = submissions.Mutation(
+        "loss-through-logits", "loss", "logits = tf.matmul(X, W) + b",
+        "logits = linear_logits(X, W, b)", frozenset()).apply(notebook)
+    result = grade(write("logits-mean-bias", notebook), "nn-basics")
+    by_id = {t.test_id: t for t in result.tests}
+    loss = by_id["test_loss_value"] if "test_loss_value" in by_id else next(
+        t for t in result.tests if t.name.startswith("loss is"))
+    assert loss.score == 0
+    assert "`loss` calls `linear_logits`, which fails its own check" in loss.output
+    # a function whose helpers are right says nothing of the kind
+    assert not any("calls `" in t.output for t in result.tests if t.score == t.max_score)
+    assert not any("`linear_logits` calls" in t.output for t in result.tests)

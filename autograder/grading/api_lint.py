@@ -284,6 +284,17 @@ def defined_in(cells: Sequence[str], function: str) -> int | None:
     return found[-1] if found else None
 
 
+def graded_calls(cells: Sequence[str], function: str, graded: Iterable[str]) -> set[str]:
+    """The other graded functions that ``function`` calls, itself or through the notebook's
+    own helpers (a graded function's own calls are its own)."""
+    module = _module(tuple(cells))
+    graded = set(graded) - {function}
+    if function not in module.functions:
+        return set()
+    return {name for node in _reachable(module, function, graded)
+            for name in _called_names(node) if name in graded}
+
+
 def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str],
                    others: Iterable[str] = ()) -> list[str]:
     """The forbidden APIs that ``function`` (or a notebook helper it calls) names.

@@ -90,6 +90,7 @@ class GradingPlugin:
                                       f"{readable_error(cell.error)}")
             yield process
             self._apply_test_cells(process, in_place)
+            self._name_failing_helpers()
         finally:
             self.notes.extend(process.report.notes)
             self.student_seconds = process.report.seconds + process.report.probe_seconds
@@ -153,6 +154,28 @@ class GradingPlugin:
                 result.score, result.status = 0.0, FAILED
                 if message not in result.output:
                     result.output = f"{result.output}\n{message}".strip()
+
+    def _name_failing_helpers(self) -> None:
+        """A check that failed on a function which calls another graded function that
+        fails its own check says so: the mistake may be only there (a fresh student's
+        loss was told "forgetting the bias b" when its linear_logits was the one wrong).
+        Words only; no score changes."""
+        failing = {self._exercise_of[n] for n, r in self.results.items()
+                   if n in self._exercise_of and r.score < r.max_score}
+        if not failing or not self.code_cells:
+            return
+        graded = set(self._exercise_of.values())
+        for nodeid, result in self.results.items():
+            function = self._exercise_of.get(nodeid)
+            if function is None or result.score >= result.max_score:
+                continue
+            helpers = sorted(api_lint.graded_calls(self.code_cells, function, graded)
+                             & (failing - {function}))
+            if helpers:
+                named = ", ".join(f"`{h}`" for h in helpers)
+                result.output = (f"{result.output}\n`{function}` calls {named}, which "
+                                 f"{'fails its own check' if len(helpers) == 1 else 'fail their own checks'}: "
+                                 "fix that first, this check may then pass too.").strip()
 
     @pytest.fixture(scope="session")
     def notebook_cells(self) -> list[str]:
