@@ -554,6 +554,9 @@ return tuple(sorted({d.device_type for d in tf.config.list_physical_devices()}))
     bad("devices-names-not-types", {"list-device-types": fn("list_device_types()", """
 return sorted({d.name for d in tf.config.list_physical_devices()})""")},
         ["list_device_types"], says="Those are device names"),
+    bad("first-examples-skips-one", {"first-examples": fn("first_examples(X_numpy, k)", """
+return np.stack(list(tf.data.Dataset.from_tensor_slices(X_numpy).skip(1).take(k).as_numpy_iterator()))""")},
+        ["first_examples"], says="one element skipped"),
     bad("seed-too-high", {"seed": "SEED = 1234\n"}, ["SEED"], says="not below 62"),
     bad("seed-string", {"seed": 'SEED = "18"\n'}, ["SEED"], says="should be an integer"),
     # the fairness probe of 2026-12-03 (evening): a softmax written out inside mlp_forward,

@@ -246,7 +246,9 @@ def test_first_examples(student, notebook_cells):
              f"not {got.dtype}.")
     rows_of_X = all(any(np.array_equal(row, x) for x in X) for row in got)
     assert_close(got, X[:5], "`first_examples(X, 5)`", rtol=1e-12, atol=0,
-                 mistakes={"the last k rows instead of the first": X[-5:]},
+                 mistakes={"the last k rows instead of the first": X[-5:],
+                           # a fresh student's .skip(1): one row too far
+                           "rows 2 to k + 1 (one element skipped, or counted from 1)": X[1:6]},
                  otherwise="Its rows are rows of X_numpy, but not the first k in order: is "
                  "the data set shuffled?" if rows_of_X else "")
 
