@@ -49,6 +49,19 @@ REFUSED = {
     "the source cache imported": "import linecache",
     "string's Formatter": "import string\nf = string.Formatter()",
     "the debugger's class": "from IPython.core.debugger import Pdb",
+    # the ninth red team's (2026-12-04): generic attribute copiers and readers, and two more
+    # ways to the shell object (whose methods are the runner's functions)
+    "update_wrapper told which attributes": "import functools\nclass C:\n    pass\n"
+    "functools.update_wrapper(C(), len, assigned=('__globals__',), updated=())",
+    "wraps told which attributes": "from functools import wraps\nw = wraps(len, ('__doc__',))",
+    "a library's private reader": "import pickle\npickle._getattribute(len, '__name__')",
+    "a library's private frame helper": "from rich.console import Console\n"
+    "Console._caller_frame_info(3)",
+    "the shell's class asked for its instance": "T = type(get_ipython())\nsh = T.instance()",
+    "isinstance with a class of the notebook's": "class M(type):\n"
+    "    def __instancecheck__(cls, x):\n        return True\n"
+    "class P(metaclass=M):\n    pass\nisinstance(get_ipython(), P)",
+    "a closure's cell": "def f():\n    pass\nc = (1,)[0]\nc.cell_contents = 2",
     "a computed attribute name": "import os\nx = getattr(os, 'sy' + 's')",
     "getattr passed around": "import functools\ng = functools.partial(getattr, 1)",
     "exec": "exec('x = 1')",
@@ -176,6 +189,12 @@ ALLOWED = {
     "a video": "from IPython.lib.display import YouTubeVideo\nYouTubeVideo('x')",
     "IPython's top level": "import IPython\nIPython.display.display(1)\n"
     "IPython.get_ipython().run_line_magic('matplotlib', 'inline')",
+    "a decorator that keeps the function's name": "import functools\ndef deco(f):\n"
+    "    @functools.wraps(f)\n    def w(*a):\n        return f(*a)\n    return w",
+    "a library class in isinstance": "import IPython\n"
+    "colab = isinstance(get_ipython(), IPython.core.interactiveshell.InteractiveShell)",
+    "a private attribute of the student's own object": "class M:\n    def __init__(self):\n"
+    "        self._w = 1\nm = M()\nw = m._w",
     "a singleton of the student's own": "class Config:\n    @classmethod\n"
     "    def instance(cls):\n        return cls()\nc = Config.instance()",
     "typing annotations": "from typing import List\ndef f(x: List[int]) -> int:\n"

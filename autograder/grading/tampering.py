@@ -89,6 +89,8 @@ ATTRIBUTES = frozenset({
     "load_op_library", "load_library", "load_file_system_library",
     "load_pluggable_device_library", "register_filesystem_plugin", "TF_LoadLibrary",
     "TF_LoadPluggableDeviceLibrary", "TF_RegisterFilesystemPlugin", "memfd_create",
+    # attribute copiers told which attributes to copy, and a closure's cell
+    "WRAPPER_ASSIGNMENTS", "WRAPPER_UPDATES", "cell_contents", "_getattribute",
 })
 _ATTRIBUTE_PATTERN = re.compile(r"^(?:TFE_Py|_pywrap)")
 # Attributes read through strings: fine when called at once with literal, ordinary names
@@ -210,6 +212,13 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
     def add(node, what):
         found.append((getattr(node, "lineno", 0), what))
 
+    def own_classes() -> set[str]:
+        """Names bound only by a ``class`` statement of the notebook's."""
+        defined = {n.name for n in nodes if isinstance(n, ast.ClassDef)}
+        stored = {n.id for n in nodes if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, (ast.Store, ast.Del))}
+        return defined - stored
+
     for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -253,9 +262,17 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                     and not _membership_test(node, parents):  # 'google.colab' in sys.modules
                 # any owner: ``for s in (sys,): s.modules`` is sys.modules too
                 add(node, "sys.modules" if owner.endswith("sys") else ".modules")
-            elif node.attr == "instance" and (owner.startswith("IPython")
-                                              or isinstance(node.value, ast.Call)):
-                add(node, f"{owner or 'type(...)'}.instance (the shell object)")
+            elif node.attr == "instance" and isinstance(node.ctx, ast.Load) and not (
+                    isinstance(node.value, ast.Name) and node.value.id in own_classes()):
+                # any owner but a class of the notebook's own: ``T = type(get_ipython());
+                # T.instance()`` (the ninth red team)
+                add(node, f"{owner or '...'}.instance (the shell object)")
+            elif owner and node.attr.startswith("_") and not node.attr.startswith("__") \
+                    and owner.split(".")[0] not in ("self", "cls"):
+                # a library's private name (pickle._getattribute reads any attribute,
+                # tf_logging._get_caller and rich's Console._caller_frame_info hand out
+                # frames): what a notebook needs of a library is public
+                add(node, f"{owner}.{node.attr} (a library's private name)")
             elif node.attr == "get_ipython" and not (
                     isinstance(parents.get(id(node)), ast.Call)
                     and parents[id(node)].func is node):
@@ -380,6 +397,12 @@ def _call_findings(node: ast.Call, aliases: dict[str, str],
                     for a in node.args[1:])):  # the code it runs is made at run time
                 return [(line, f"%{magic.value} on code built at run time")]
     called = resolve(func, aliases) or ""
+    if called.split(".")[-1] in ("update_wrapper", "wraps") and (
+            len(node.args) > (2 if called.endswith("update_wrapper") else 1)
+            or any(k.arg in ("assigned", "updated") for k in node.keywords)):
+        # copies any attributes it is told to, by name, with the real getattr and setattr
+        # (the ninth red team read __globals__ and tb_frame through it)
+        return [(line, f"{called} with its own list of attributes")]
     if called in UNPICKLERS:
         return [(line, f"{called} (loading a pickle runs the functions it names)")]
     if called == "signal.signal":
@@ -432,8 +455,14 @@ def _get_ipython_escapes(nodes: list[ast.AST]) -> list[tuple[int, str]]:
              and isinstance(n.func.value, ast.Call)}
     looked_at = {id(arg) for n in nodes if isinstance(n, ast.Call)
                  and isinstance(n.func, ast.Name)
-                 and n.func.id in ("str", "repr", "print", "type", "isinstance", "bool")
+                 and n.func.id in ("str", "repr", "print", "type", "bool")
                  for arg in n.args}  # 'google.colab' in str(get_ipython())
+    # isinstance(get_ipython(), ZMQInteractiveShell) with a library's class; a class of the
+    # notebook's own could keep the shell in its metaclass' __instancecheck__ (the ninth
+    # red team's way to the runner's functions on it)
+    looked_at |= {id(n.args[0]) for n in nodes if isinstance(n, ast.Call)
+                  and isinstance(n.func, ast.Name) and n.func.id == "isinstance"
+                  and len(n.args) == 2 and isinstance(n.args[1], ast.Attribute)}
     return [(n.lineno, "get_ipython() kept in a variable") for n in uses
             if id(n) not in owned and id(n) not in looked_at]
 
