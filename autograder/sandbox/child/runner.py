@@ -257,6 +257,18 @@ def _keep_to_the_read_code(namespace: dict):
                 target = _frame_of(event, args)
                 if target is not None and under_the_notebook(frame, target):
                     refuse("a frame of the grader's side, under the notebook's")
+                # the notebook's own frame, from a traceback or a generator, read for it by
+                # a library that is no renderer of tracebacks (the ninth red team had
+                # functools.update_wrapper read tb_frame, then walked f_back, which raises
+                # no event, to the runner's frames)
+                held = _held_frame(event, args)
+                if held is not None and held.f_globals is namespace \
+                        and kind(frame.f_code) != "runner" and not \
+                        frame.f_code.co_filename.replace(os.sep, "/").endswith(
+                            _RENDER_FRAMES) and not any(
+                        f"/{part}" in frame.f_code.co_filename.replace(os.sep, "/")
+                        for part in _TRACEBACK_READERS):
+                    refuse("a frame of the notebook's, handed out by a library,")
             if event == "pickle.find_class":
                 allowed = _UNPICKLES.get(str(args[0]).split(".")[0] if str(args[0])
                                          .startswith("numpy") else str(args[0]), False)
@@ -328,6 +340,22 @@ def _frame_of(event: str, args):
         if isinstance(args[0], types.TracebackType) and args[1] == "tb_frame":
             return args[0].tb_frame
     return None
+
+
+def _held_frame(event: str, args):
+    """The frame a traceback or a generator holds, when the event reads it."""
+    if event == "object.__getattr__" and len(args) > 1 and \
+            args[1] in ("tb_frame", "gi_frame", "cr_frame", "ag_frame"):
+        try:
+            return object.__getattribute__(args[0], args[1])
+        except AttributeError:
+            return None
+    return None
+
+
+# Libraries that read the frames of a traceback to render or filter it (an error's report):
+# IPython's, TensorFlow's and Keras' own.
+_TRACEBACK_READERS = ("IPython/core/", "tensorflow/", "keras/", "tf_keras/")
 
 
 def _signals_another(event: str, args) -> bool:
@@ -1145,6 +1173,26 @@ def _close_the_shells_code_doors(shell) -> None:
         setattr(shell, name, never(name))
 
 
+def _bound_copy() -> dict:
+    """The runner's functions bound to a copy of its module's namespace, taken before any
+    student code runs. The ninth red team reached the module's namespace from a function
+    the notebook can touch (a shell hook, a switched-off API's class) and replaced
+    ``_answer``, ``_run_code``, ``_switch_off`` and ``_refuse_op``, which the runner looked
+    up at each call: a blank notebook scored 34/34. The runner's entry points run from this
+    copy, so the module's own namespace steers nothing."""
+    import types
+
+    own = globals()
+    copy = dict(own)
+    for name, value in own.items():
+        if isinstance(value, types.FunctionType) and value.__globals__ is own:
+            bound = types.FunctionType(value.__code__, copy, value.__name__,
+                                       value.__defaults__, value.__closure__)
+            bound.__kwdefaults__ = value.__kwdefaults__
+            copy[name] = bound
+    return copy
+
+
 def main(argv: list[str]) -> int:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
     # the cells come from the grader, which checked the notebook's size already
@@ -1171,7 +1219,10 @@ def main(argv: list[str]) -> int:
     checked = frozenset(i for i in checked if type(i) is int) if isinstance(checked, list) \
         else frozenset()
     _take_out_builtins(shell)
-    _run_cells(shell, [str(c) for c in cells], send, checked)
+    bound = _bound_copy()  # the module's namespace as it is now, last thing before the cells
+    run_cells, answer = bound["_run_cells"], bound["_answer"]
+    del bound
+    run_cells(shell, [str(c) for c in cells], send, checked)
     while True:
         try:
             header, payload = protocol.receive_message(request_fd)
@@ -1179,7 +1230,7 @@ def main(argv: list[str]) -> int:
             return 0
         if header.get("op") == "bye":
             return 0
-        send(*_answer(shell.user_ns, header, payload, set_graded))
+        send(*answer(shell.user_ns, header, payload, set_graded))
 
 
 if __name__ == "__main__":
