@@ -127,7 +127,10 @@ def write_attack(attack, context) -> Path:
 
 
 def budgets_for(attack):
-    return SHORT_NOTEBOOK if attack.hang and attack.base == "blank" else QUICK
+    budgets = SHORT_NOTEBOOK if attack.hang and attack.base == "blank" else QUICK
+    if attack.call_seconds:
+        budgets = dataclasses.replace(budgets, call_seconds=attack.call_seconds)
+    return budgets
 
 
 def policy_for(attack):

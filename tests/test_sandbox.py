@@ -820,6 +820,42 @@ def test_frames_under_the_notebook_every_object_and_native_code_are_refused():
             assert "closed to the notebook" in cell.error, (cells[cell.index], cell.error)
 
 
+_RENDER = ("import logging\n"
+           "def render(obj, path):\n"
+           "    fmt = logging.Formatter('{msg' + path + '}', style='{')\n"
+           "    return fmt.format(logging.LogRecord('n', 20, 'p', 1, obj, None, None))\n")
+
+
+def test_a_formatter_reads_no_frame_and_a_cells_error_is_not_kept():
+    """The tenth red team's way: logging's "{"-style formatter reads any attribute path its
+    format string names, from logging's own file, which may read frames to render a
+    traceback; from a caught error's ``tb_frame`` it walked ``f_back`` (no event) to the
+    runner's frames and read its seal. Now only logging's renderers read frames, and an
+    error IPython keeps after a cell (``sys.last_traceback``), whose frames lead to the
+    runner's, is dropped. Ordinary formatting, the caller lookup and error reports work."""
+    cells = ["raise ValueError('a cell that fails')",
+             "import sys\nKEPT = [hasattr(sys, n) for n in ('last_type', 'last_value', "
+             "'last_traceback')] + [get_ipython().InteractiveTB.tb is not None]",
+             _RENDER + "try:\n    raise ValueError('x')\nexcept ValueError as err:\n"
+             "    caught = err\nrender(caught, '.__traceback__.tb_frame.f_code.co_name')",
+             _RENDER + "import logging, io\nstream = io.StringIO()\n"
+             "h = logging.StreamHandler(stream)\n"
+             "h.setFormatter(logging.Formatter('{levelname}:{funcName}:{message}', style='{'))\n"
+             "log = logging.getLogger('mine')\nlog.addHandler(h)\n"
+             "def train():\n    log.warning('epoch %d', 3)\n"
+             "    try:\n        1 / 0\n    except ZeroDivisionError:\n"
+             "        log.exception('failed')\n"
+             "train()\nTEXT = stream.getvalue() + render(caught if False else 7, '.real')"]
+    with run(cells) as p:
+        statuses = [c.status for c in p.report.cells]
+        assert statuses == ["error", "ok", "error", "ok"], [c.error for c in p.report.cells]
+        assert p.get("KEPT") == [False, False, False, False]
+        assert "closed to the notebook" in p.report.cells[2].error, p.report.cells[2].error
+        text = p.get("TEXT")
+        assert "WARNING:train:epoch 3" in text and "ZeroDivisionError" in text, text
+        assert text.endswith("7"), text
+
+
 @needs_root
 def test_the_sandboxs_writable_folders_run_no_code():
     """A shared library the notebook writes cannot even be mapped to run: its writable

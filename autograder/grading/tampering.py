@@ -93,6 +93,8 @@ ATTRIBUTES = frozenset({
     "WRAPPER_ASSIGNMENTS", "WRAPPER_UPDATES", "cell_contents", "_getattribute",
 })
 _ATTRIBUTE_PATTERN = re.compile(r"^(?:TFE_Py|_pywrap)")
+# An attribute of frames, functions or objects' insides as a string spells it: ".tb_frame"
+_ATTRIBUTES_IN_TEXT = re.compile(r"\.((?:_\w+)|(?:f|tb|gi|cr|ag)_\w+|cell_contents)\b")
 # Attributes read through strings: fine when called at once with literal, ordinary names
 # (``attrgetter("device_type")`` reads what ``d.device_type`` does), refused otherwise
 _BY_STRING = frozenset({"operator.attrgetter", "operator.methodcaller",
@@ -299,9 +301,16 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                 add(node, f"{aliases[node.id]} with a computed or special name")
         elif isinstance(node, ast.Call):
             found.extend(_call_findings(node, aliases, functions))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and "/proc/self/mem" in node.value:
-            add(node, "/proc/self/mem")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if "/proc/self/mem" in node.value:
+                add(node, "/proc/self/mem")
+            for name in _ATTRIBUTES_IN_TEXT.findall(node.value):
+                if name in ATTRIBUTES:
+                    # a format string reads them (``"{0.__globals__}".format(f)``, logging's
+                    # "{"-style Formatter: the tenth red team's walked a caught error's
+                    # ``.__traceback__.tb_frame.f_back`` to the runner's seal)
+                    add(node, f".{name} written in a string (a format string reads it)")
+                    break
         elif isinstance(node, ast.keyword) and node.arg == "allow_pickle" \
                 and not (isinstance(node.value, ast.Constant) and node.value.value is False):
             add(node.value, "allow_pickle=True")

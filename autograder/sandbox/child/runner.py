@@ -252,8 +252,7 @@ def _keep_to_the_read_code(namespace: dict):
                         event, f"`{event}`"))
                 return
             if event in _HANDS_OUT_FRAMES and not own and frame is not None \
-                    and not frame.f_code.co_filename.replace(os.sep, "/").endswith(
-                        _RENDER_FRAMES):
+                    and not _renders_text(frame):
                 target = _frame_of(event, args)
                 if target is not None and under_the_notebook(frame, target):
                     refuse("a frame of the grader's side, under the notebook's")
@@ -262,13 +261,14 @@ def _keep_to_the_read_code(namespace: dict):
                 # functools.update_wrapper read tb_frame, then walked f_back, which raises
                 # no event, to the runner's frames)
                 held = _held_frame(event, args)
-                if held is not None and held.f_globals is namespace \
+                if held is not None and (held.f_globals is namespace or _executes_cells(
+                        held, kind)) \
                         and kind(frame.f_code) != "runner" and not \
-                        frame.f_code.co_filename.replace(os.sep, "/").endswith(
-                            _RENDER_FRAMES) and not any(
+                        _renders_text(frame) and not any(
                         f"/{part}" in frame.f_code.co_filename.replace(os.sep, "/")
                         for part in _TRACEBACK_READERS):
-                    refuse("a frame of the notebook's, handed out by a library,")
+                    refuse("a frame of the notebook's or of the code running its cells, "
+                           "handed out by a library,")
             if event == "pickle.find_class":
                 allowed = _UNPICKLES.get(str(args[0]).split(".")[0] if str(args[0])
                                          .startswith("numpy") else str(args[0]), False)
@@ -284,7 +284,7 @@ def _keep_to_the_read_code(namespace: dict):
             elif event in ("compile", "exec", "code.__new__", "function.__new__",
                            "marshal.loads", "marshal.load"):
                 where = kind(frame.f_code) if frame is not None else "other"
-                if where not in ("maker", "runner"):
+                if where not in ("maker", "runner") and not _checks_syntax_only(event, frame):
                     refuse(f"making code from text ({event})")
                 path = frame.f_code.co_filename.replace(os.sep, "/")
                 odd = _odd_dataclass_field(frame) if path.endswith("/dataclasses.py") else ""
@@ -342,6 +342,23 @@ def _frame_of(event: str, args):
     return None
 
 
+def _executes_cells(frame, kind) -> bool:
+    """A frame of the code that runs the notebook's cells (the runner's, IPython's): a
+    traceback that went through it (``sys.last_traceback``, an ``ExecutionResult``'s
+    error) leads by ``f_back``, which raises no event, to the runner's live frames, which
+    hold its sealed sender. The tenth red team's formatter read one such path."""
+    return kind(frame.f_code) == "runner" or "/IPython/" in frame.f_code.co_filename.replace(
+        os.sep, "/")
+
+
+def _checks_syntax_only(event: str, frame) -> bool:
+    """``typing.ForwardRef`` compiles a string annotation (``x: "tf.Tensor"``, every
+    annotation under ``from __future__ import annotations``) only to check its syntax;
+    running that code (``get_type_hints``) stays refused."""
+    return event == "compile" and frame is not None and frame.f_code.co_name == "__init__" \
+        and frame.f_code.co_filename.replace(os.sep, "/").endswith("/typing.py")
+
+
 def _held_frame(event: str, args):
     """The frame a traceback or a generator holds, when the event reads it."""
     if event == "object.__getattr__" and len(args) > 1 and \
@@ -395,10 +412,25 @@ _FRAME_HELPERS = ("/inspect.py", "/tensorflow/python/util/tf_inspect.py",
                   "/tensorflow/python/platform/tf_logging.py",
                   "/numpy/distutils/misc_util.py", "/IPython/utils/frame.py")
 _HANDS_OUT_FRAMES = frozenset({"sys._getframe", "sys._current_frames", "object.__getattr__"})
-# Modules that read frames under the notebook's only to render text: traceback (TensorFlow's
-# warnings print the stack), and logging, whose caller lookup TensorFlow's logger replaces
-# (from a notebook's cell, tf_logging._get_caller walks past the cell into IPython's frames)
-_RENDER_FRAMES = ("/traceback.py", "/logging/__init__.py")
+# Code that reads frames under the notebook's only to render text: traceback (TensorFlow's
+# warnings print the stack), and logging's caller lookup and error reports (TensorFlow's
+# logger replaces the lookup: from a notebook's cell, tf_logging._get_caller walks past the
+# cell into IPython's frames). Judged by the function, not the file: logging's "{"-style
+# formatter reads any attribute path its format string names, and the tenth red team's
+# walked `{msg.__traceback__.tb_frame.f_back...}` to the runner's seal, from logging's file.
+_RENDERS_TEXT = {"/traceback.py": None,
+                 "/logging/__init__.py": frozenset({"<lambda>", "currentframe", "findCaller",
+                                                    "_is_internal_frame", "handleError", "_log",
+                                                    "formatException"})}
+
+
+def _renders_text(frame) -> bool:
+    code = frame.f_code
+    path = code.co_filename.replace(os.sep, "/")
+    for suffix, functions in _RENDERS_TEXT.items():
+        if path.endswith(suffix):
+            return functions is None or code.co_name in functions
+    return False
 
 
 def _odd_dataclass_field(frame) -> str:
@@ -577,6 +609,8 @@ def _run_cells(shell, cells: list[str], send, checked=frozenset()) -> None:
                 error = result.error_before_exec or result.error_in_exec
                 outcome = {"ok": error is None, "error": _short_error(error) if error else "",
                            "line": None}
+                del result, error
+                _forget_the_last_error(shell)
         header = {"event": "cell", "index": index,
                   "status": "ok" if outcome["ok"] else "error"}
         if not outcome["ok"]:
@@ -588,6 +622,19 @@ def _run_cells(shell, cells: list[str], send, checked=frozenset()) -> None:
             header["truncated"] = True
         send(header)
     send({"event": "executed"})
+
+
+def _forget_the_last_error(shell) -> None:
+    """A cell's error as IPython keeps it (``sys.last_traceback``, the shell's last result,
+    its traceback formatter's ``tb``) holds frames of the code that ran the cell, whose
+    ``f_back`` leads to the runner's live frames: dropped once the runner has read it."""
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            delattr(sys, name)
+    shell.last_execution_result = None
+    for formatter in (getattr(shell, "InteractiveTB", None), getattr(shell, "SyntaxTB", None)):
+        if formatter is not None and hasattr(formatter, "tb"):
+            formatter.tb = None
 
 
 class _Switched:
