@@ -766,6 +766,9 @@ ORDINARY_CELLS = [
  "import traceback, logging, warnings\ndef deep():\n    logging.getLogger('y').warning('w', stack_info=True)\n    tf.get_logger().warning('tf')\n    warnings.warn('w', stacklevel=2)\n    return len(traceback.format_stack()) + len(traceback.extract_stack())\ndeep()",
  "tf.compat.v1.logging.warning('old style')",
  "@tf.function\ndef loop(x):\n    for i in range(3):\n        x = x + i\n    return x\nloop(tf.constant(1))",
+ # string annotations: typing compiles each one to check its syntax (a fresh student's)
+ "from typing import NamedTuple\nclass Grads(NamedTuple):\n    dW: 'tf.Tensor'\n    db: 'tf.Tensor'\n"
+ "Grads(1, 2)",
 ]
 
 
