@@ -26,6 +26,13 @@ from tensorflow.python import pywrap_tfe as _pt
 _stash = {"fast": _pt.TFE_Py_FastPathExecute, "tape_new": _pt.TFE_Py_TapeSetNew}
 '''
 REFUSED = {
+    # the tenth red team's (2026-12-04): a format string's fields read attributes, and a
+    # library's private module held another softmax
+    "frame attributes in a format string": "import logging\n"
+    "f = logging.Formatter('{msg.__traceback__.tb_frame.f_back}', style='{')",
+    "a dotted frame path in a string": "base = '.__traceback__.tb_frame'",
+    "str.format reaching a function's globals": "'{0.__globals__}'.format(print)",
+    "a library's private name imported": "from numpy import _NoValue",
     "the runner's globals, through sys.modules and frames": RUNNER_GLOBALS,
     "TensorFlow's C API kept before the probe": SAVED_ORIGINALS,
     "a forged report (numpy patched)": "import numpy as np\nnp.array_equal = lambda *a: True",
@@ -148,6 +155,16 @@ REFUSED = {
     "gc's names taken all at once": "from gc import *",
 }
 ALLOWED = {
+    "a class name in a format string": "s = '{0.__class__.__name__}'.format(1)",
+    "a logging format with fields": "import logging\n"
+    "logging.Formatter('{asctime} {levelname}: {message}', style='{')",
+    "saving with NumPy's default allow_pickle": "import numpy as np\n"
+    "np.save('w.npy', np.zeros(3), allow_pickle=True)",
+    "Keras 2's API under its package's name": "from keras._tf_keras.keras.layers import Dense",
+    # a mistake the contract scores (softmax's points), not a reason to refuse the notebook
+    "a function from a library's private module": "from sklearn._loss.loss import "
+    "HalfMultinomialLoss",
+    "a relative path in a string": "np_path = './data/_cache/file.npz'",
     "the post-mortem debugger switched off": "%pdb off",  # refused the whole notebook before
     "a dtype by name": "import tensorflow as tf\n"
                        "def make_scalar(v, dtype):\n    return tf.constant(v, getattr(tf, dtype))",
