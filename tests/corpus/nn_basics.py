@@ -115,6 +115,9 @@ losses = -tf.reduce_sum(t * log_probs, axis=1)
 return losses""")),
     ok("devices-set-comprehension", list_device_types=fn("list_device_types()", """
 return sorted(set(d.device_type for d in tf.config.list_physical_devices()))""")),
+    ok("devices-from-a-constant", list_device_types="DEVICES = tf.config.list_physical_devices()\n\n"
+       + fn("list_device_types()", """
+return sorted({str(d.device_type) for d in DEVICES})""")),
     ok("devices-loop", list_device_types=fn("list_device_types()", """
 types = []
 for device in tf.config.list_physical_devices():
@@ -547,6 +550,9 @@ return [d.device_type for d in tf.config.list_physical_devices()]""")},
     bad("devices-sorted-with-repeats", {"list-device-types": fn("list_device_types()", """
 return sorted(d.device_type for d in tf.config.list_physical_devices())""")},
         ["list_device_types"], says="each type once, sorted"),
+    # the grader's own machine's answer, written down (the tenth red team's took the point)
+    bad("devices-written-down", {"list-device-types": fn("list_device_types()", """
+return ['CPU']""")}, ["list_device_types"], says="without asking TensorFlow"),
     bad("devices-tuple", {"list-device-types": fn("list_device_types()", """
 return tuple(sorted({d.device_type for d in tf.config.list_physical_devices()}))""")},
         ["list_device_types"], says="list of strings"),

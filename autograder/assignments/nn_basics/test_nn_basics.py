@@ -123,6 +123,13 @@ def test_device_types(student, notebook_cells):
     got = call(student, notebook_cells, "list_device_types")
     if not isinstance(got, list) or not all(isinstance(x, str) for x in got):
         fail("`list_device_types()` should return a list of strings such as ['CPU'].")
+    asks = api_lint.missing_uses(notebook_cells, "list_device_types", _DEVICE_QUERIES,
+                                 others=OTHERS)
+    if list(got) == expected and len(asks) == len(_DEVICE_QUERIES):
+        fail("`list_device_types()` returns this machine's types without asking TensorFlow "
+             "(it names none of `tf.config.list_physical_devices` and its kin): a fixed "
+             "list is right on one machine only. Ask `tf.config.list_physical_devices()`."
+             + _which_definition(notebook_cells, "list_device_types"))
     if list(got) != expected:  # each type once, sorted: duplicates are wrong too
         # quoted only as far as they look like device types: a red team returned the
         # hidden test cells' text here, past --hide-hidden's cut of exception messages
@@ -134,6 +141,17 @@ def test_device_types(student, notebook_cells):
              f"{shown}{' …' if len(got) > 5 else ''}."
              + (" Those are device names: each device's `device_type` ('CPU', 'GPU') is "
                 "its type." if names else ""))
+
+
+# Ways to ask TensorFlow (or the machine) which devices there are: a function that names
+# none of them returns a fixed list, right on a CPU-only grader and wrong on a GPU (a red
+# team's ['CPU'] took the point). Read generously: any one of these words will do.
+_DEVICE_QUERIES = ("tf.config.list_physical_devices", "tf.config.list_logical_devices",
+                   "tf.config.get_visible_devices", "tf.config.experimental.list_physical_devices",
+                   "tensorflow.python.client.device_lib.list_local_devices",
+                   "tf.test.is_gpu_available", "tf.test.gpu_device_name",
+                   "tf.test.is_built_with_cuda", "tf.sysconfig.get_build_info", "device_type",
+                   "nvidia-smi", "CUDA_VISIBLE_DEVICES")
 
 
 # A device's name as TensorFlow writes it ('/physical_device:CPU:0', '/device:GPU:1',
