@@ -769,6 +769,12 @@ ORDINARY_CELLS = [
  # string annotations: typing compiles each one to check its syntax (a fresh student's)
  "from typing import NamedTuple\nclass Grads(NamedTuple):\n    dW: 'tf.Tensor'\n    db: 'tf.Tensor'\n"
  "Grads(1, 2)",
+ "def in_notebook():\n    try:\n        return get_ipython().__class__.__name__ != '' and "
+ "get_ipython() is not None and 'IPKernelApp' not in get_ipython().config\n"
+ "    except NameError:\n        return False\nassert in_notebook()",
+ "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+ "    TEXT = ''.join(traceback.format_exception(type(e), e, e.__traceback__))\n"
+ "    traceback.print_tb(e.__traceback__)\nassert 'ZeroDivisionError' in TEXT",
 ]
 
 

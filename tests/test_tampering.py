@@ -26,6 +26,8 @@ from tensorflow.python import pywrap_tfe as _pt
 _stash = {"fast": _pt.TFE_Py_FastPathExecute, "tape_new": _pt.TFE_Py_TapeSetNew}
 '''
 REFUSED = {
+    "an error's traceback kept": "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+    "    tb = e.__traceback__",
     # the tenth red team's (2026-12-04): a format string's fields read attributes, and a
     # library's private module held another softmax
     "frame attributes in a format string": "import logging\n"
@@ -155,6 +157,15 @@ REFUSED = {
     "gc's names taken all at once": "from gc import *",
 }
 ALLOWED = {
+    "an error's traceback rendered": "import traceback\ntry:\n    1 / 0\n"
+    "except ZeroDivisionError as e:\n"
+    "    print(''.join(traceback.format_exception(type(e), e, e.__traceback__)))",
+    # "am I in Jupyter?" (a fairness probe of 2026-12-04 found each refused)
+    "the shell's class name": "def in_notebook():\n    try:\n"
+    "        return get_ipython().__class__.__name__ == 'ZMQInteractiveShell'\n"
+    "    except NameError:\n        return False",
+    "whether there is a shell": "if get_ipython() is not None:\n    print('notebook')",
+    "whether a kernel app is configured": "'IPKernelApp' in get_ipython().config",
     "a class name in a format string": "s = '{0.__class__.__name__}'.format(1)",
     "a logging format with fields": "import logging\n"
     "logging.Formatter('{asctime} {levelname}: {message}', style='{')",

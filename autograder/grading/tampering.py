@@ -137,6 +137,14 @@ def _module_named(dotted: str) -> str | None:
     return None
 
 
+def _rendered(node: ast.Attribute, parents: dict, aliases: dict[str, str]) -> bool:
+    """``traceback.format_exception(type(e), e, e.__traceback__)``: an error's traceback
+    handed straight to the module that only renders it as text."""
+    call = parents.get(id(node))
+    return node.attr == "__traceback__" and isinstance(call, ast.Call) \
+        and node in call.args and (resolve(call.func, aliases) or "").startswith("traceback.")
+
+
 def _membership_test(node: ast.AST, parents: dict) -> bool:
     """``x in sys.modules`` (or ``not in``): a question, not a way in."""
     parent = parents.get(id(node))
@@ -259,9 +267,10 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                     add(node, f"from {module} import {alias.name} (a library's private name)")
         elif isinstance(node, ast.Attribute):
             owner = resolve(node.value, aliases) or ""
-            if node.attr in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(node.attr) or (
+            if (node.attr in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(node.attr) or (
                     node.attr == "Formatter"
-                    and owner.split(".")[0] not in _FORMATTERS_ALLOWED):
+                    and owner.split(".")[0] not in _FORMATTERS_ALLOWED)) \
+                    and not _rendered(node, parents, aliases):
                 add(node, f".{node.attr}")
             elif node.attr in ("attrgetter", "methodcaller") and not _called_with_names(
                     node, parents, node.attr):  # any owner: ``[operator][0].attrgetter``
@@ -488,6 +497,21 @@ def _get_ipython_escapes(nodes: list[ast.AST]) -> list[tuple[int, str]]:
     looked_at |= {id(n.args[0]) for n in nodes if isinstance(n, ast.Call)
                   and isinstance(n.func, ast.Name) and n.func.id == "isinstance"
                   and len(n.args) == 2 and isinstance(n.args[1], ast.Attribute)}
+    # "am I in Jupyter?": ``get_ipython() is not None``, ``get_ipython().__class__.__name__``,
+    # ``'IPKernelApp' in get_ipython().config`` (questions whose answers hand out nothing)
+    for n in nodes:
+        if isinstance(n, ast.Compare) and all(isinstance(op, (ast.Is, ast.IsNot, ast.Eq,
+                                                              ast.NotEq)) for op in n.ops) \
+                and all(isinstance(c, ast.Constant) and c.value is None
+                        for c in n.comparators):
+            looked_at.add(id(n.left))
+        elif isinstance(n, ast.Attribute) and n.attr == "__name__" \
+                and isinstance(n.value, ast.Attribute) and n.value.attr == "__class__":
+            looked_at.add(id(n.value.value))
+        elif isinstance(n, ast.Compare) and all(isinstance(op, (ast.In, ast.NotIn))
+                                                for op in n.ops):
+            looked_at |= {id(c.value) for c in n.comparators
+                          if isinstance(c, ast.Attribute) and c.attr == "config"}
     return [(n.lineno, "get_ipython() kept in a variable") for n in uses
             if id(n) not in owned and id(n) not in looked_at]
 
