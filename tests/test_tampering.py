@@ -26,6 +26,8 @@ from tensorflow.python import pywrap_tfe as _pt
 _stash = {"fast": _pt.TFE_Py_FastPathExecute, "tape_new": _pt.TFE_Py_TapeSetNew}
 '''
 REFUSED = {
+    "an alias of sys changing its path": "import sys\nfor s in (sys,):\n"
+    "    s.path.append('/tmp')",
     "an error's traceback kept": "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
     "    tb = e.__traceback__",
     # the tenth red team's (2026-12-04): a format string's fields read attributes, and a
@@ -157,6 +159,8 @@ REFUSED = {
     "gc's names taken all at once": "from gc import *",
 }
 ALLOWED = {
+    "a method's own path list": "class Descent:\n    def __init__(self):\n"
+    "        self.path = []\n    def step(self, w):\n        self.path.append(w)",
     "an error's traceback rendered": "import traceback\ntry:\n    1 / 0\n"
     "except ZeroDivisionError as e:\n"
     "    print(''.join(traceback.format_exception(type(e), e, e.__traceback__)))",

@@ -160,6 +160,13 @@ _SETTINGS_LIBRARIES = frozenset({"pandas", "logging", "warnings", "absl", "matpl
 _IPYTHON_SETTINGS = frozenset({"ast_node_interactivity"})
 
 
+def _on_self(node: ast.AST, aliases: dict[str, str]) -> bool:
+    """``self.path``, ``self.history.path``: an attribute of a method's own object."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "self" and "self" not in aliases
+
+
 def _path_changed(node: ast.Attribute, parents: dict) -> bool:
     """``x.path.insert(...)``, ``.append``, ``.extend``, ``x.path[...] = ``, ``x.path += ``:
     what sys.path takes and os.path never does, whatever ``x`` is an alias of."""
@@ -296,9 +303,12 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                 add(node, "get_ipython passed around")
             elif node.attr in ("eval", "query") and owner.startswith("pandas"):
                 add(node, f"{owner}.{node.attr} (it evaluates code in a string)")
-            elif node.attr == "path" and (owner.endswith("sys") or _path_changed(node,
-                                                                                 parents)):
-                add(node, "sys.path")  # a folder to import a module the notebook wrote
+            elif node.attr == "path" and (owner.endswith("sys") or (
+                    _path_changed(node, parents) and not _on_self(node.value, aliases))):
+                # a folder to import a module the notebook wrote (``s.path``: any alias of
+                # sys; a method's own ``self.path`` list is the notebook's)
+                add(node, "sys.path" if owner.endswith("sys") else
+                    f"{ast.unparse(node)} changed (it could be sys.path)")
             elif isinstance(node.ctx, (ast.Store, ast.Del)) and _library_function(owner,
                                                                                  node.attr):
                 add(node, f"{ast.unparse(node)} = ... (changing a library's function)")
