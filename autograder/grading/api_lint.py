@@ -295,6 +295,31 @@ def graded_calls(cells: Sequence[str], function: str, graded: Iterable[str]) -> 
             for name in _called_names(node) if name in graded}
 
 
+def names_read(cells: Sequence[str], function: str) -> set[str]:
+    """The notebook-level names that ``function`` reads, itself or through the notebook's
+    own helpers it calls."""
+    module = _module(tuple(cells))
+    if function not in module.functions:
+        return set()
+    return {name for node in _reachable(module, function, set())
+            for name in _called_names(node)}
+
+
+def names_bound(source: str) -> set[str]:
+    """The names a cell binds at its top level (``_grads = tape_gradients(...)``)."""
+    tree = parse_cell(source)
+    if tree is None:
+        return set()
+    names = set()
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+            continue
+        names.update(n.id for n in ast.walk(statement)
+                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names
+
+
 def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str],
                    others: Iterable[str] = ()) -> list[str]:
     """The forbidden APIs that ``function`` (or a notebook helper it calls) names.

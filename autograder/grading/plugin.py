@@ -91,6 +91,7 @@ class GradingPlugin:
             yield process
             self._apply_test_cells(process, in_place)
             self._name_failing_helpers()
+            self._name_helpers_a_test_cell_rebinds()
         finally:
             self.notes.extend(process.report.notes)
             self.student_seconds = process.report.seconds + process.report.probe_seconds
@@ -176,6 +177,29 @@ class GradingPlugin:
                 result.output = (f"{result.output}\n`{function}` calls {named}, which "
                                  f"{'fails its own check' if len(helpers) == 1 else 'fail their own checks'}: "
                                  "fix that first, this check may then pass too.").strip()
+
+    def _name_helpers_a_test_cell_rebinds(self) -> None:
+        """A failing function that reads a helper of the student's whose name a visible
+        test cell also assigns (a fresh student's ``_grads`` became the test cell's list of
+        gradients, and every later call said "'list' object is not callable") says so.
+        Words only; as in nbgrader, the test cell's assignment stands."""
+        if not self.code_cells:
+            return
+        rebound: dict[str, str] = {}
+        for cell_id, cell in self._test_cells.items():
+            for name in api_lint.names_bound(test_cells.visible_part(cell)):
+                rebound.setdefault(name, cell_id)
+        for nodeid, result in self.results.items():
+            function = self._exercise_of.get(nodeid)
+            if function is None or result.score >= result.max_score:
+                continue
+            clashes = sorted(n for n in api_lint.names_read(self.code_cells, function)
+                             if n in rebound and n != function)
+            for name in clashes:
+                result.output = (f"{result.output}\n`{function}` uses `{name}`, a name the "
+                                 f"test cell `{rebound[name]}` also assigns: once that cell "
+                                 f"has run, `{name}` is its value, not yours. Give your "
+                                 "helper another name.").strip()
 
     @pytest.fixture(scope="session")
     def notebook_cells(self) -> list[str]:

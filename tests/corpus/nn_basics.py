@@ -550,6 +550,16 @@ return [d.device_type for d in tf.config.list_physical_devices()]""")},
     bad("devices-sorted-with-repeats", {"list-device-types": fn("list_device_types()", """
 return sorted(d.device_type for d in tf.config.list_physical_devices())""")},
         ["list_device_types"], says="each type once, sorted"),
+    # a fresh student's (2026-12-04): a helper named like the visible test cell's variable
+    # is that variable once the cell has run (as in nbgrader); the message says so
+    bad("helper-named-like-a-test-cells-variable", {"tape-gradients": fn(
+        "_grads(X, target, W, b)", """
+W = tf.Variable(W, dtype=tf.float32)
+b = tf.Variable(b, dtype=tf.float32)
+with tf.GradientTape() as tape:
+    L = loss(X, target, W, b)
+return tuple(tape.gradient(L, [W, b]))""") + "\n\n" + fn("tape_gradients(X, target, W, b)", """
+return _grads(X, target, W, b)""")}, ["tape_gradients"], says="a name the test cell"),
     # the grader's own machine's answer, written down (the tenth red team's took the point)
     bad("devices-written-down", {"list-device-types": fn("list_device_types()", """
 return ['CPU']""")}, ["list_device_types"], says="without asking TensorFlow"),
