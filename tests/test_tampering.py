@@ -26,6 +26,8 @@ from tensorflow.python import pywrap_tfe as _pt
 _stash = {"fast": _pt.TFE_Py_FastPathExecute, "tape_new": _pt.TFE_Py_TapeSetNew}
 '''
 REFUSED = {
+    "a library's function replaced through a loop over modules": "import numpy as np\n"
+    "for m in [np]:\n    m.allclose = print",
     "an alias of sys changing its path": "import sys\nfor s in (sys,):\n"
     "    s.path.append('/tmp')",
     "an error's traceback kept": "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
@@ -159,6 +161,9 @@ REFUSED = {
     "gc's names taken all at once": "from gc import *",
 }
 ALLOWED = {
+    "a name first a Keras class, then each layer of a model": "import tensorflow as tf\n"
+    "layer = tf.keras.layers.Dense\nm = tf.keras.Sequential([layer(3)])\n"
+    "for layer in m.layers:\n    layer.trainable = False",
     "a method's own path list": "class Descent:\n    def __init__(self):\n"
     "        self.path = []\n    def step(self, w):\n        self.path.append(w)",
     "an error's traceback rendered": "import traceback\ntry:\n    1 / 0\n"

@@ -599,10 +599,27 @@ def findings(cells: Sequence[str], skip: frozenset[int] = frozenset()) -> list[s
         for node in walked:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 aliases.update(import_aliases(node))
+    # a name a loop or a with statement also binds is not an alias of one thing (``layer =
+    # tf.keras.layers.Dense``, later ``for layer in model.layers: layer.trainable = False``)
+    looped = {n.id for walked in nodes for node in walked
+              if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension, ast.withitem))
+              for target in [node.target if not isinstance(node, ast.withitem)
+                             else node.optional_vars]
+              if target is not None
+              for n in ast.walk(target) if isinstance(n, ast.Name)}
+    for walked in nodes:  # ``for m in (np, tf): m.allclose = f``: each of them in turn
+        for node in walked:
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) \
+                    and isinstance(node.target, ast.Name) \
+                    and isinstance(node.iter, (ast.List, ast.Tuple, ast.Set)):
+                paths = [resolve(element, aliases) for element in node.iter.elts]
+                if paths and all(paths):
+                    aliases.setdefault(node.target.id, paths[0])
     for walked in nodes:
         for node in walked:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                    and isinstance(node.targets[0], ast.Name):
+                    and isinstance(node.targets[0], ast.Name) \
+                    and node.targets[0].id not in looped:
                 path = resolve(node.value, aliases)
                 if path:
                     aliases.setdefault(node.targets[0].id, path)
