@@ -341,7 +341,8 @@ def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str]
         for path in _uses(node, module):
             for rule in forbidden:
                 if path == rule or path.startswith(rule + "."):
-                    hits.add(rule)
+                    # the API itself where a rule names a whole library (``sklearn``)
+                    hits.add(path if "." not in rule else rule)
     return sorted(hits)
 
 

@@ -557,14 +557,20 @@ def _sender(fd: int, seal):
     before anything is written so the channel never carries half a message. The seal lives
     only in this closure, which the notebook's code cannot reach (frames, closures and the
     garbage collector are closed to it)."""
-    def send(header: dict, payload=None) -> None:
-        try:
-            data = protocol.encode_message(header, payload, describe_unknown=_to_plain)
-        except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, a lying __array__
-            data = protocol.encode_message(
-                {"status": "error", "error": f"result could not be sent: {_short_error(exc)}"})
+    def send(header, payload=None) -> None:
+        data = header if type(header) is bytes else _encoded(header, payload)
         protocol.write_all(fd, seal(data))
     return send
+
+
+def _encoded(header: dict, payload=None) -> bytes:
+    """A reply as bytes, the value read to its last array here (``.numpy()``, ``__array__``,
+    a sequence's items): an error reply where it cannot be."""
+    try:
+        return protocol.encode_message(header, payload, describe_unknown=_to_plain)
+    except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, a lying __array__
+        return protocol.encode_message(
+            {"status": "error", "error": f"result could not be sent: {_short_error(exc)}"})
 
 
 def _run_cells(shell, cells: list[str], send, checked=frozenset()) -> None:
@@ -981,7 +987,9 @@ def _run_test_code(namespace: dict, source: str, lines: list, cut: int) -> dict:
 
 
 def _answer(namespace: dict, header: dict, payload,
-            set_graded=lambda graded: None) -> tuple[dict, object]:
+            set_graded=lambda graded: None) -> tuple[dict | bytes, object]:
+    """The reply to one request: ``(header, value)``, or a call's reply already encoded
+    (``(bytes, None)``), which ``send`` passes on as it is."""
     op, name = header.get("op"), header.get("name")
     if op == "exec":
         return {"status": "ok"}, _run_code(namespace, payload)
@@ -1008,7 +1016,10 @@ def _answer(namespace: dict, header: dict, payload,
     stopped = _stop_the_others() if forbid else False
     set_graded(bool(forbid))
     try:
-        return {"status": "ok"}, target(*args, **kwargs)
+        # read to its last array while the restrictions hold: a value computed only when
+        # read (a .numpy() or a sequence's __iter__ of the notebook's) ran forbidden ops
+        # after they were restored (the eleventh red team's, 24 -> 34/34)
+        return _encoded({"status": "ok"}, target(*args, **kwargs)), None
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: report it, keep serving
         return {"status": "raised", "error": _short_error(exc)}, None
     finally:
