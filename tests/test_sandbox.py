@@ -136,6 +136,38 @@ def test_forbidden_tensorflow_ops_and_tapes_are_refused_however_they_are_reached
         np.testing.assert_allclose(p.call("gradient", z), 2 * z)
 
 
+def test_a_library_forbidden_whole_cannot_run_during_the_probe_however_reached():
+    """The eleventh red team called scikit-learn's softmax through another function and a
+    dict filled at the top level; a rule that names a whole library ("sklearn") now
+    watches its code run, Python or compiled, and the hook cannot be taken off meanwhile."""
+    cells = ["import numpy as np\nfrom sklearn.utils.extmath import softmax as _s\n"
+             "from sklearn._loss.loss import HalfMultinomialLoss as _H\n_lib = {}\n"
+             "_lib.update(s=_s)",
+             "def helper(z, task=None):\n    return _lib['s'](np.array(z, np.float64)) "
+             "if task else z",
+             "def through_helper(z):\n    return helper(z, 'softmax')",
+             "def compiled(z):\n    z = np.ascontiguousarray(z, np.float64)\n"
+             "    return _H(n_classes=z.shape[1]).gradient_proba(y_true=np.zeros(len(z)), "
+             "raw_prediction=z)[1]",
+             "import sys\ndef unhooked(z):\n    sys.setprofile(None)\n    return helper(z, 1)",
+             "from sklearn.preprocessing import OneHotEncoder\n"
+             "def own(z):\n    e = np.exp(z - z.max(1, keepdims=True))\n"
+             "    hot = OneHotEncoder(categories=[list(range(3))], sparse_output=False)"
+             ".fit_transform(np.array([[0], [2]]))\n"
+             "    return e / e.sum(1, keepdims=True) * hot.sum(1)[:1]"]
+    z = np.array([[1.0, 2.0, 3.0]], np.float32)
+    forbid = ["sklearn._loss", "sklearn.utils.extmath", "sklearn.linear_model"]
+    with run(cells) as p:
+        for name in ("through_helper", "compiled"):
+            with pytest.raises(StudentRaised, match="ran while this function was graded"):
+                p.call(name, z, forbid=forbid)
+            np.testing.assert_allclose(p.call(name, z).sum(), 1.0, rtol=1e-6)  # put back
+        with pytest.raises(StudentRaised, match="profile or trace hook"):
+            p.call("unhooked", z, forbid=forbid)
+        # scikit-learn's data tools are not its models: a one-hot encoder runs
+        np.testing.assert_allclose(p.call("own", z, forbid=forbid).sum(), 1.0, rtol=1e-6)
+
+
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 def test_a_class_that_only_names_itself_a_tensor_is_not_one(warm):
     """The returned object's kind is read in the student's process: a NumPy array in a

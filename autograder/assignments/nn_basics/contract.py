@@ -32,17 +32,20 @@ class Exercise:
         return "test-" + self.name.replace("_", "-").lower()
 
 
-# Other machine-learning libraries, whole: none of them belongs in softmax, cross_entropy or
-# manual_gradients, and no list of their functions is complete (the tenth red team took
-# softmax and cross-entropy from sklearn._loss, and exact gradients from sklearn's
-# LinearModelLoss)
-OTHER_LIBRARIES = ("sklearn", "torch", "jax")
+# Other machine-learning libraries' models, losses and metrics, whole packages: none of them
+# belongs in softmax, cross_entropy or manual_gradients, and no list of their functions is
+# complete (the tenth red team took softmax and cross-entropy from sklearn._loss, and exact
+# gradients from sklearn's LinearModelLoss). scikit-learn's data tools (datasets,
+# preprocessing: a one_hot built with OneHotEncoder, which manual_gradients may call) are not
+# among them. The sandbox also watches these packages' code run during those probes.
+OTHER_LIBRARIES = ("sklearn._loss", "sklearn.linear_model", "sklearn.neural_network",
+                   "sklearn.utils.extmath", "sklearn.metrics", "torch", "jax")
 SOFTMAX_APIS = ("tf.nn.softmax", "tf.math.softmax", "tf.nn.log_softmax",
                 "tf.math.log_softmax", "keras.activations.softmax", "keras.ops.softmax",
                 "keras.layers.Softmax", "tf.compat.v1.nn.softmax",
                 # another library's softmax is no more the exercise than TensorFlow's
                 "scipy.special.softmax", "scipy.special.log_softmax",
-                "tf.sparse.softmax",
+                "sklearn.neural_network._base.inplace_softmax", "tf.sparse.softmax",
                 *OTHER_LIBRARIES,
                 # a cross-entropy op's gradient output is the softmax itself
                 "tf.nn.softmax_cross_entropy_with_logits",

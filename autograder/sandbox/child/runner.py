@@ -228,6 +228,13 @@ def _keep_to_the_read_code(namespace: dict):
                               "notebook: the grader must see every operation the function "
                               "runs")
             return
+        if event in ("sys.setprofile", "sys.settrace"):
+            # the runner's library watch is a profile hook (_LibraryWatch): while a
+            # restricted probe runs, only the runner sets one
+            if graded[0] and kind(sys._getframe(1).f_code) != "runner":
+                raise Refused("changing the profile or trace hook while a function the "
+                              "contract restricts is graded is closed to the notebook")
+            return
         if event not in _WATCHED_EVENTS and not event.startswith("ctypes."):
             return
         local.busy = True
@@ -1014,19 +1021,88 @@ def _answer(namespace: dict, header: dict, payload,
     saved = _switch_off(forbid, namespace)
     target = namespace.get(name, target)  # ``softmax = tf.nn.softmax`` is switched off too
     stopped = _stop_the_others() if forbid else False
+    watch = _LibraryWatch(forbid)
     set_graded(bool(forbid))
     try:
         # read to its last array while the restrictions hold: a value computed only when
         # read (a .numpy() or a sequence's __iter__ of the notebook's) ran forbidden ops
         # after they were restored (the eleventh red team's, 24 -> 34/34)
-        return _encoded({"status": "ok"}, target(*args, **kwargs)), None
+        reply = _encoded({"status": "ok"}, target(*args, **kwargs))
+        ran = watch.stop()
+        if ran:
+            return {"status": "raised", "error": f"RuntimeError: {ran} ran while this "
+                    "function was graded, and the contract forbids that library here"}, None
+        return reply, None
     except BaseException as exc:  # noqa: BLE001 - SystemExit too: report it, keep serving
         return {"status": "raised", "error": _short_error(exc)}, None
     finally:
+        watch.stop()
         set_graded(False)
         if stopped:
             _signal_the_others(signal.SIGCONT)
         _restore(saved)
+
+
+class _LibraryWatch:
+    """Whether code of a library the contract forbids whole (``sklearn``: the rule names
+    no function) runs while a function is probed, however it was reached: through another
+    graded function, a container filled at the top level, a compiled entry point. A profile
+    hook notes it and never raises (a hook that raises is unset, and a retry would pass);
+    the probe's answer is then refused. Other threads are stopped during such a probe."""
+
+    def __init__(self, forbid):
+        import threading
+
+        packages = [p for p in forbid if isinstance(p, str) and not p.startswith(("op:", "tf.",
+                                                                                   "np."))
+                    and p != "tape" and self._package(p)] if isinstance(forbid, list) else []
+        self.folders = tuple(place for p in packages for place in self._package(p))
+        self.modules = tuple(p + "." for p in packages)
+        self.found, self.hook = "", None
+        if self.folders:
+            self.hook = self._profile
+            sys.setprofile(self.hook)
+            threading.setprofile(self.hook)
+
+    @staticmethod
+    def _package(path: str) -> list[str]:
+        """Where a forbidden package's code lies (``sklearn.linear_model``: its folder), found
+        from its loaded top package without importing it; [] for a function's path."""
+        parts = path.split(".")
+        top = sys.modules.get(parts[0])
+        base = getattr(top, "__file__", None) if top is not None else None
+        if not base:
+            return []
+        places = []
+        for folder in {os.path.dirname(base), os.path.realpath(os.path.dirname(base))}:
+            place = os.path.join(folder, *parts[1:])
+            if os.path.isdir(place):
+                places.append(place + os.sep)
+            elif os.path.isfile(place + ".py"):
+                places.append(place + ".py")
+        return places
+
+    def _profile(self, frame, event, arg):
+        if self.found:
+            return
+        if event == "call" and frame.f_code.co_filename.startswith(self.folders):
+            self.found = f"{frame.f_code.co_filename.rsplit(os.sep, 1)[-1]}'s " \
+                         f"`{frame.f_code.co_name}`"
+        elif event == "c_call" and (str(getattr(arg, "__module__", None) or "") + ".").startswith(
+                self.modules):
+            self.found = f"`{arg.__module__}.{getattr(arg, '__name__', '?')}`"
+
+    def stop(self) -> str:
+        """What of a forbidden library ran ("" if nothing); the hook is taken off."""
+        if self.hook is not None:
+            import threading
+
+            if sys.getprofile() is not self.hook and not self.found:
+                self.found = "a change of the profile hook"
+            sys.setprofile(None)
+            threading.setprofile(None)
+            self.hook = None
+        return self.found
 
 
 def _other_threads() -> str:
