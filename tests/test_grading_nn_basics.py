@@ -151,3 +151,27 @@ def test_a_check_that_fails_through_a_wrong_helper_names_it(write):
     # a function whose helpers are right says nothing of the kind
     assert not any("calls `" in t.output for t in result.tests if t.score == t.max_score)
     assert not any("`linear_logits` calls" in t.output for t in result.tests)
+
+
+def test_a_course_salt_draws_hidden_inputs_no_one_can_rebuild(tmp_path, monkeypatch):
+    """The eleventh red team rebuilt the fixed-seed hidden inputs from the suite's source and
+    looked its forbidden answers up by input (24 -> 34/34). With AUTOGRADER_INPUT_SALT set
+    on the grader's machine the table matches nothing, and the solution keeps every point."""
+    import nbformat
+
+    from tests.fixtures import memorised_inputs
+
+    notebook = submissions.solved_notebook()
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in memorised_inputs.cells():
+            cell.source = memorised_inputs.cells()[grade_id]
+    path = tmp_path / "memorised.ipynb"
+    nbformat.write(notebook, path)
+    assert grade(path, "nn-basics").score == 34  # the gap, without a salt
+    monkeypatch.setenv("AUTOGRADER_INPUT_SALT", "a course's secret")
+    memorised = grade(path, "nn-basics")
+    assert memorised.score == 24, [(t.test_id, t.score) for t in memorised.tests]
+    solved = tmp_path / "solved.ipynb"
+    nbformat.write(submissions.solved_notebook(), solved)
+    assert grade(solved, "nn-basics").score == 34

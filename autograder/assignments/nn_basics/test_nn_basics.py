@@ -9,6 +9,7 @@ Inputs come from fixed seeds, so grading is deterministic.
 
 from __future__ import annotations
 
+import os
 import re
 import zlib
 
@@ -93,7 +94,12 @@ GRADIENT_THRESHOLD = 1e-4
 
 
 def rng(tag: str) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(tag.encode()))
+    """The hidden inputs' generator for ``tag``. A course that sets AUTOGRADER_INPUT_SALT
+    (a secret of the grader's machine: the student's process never sees the grader's
+    environment) draws inputs no one with this suite's source can rebuild, so answers
+    computed ahead with forbidden APIs and looked up by input match nothing."""
+    salt = os.environ.get("AUTOGRADER_INPUT_SALT", "")
+    return np.random.default_rng(zlib.crc32((salt + tag).encode()))
 
 
 def linear_problem(tag: str, m: int = 48, n: int = 64, k: int = 10):
