@@ -550,6 +550,20 @@ return [d.device_type for d in tf.config.list_physical_devices()]""")},
     bad("devices-sorted-with-repeats", {"list-device-types": fn("list_device_types()", """
 return sorted(d.device_type for d in tf.config.list_physical_devices())""")},
         ["list_device_types"], says="each type once, sorted"),
+    # a mistakes round's (2026-12-04): NumPy's in-place shift on the caller's own array,
+    # graded as correct before (cross_entropy) or named only by the test cell (softmax)
+    bad("ce-shift-in-place", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
+z = np.asarray(logits)
+z -= z.max(axis=1, keepdims=True)
+log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+return -(np.asarray(onehot_target) * log_p).sum(axis=1)""")},
+        checks=["test_cross_entropy"], says="changes the arrays passed in"),
+    bad("softmax-in-place", {"softmax": fn("softmax(logits)", """
+z = np.asarray(logits)
+z -= z.max(axis=1, keepdims=True)
+np.exp(z, out=z)
+z /= z.sum(axis=1, keepdims=True)
+return z""")}, ["softmax", "manual_gradients", "mlp_forward"], says="changes the arrays passed in"),
     # a fresh student's (2026-12-04): a helper named like the visible test cell's variable
     # is that variable once the cell has run (as in nbgrader); the message says so
     bad("helper-named-like-a-test-cells-variable", {"tape-gradients": fn(
