@@ -550,6 +550,13 @@ return [d.device_type for d in tf.config.list_physical_devices()]""")},
     bad("devices-sorted-with-repeats", {"list-device-types": fn("list_device_types()", """
 return sorted(d.device_type for d in tf.config.list_physical_devices())""")},
         ["list_device_types"], says="each type once, sorted"),
+    # a mistakes round's (2026-12-04): NumPy logits inside a loss that returns a tensor; the
+    # tape's None gradient was blamed on tape_gradients, which was right
+    bad("loss-numpy-logits", {"loss": fn("loss(X, target, W, b)", """
+logits = np.matmul(X, W) + b
+return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, depth=10),
+                                                              logits))""")},
+        ["tape_gradients"], says="leaves TensorFlow"),
     # a mistakes round's (2026-12-04): NumPy's in-place shift on the caller's own array,
     # graded as correct before (cross_entropy) or named only by the test cell (softmax)
     bad("ce-shift-in-place", {"cross-entropy": fn("cross_entropy(onehot_target, logits)", """
