@@ -124,6 +124,9 @@ _BROADCAST = re.compile(r"Incompatible shapes: \[([\d,]*)\] vs\. \[([\d,]*)\]"
                         r"|could not be broadcast together with shapes \(([\d,]*)\) \(([\d,]*)\)")
 _MIXED = re.compile(r"cannot compute \w+ as input #\d+\(zero-based\) was expected to be a "
                     r"(\w+) tensor but is a (\w+) tensor")
+# tf.nn.softmax_cross_entropy_with_logits of a one-hot with another number of columns
+_LABELS_SIZE = re.compile(r"logits and labels must be broadcastable: "
+                          r"logits_size=\[(\d+),(\d+)\] labels_size=\[(\d+),(\d+)\]")
 
 
 def _shape(text: str) -> str:
@@ -184,6 +187,14 @@ def readable_error(text: str) -> str:
         return (text[:text.find(match.group(0))].split("{{")[0].removesuffix("operands ") +
                 f"shapes {_shape(one)} and {_shape(two)} cannot be combined element-wise "
                 f"(broadcast): {_broadcast_hint(one, two)}").strip()
+    match = _LABELS_SIZE.search(text)
+    if match:
+        _, classes, _, depth = match.groups()
+        return (text[:text.find(match.group(0))].split("{{")[0] +
+                f"the one-hot labels have {depth} columns and the logits {classes}: a "
+                "one-hot's depth is the number of classes (the logits' columns), not read "
+                "off the labels (their max + 1 is smaller when the largest classes are "
+                "missing).").strip()
     match = _MIXED.search(text)
     if match:
         names = {"float": "float32", "double": "float64", "half": "float16"}

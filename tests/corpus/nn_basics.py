@@ -550,6 +550,14 @@ return [d.device_type for d in tf.config.list_physical_devices()]""")},
     bad("devices-sorted-with-repeats", {"list-device-types": fn("list_device_types()", """
 return sorted(d.device_type for d in tf.config.list_physical_devices())""")},
         ["list_device_types"], says="each type once, sorted"),
+    bad("mlp-loss-depth-from-the-labels", {"mlp-loss": fn("mlp_loss(X, target, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.tanh(tf.matmul(A1, W2) + b2)
+Z3 = tf.matmul(A2, W3) + b3
+oh = tf.one_hot(target, depth=int(np.max(target)) + 1)
+return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(oh, Z3))""")}, ["mlp_loss"],
+        says="a one-hot's depth"),
     # a mistakes round's (2026-12-04): NumPy logits inside a loss that returns a tensor; the
     # tape's None gradient was blamed on tape_gradients, which was right
     bad("loss-numpy-logits", {"loss": fn("loss(X, target, W, b)", """
