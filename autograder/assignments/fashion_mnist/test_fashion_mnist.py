@@ -412,8 +412,13 @@ def test_predict_output(top_level_predictions, eval_set, model):
     """predict returns the class id its own MLP gives for each image"""
     x_test, _ = eval_set
     labels = class_ids(top_level_predictions.get(), "`predict(x_test)`", len(x_test))
-    # the test images cover all ten classes, so a single answer for all is no classifier
-    if len(np.unique(labels)) < 2:
+    # the test images cover all ten classes, so a single answer for all is no classifier;
+    # but when the student's own MLP gives that one class, predict does what the contract
+    # asks (a mistakes round's broken training cost predict's point too): the model's
+    # points go by its accuracy
+    if len(np.unique(labels)) < 2 and not (
+            not (model.forward_error or model.error)
+            and np.array_equal(model.predict(x_test), labels)):
         fail("`predict(x_test)` gives every image the same class: a model that predicts "
              "one class has not learned to classify.")
     agreement(labels, model, x_test)
