@@ -40,6 +40,9 @@ class Exercise:
 # among them. The sandbox also watches these packages' code run during those probes.
 OTHER_LIBRARIES = ("sklearn._loss", "sklearn.linear_model", "sklearn.neural_network",
                    "sklearn.utils.extmath", "sklearn.metrics", "torch", "jax")
+# ... of which those that compute a linear model's gradients, for manual_gradients: it may
+# call the student's softmax, whose own rule (not this one) judges a library softmax there
+GRADIENT_LIBRARIES = ("sklearn._loss", "sklearn.linear_model", "torch", "jax")
 SOFTMAX_APIS = ("tf.nn.softmax", "tf.math.softmax", "tf.nn.log_softmax",
                 "tf.math.log_softmax", "keras.activations.softmax", "keras.ops.softmax",
                 "keras.layers.Softmax", "tf.compat.v1.nn.softmax",
@@ -57,7 +60,7 @@ CROSS_ENTROPY_APIS = ("tf.nn.softmax_cross_entropy_with_logits",
                       "scipy.special.log_softmax", *OTHER_LIBRARIES)
 TAPE_APIS = ("tf.GradientTape", "tf.autodiff.GradientTape", "tf.gradients",
              "tf.compat.v1.gradients", "tf.compat.v1.GradientTape", "tf.custom_gradient",
-             *OTHER_LIBRARIES)  # a library's gradient is not derived by hand
+             *GRADIENT_LIBRARIES)  # a library's gradient is not derived by hand
 
 EXERCISES = (
     Exercise("list_device_types", 1),
