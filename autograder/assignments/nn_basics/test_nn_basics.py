@@ -418,7 +418,7 @@ def _leaves_its_input_alone(student, call: str, function: str, what: str) -> Non
     """Fail if ``function`` changes the array passed to it (``z -= z.max(...)`` on
     ``np.asarray(logits)``, which is the caller's array): a fresh mistakes round found two
     such functions graded as correct. A call that fails here is left to the other checks."""
-    problem = _inputs_changed_by(student, call, function)
+    problem = _inputs_changed_by(student, call, function, passed=("X",))
     if " changes " in problem:
         fail(f"{problem}: `np.asarray(x)` is the caller's own array, so `-=`, `/=` or "
              f"`out=` on it change {what} the caller still holds. Compute into new arrays "
@@ -756,7 +756,8 @@ def test_mlp_loss_large_logits(student, notebook_cells):
     assert_close(got, expected, "`mlp_loss` with large logits", rtol=1e-4, atol=1e-3)
 
 
-def _inputs_changed_by(student, call: str, function: str) -> str:
+def _inputs_changed_by(student, call: str, function: str,
+                       passed: tuple[str, ...] = ("p", "g", "X")) -> str:
     """Call a function in the student's process on fresh arrays, then read the arrays back
     and compare them here with the grader's own copies: "" when they are unchanged, else
     what went wrong (the call failing is said as such, with its error: a function that
@@ -776,7 +777,7 @@ def _inputs_changed_by(student, call: str, function: str) -> str:
                 f"({report['error'] or 'no error given'})")
     expected = _mutation_inputs()
     changed = f"`{function}` changes the arrays passed in"
-    for key in ("p", "g", "X"):
+    for key in passed:  # the arrays the call was given
         got = student.get(names[key])
         if isinstance(expected[key], list):
             if not isinstance(got, list) or len(got) != len(expected[key]):
