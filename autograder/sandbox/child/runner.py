@@ -850,6 +850,10 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
         saved.append((lambda _o, _k, f: sys.meta_path.remove(f), None, None, finder))
     for path in apis:
         parts = path.split(".")
+        if _LibraryWatch._package(path):
+            # a whole package (sklearn.linear_model): its code is watched as it runs;
+            # reaching it as an attribute would import it (a lazy package's __getattr__)
+            continue
         owner = sys.modules.get(roots.get(parts[0], parts[0]))
         try:
             for part in parts[1:-1]:
