@@ -150,6 +150,16 @@ def test_a_library_forbidden_whole_cannot_run_during_the_probe_however_reached()
              "    return _H(n_classes=z.shape[1]).gradient_proba(y_true=np.zeros(len(z)), "
              "raw_prediction=z)[1]",
              "import sys\ndef unhooked(z):\n    sys.setprofile(None)\n    return helper(z, 1)",
+             "import _thread, time\ndef in_a_thread(z):\n    out = []\n"
+             "    _thread.start_new_thread(lambda: out.append(helper(z, 1)), ())\n"
+             "    while not out:\n        time.sleep(0.01)\n    return out[0]",
+             "import tensorflow as tf\ndef on_tfs_thread(z):\n"
+             "    return tf.numpy_function(lambda v: helper(v, 1).astype(np.float32), [z], "
+             "tf.float32)",
+             "@tf.function\ndef _traced(z):\n"
+             "    return tf.py_function(lambda v: helper(v.numpy(), 1).astype(np.float32), "
+             "[z], tf.float32)\n"
+             "def traced_on_tfs_thread(z):\n    return _traced(tf.constant(z))",
              "from sklearn.preprocessing import OneHotEncoder\n"
              "def own(z):\n    e = np.exp(z - z.max(1, keepdims=True))\n"
              "    hot = OneHotEncoder(categories=[list(range(3))], sparse_output=False)"
@@ -164,6 +174,13 @@ def test_a_library_forbidden_whole_cannot_run_during_the_probe_however_reached()
             np.testing.assert_allclose(p.call(name, z).sum(), 1.0, rtol=1e-6)  # put back
         with pytest.raises(StudentRaised, match="profile or trace hook"):
             p.call("unhooked", z, forbid=forbid)
+        # where the hook would not follow: a raw thread, TensorFlow's own threads
+        with pytest.raises(StudentRaised, match="starting a thread"):
+            p.call("in_a_thread", z, forbid=forbid)
+        for name in ("on_tfs_thread", "traced_on_tfs_thread"):
+            with pytest.raises(StudentRaised, match="switched off|ran while this function"):
+                p.call(name, z, forbid=forbid)
+            np.testing.assert_allclose(p.call(name, z).sum(), 1.0, rtol=1e-6)
         # scikit-learn's data tools are not its models: a one-hot encoder runs
         np.testing.assert_allclose(p.call("own", z, forbid=forbid).sum(), 1.0, rtol=1e-6)
 

@@ -839,6 +839,10 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
 
     saved, originals = [], []
     paths = [str(p) for p in paths] if isinstance(paths, list) else []
+    if any(_LibraryWatch._package(p) for p in paths if not p.startswith(("op:", "tf.", "np."))):
+        # Python that TensorFlow runs on its own threads, where the library watch's profile
+        # hook is not set (tf.py_function, tf.numpy_function)
+        paths += ["op:EagerPyFunc", "op:PyFunc", "op:PyFuncStateless"]
     _switch_off_ops(paths, saved)
     roots = {"tf": "tensorflow", "np": "numpy"}
     apis = [p for p in paths if not (p.startswith("op:") or p == "tape")]
@@ -1047,6 +1051,17 @@ def _answer(namespace: dict, header: dict, payload,
         _restore(saved)
 
 
+def _thread_starts() -> tuple:
+    import _thread
+
+    return tuple(getattr(_thread, name) for name in ("start_new_thread", "start_new",
+                                                     "start_joinable_thread")
+                 if hasattr(_thread, name))
+
+
+_THREAD_STARTS = _thread_starts()
+
+
 class _LibraryWatch:
     """Whether code of a library the contract forbids whole (``sklearn``: the rule names
     no function) runs while a function is probed, however it was reached: through another
@@ -1088,6 +1103,9 @@ class _LibraryWatch:
 
     def _profile(self, frame, event, arg):
         if self.found:
+            return
+        if event == "c_call" and arg in _THREAD_STARTS:  # a thread the hook would not follow
+            self.found = "starting a thread"
             return
         if event == "call" and frame.f_code.co_filename.startswith(self.folders):
             self.found = f"{frame.f_code.co_filename.rsplit(os.sep, 1)[-1]}'s " \
