@@ -341,8 +341,7 @@ def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str]
         for path in _uses(node, module):
             for rule in forbidden:
                 if path == rule or path.startswith(rule + "."):
-                    # the API itself where a rule names a whole library (``sklearn``)
-                    hits.add(path if "." not in rule else rule)
+                    hits.add(rule)
     return sorted(hits)
 
 

@@ -241,7 +241,6 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
             for alias in node.names:
                 if _module_named(alias.name):
                     add(node, f"import {alias.name}")
-
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 add(node, "a relative import")

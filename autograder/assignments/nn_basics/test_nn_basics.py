@@ -873,34 +873,33 @@ def _tape_path_hint(student) -> str:
                     "computed from it has no gradient. `loss`, `mlp_loss` and what they "
                     "call must compute with TensorFlow operations (the contract's return "
                     "values rule).")
-    for name, params in (("loss", "[_g_tf.Variable(_g_r.normal(size=(64, 10)), dtype=_g_tf"
-                          ".float32), _g_tf.Variable(_g_r.normal(size=10), dtype=_g_tf."
-                          "float32)]"),):
-        if _leaves_the_tape(student, name, params):
-            return (f" `{name}` returns a tensor, but a GradientTape watching W and b gets no "
-                    f"gradient from it: a step inside `{name}` (or what it calls) leaves "
-                    "TensorFlow, such as `np.matmul`, `np.asarray`, `.numpy()` or `float()`, "
-                    "and the tape cannot follow it. Compute it with TensorFlow operations.")
+    if _loss_leaves_the_tape(student):
+        return (" `loss` returns a tensor, but a GradientTape watching W and b gets no "
+                "gradient from it: a step inside `loss` (or what it calls) leaves "
+                "TensorFlow, such as `np.matmul`, `np.asarray`, `.numpy()` or `float()`, "
+                "and the tape cannot follow it. Compute it with TensorFlow operations.")
     return ""
 
 
-def _leaves_the_tape(student, function: str, params: str) -> bool:
-    """Whether ``function(X, target, W, b)`` on tf.Variables gives a None gradient on a tape
+def _loss_leaves_the_tape(student) -> bool:
+    """Whether ``loss(X, target, W, b)`` on tf.Variables gives a None gradient on a tape
     (a loss whose logits are np.matmul returns a tensor and still breaks the path). Asked
     in the student's process: a hint's words only, never a score."""
     import secrets
 
     result = "_g" + secrets.token_hex(6)
     code = (f"import numpy as _g_np, tensorflow as _g_tf\n{result} = None\n"
-            f"_g_r = _g_np.random.default_rng(3)\n"
-            f"_g_X = _g_r.uniform(0, 16, size=(8, 64)).astype(_g_np.float32)\n"
-            f"_g_t = _g_r.integers(0, 10, size=8).astype(_g_np.int64)\n"
-            f"_g_p = {params}\n"
-            f"try:\n    with _g_tf.GradientTape() as _g_tape:\n"
-            f"        _g_L = {function}(_g_X, _g_t, *_g_p)\n"
-            f"    {result} = [_g is None for _g in _g_tape.gradient(_g_L, _g_p)]\n"
-            f"except Exception:\n    pass\n"
-            f"del _g_r, _g_X, _g_t, _g_p\n")
+            f"def _g_ask():\n"
+            f"    r = _g_np.random.default_rng(3)\n"
+            f"    X = r.uniform(0, 16, size=(8, 64)).astype(_g_np.float32)\n"
+            f"    t = r.integers(0, 10, size=8).astype(_g_np.int64)\n"
+            f"    p = [_g_tf.Variable(r.normal(size=(64, 10)), dtype=_g_tf.float32),\n"
+            f"         _g_tf.Variable(r.normal(size=10), dtype=_g_tf.float32)]\n"
+            f"    with _g_tf.GradientTape() as tape:\n"
+            f"        L = loss(X, t, *p)\n"
+            f"    return [g is None for g in tape.gradient(L, p)]\n"
+            f"try:\n    {result} = _g_ask()\nexcept Exception:\n    pass\n"
+            f"del _g_ask\n")
     try:
         if not student.run_code(code)["ok"]:
             return False
