@@ -1326,3 +1326,28 @@ except TypeError:
 return np.array(X_numpy[:k])""")}, ["first_examples"],
         says="must use tf.data.Dataset.from_tensor_slices"),
 ]
+# Named since the eleventh session; each lost its points with only "the answer differs"
+MISTAKES += [
+    bad("one-hot-shifted-down", {"one-hot": fn("one_hot(target, depth)",
+        "return tf.one_hot(target - 1, depth)")}, ["one_hot", "manual_gradients"],
+        says="shifted by one (target - 1)"),
+    bad("one-hot-shifted-numpy-eye", {"one-hot": fn("one_hot(target, depth)",
+        "return np.eye(depth, dtype=np.float32)[np.asarray(target) - 1]")},
+        ["one_hot", "manual_gradients"], says="shifted by one (target - 1)"),
+    bad("ce-arguments-swapped", {"cross-entropy": fn("cross_entropy(onehot_target, logits)",
+        LOG_SOFTMAX.replace("logits", "onehot_target") +
+        "return -tf.reduce_sum(logits * log_p, axis=1)")}, ["cross_entropy"],
+        says="swapped"),
+    bad("loss-cross-entropy-swapped", {"loss": fn("loss(X, target, W, b)",
+        "return tf.reduce_mean(cross_entropy(tf.matmul(X, W) + b, one_hot(target, 10)))")},
+        ["loss", "tape_gradients"], says="arguments swapped"),
+    bad("mlp-loss-cross-entropy-swapped", mlp_loss_of(
+        "return tf.reduce_mean(cross_entropy(Z3, tf.one_hot(target, 10)))"), MLP_TRAIN,
+        says="arguments swapped"),
+    bad("forward-tanh-on-the-output", {"mlp-forward": fn("mlp_forward(X, params)",
+        FORWARD + "return softmax(tf.tanh(Z3))")}, ["mlp_forward"],
+        says="tanh on the output logits"),
+    bad("forward-scales-the-inputs", {"mlp-forward": fn("mlp_forward(X, params)",
+        FORWARD.replace("(X, W1)", "(X / 16, W1)") + "return softmax(Z3)")}, ["mlp_forward"],
+        says="scaling the inputs inside"),
+]

@@ -256,6 +256,25 @@ def softmax_mistakes(logits) -> dict:
             np.exp(z - z.max(axis=1, keepdims=True))}
 
 
+def one_hot_mistakes(target, depth: int) -> dict:
+    """Labels shifted by one, both ways a shifted -1 comes out: tf.one_hot's row of zeros
+    and NumPy's index wrapping round to the last class."""
+    t = np.asarray(target)
+    wrapped = np.eye(depth, dtype=np.float64)[(t - 1) % depth]
+    zeros_row = np.where((t - 1 >= 0)[:, None], wrapped, 0.0)
+    shifted = "the labels shifted by one (target - 1): label j belongs in column j"
+    return {shifted: zeros_row, f"{shifted} (wrapping round)": wrapped,
+            "the labels shifted by one (target + 1): label j belongs in column j":
+            np.eye(depth + 1, dtype=np.float64)[t + 1][:, :depth]}
+
+
+# cross_entropy(onehot_target, logits) called the other way round: the logits taken for the
+# target and the one-hot for the logits (a positional call in the order of TensorFlow's own
+# losses, y_true second, is the usual way to get there)
+SWAPPED = ("cross_entropy's arguments swapped (it takes the one-hot target first, then "
+           "the logits)")
+
+
 def cross_entropy_mistakes(onehot_target, logits) -> dict:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # on wide logits some variants are not finite: they are never matched
@@ -275,7 +294,9 @@ def _cross_entropy_mistakes(onehot_target, logits) -> dict:
                 axis=1, keepdims=True)))).sum(axis=1),
             "summing over all classes without the one-hot target": -log_p.sum(axis=1),
             "the log of the logits instead of a log-softmax":
-            -(t * np.log(np.abs(z) + 1e-300)).sum(axis=1)}
+            -(t * np.log(np.abs(z) + 1e-300)).sum(axis=1),
+            "the one-hot target and the logits swapped (the one-hot target is the first "
+            "argument)": cross_entropy(z, t)}
 
 
 def loss_mistakes(X, target, W, b) -> dict:
@@ -286,6 +307,7 @@ def loss_mistakes(X, target, W, b) -> dict:
             per_example.mean() / np.shape(W)[1],
             "forgetting the bias b": float(cross_entropy(
                 one_hot(target, np.shape(W)[1]), logits - np.asarray(b, np.float64)).mean()),
+            SWAPPED: float(cross_entropy(logits, one_hot(target, np.shape(W)[1])).mean()),
             "the cross-entropy of softmax(XW + b) taken as logits (softmax applied twice: "
             "pass the logits, not probabilities)": float(cross_entropy(
                 one_hot(target, np.shape(W)[1]), softmax(logits)).mean())}
@@ -333,6 +355,8 @@ def _mlp_logits_mistakes(X, params) -> dict:
             "forgetting the first layer's bias b1": np.tanh(np.tanh(X @ W1) @ W2 + b2) @ W3 + b3,
             "forgetting the second layer's bias b2": np.tanh(np.tanh(X @ W1 + b1) @ W2) @ W3 + b3,
             "forgetting the output bias b3": np.tanh(np.tanh(X @ W1 + b1) @ W2 + b2) @ W3,
+            "a tanh on the output logits Z3 (the output layer has no activation before "
+            "softmax)": np.tanh(np.tanh(np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3),
             "adding the biases after tanh instead of inside it":
             (np.tanh((np.tanh(X @ W1) + b1) @ W2) + b2) @ W3 + b3}
 
@@ -341,6 +365,8 @@ def mlp_forward_mistakes(X, params) -> dict:
     Z3 = mlp_logits(X, params)
     by_column = np.exp(Z3 - Z3.max(axis=0, keepdims=True))
     return {**{name: softmax(Z) for name, Z in _mlp_logits_mistakes(X, params).items()},
+            "scaling the inputs inside mlp_forward (X / 16): it takes X as the caller gives "
+            "it": mlp_forward(np.asarray(X, np.float64) / 16, params),
             "returning the logits Z3 instead of softmax(Z3)": Z3,
             "a sigmoid on the output instead of softmax": 1 / (1 + np.exp(-Z3)),
             "softmax over each column (axis=0) instead of each row":
@@ -370,7 +396,7 @@ def mlp_loss_mistakes(X, target, params) -> dict:
             "probabilities)": -(onehot * np.log(scaled)).sum(axis=1).mean(),
             "a Keras sparse cross-entropy without from_logits=True (it takes the logits Z3 "
             "for probabilities)": cross_entropy(onehot, np.log(clipped)).mean(),
-            "a tanh on the output logits": cross_entropy(onehot, np.tanh(Z3)).mean(),
+            SWAPPED: cross_entropy(Z3, onehot).mean(),
             "the mean squared error of the probabilities instead of the cross-entropy":
             ((onehot - softmax(Z3)) ** 2).mean(),
             "a cross-entropy over the examples (axis=0) instead of the classes":

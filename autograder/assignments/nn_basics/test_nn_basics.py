@@ -386,7 +386,8 @@ def test_one_hot(student, notebook_cells):
         fail(f"`one_hot(target, depth)` should have `depth` columns, but it has "
              f"{got.shape[1]}: a one-hot of the wrong depth (use the `depth` argument).")
     as_array(got, "`one_hot(target, 7)`", shape=(25, 7), kinds="fiub")
-    assert_close(got, ref.one_hot(target, 7), "`one_hot(target, 7)`", rtol=0, atol=0)
+    assert_close(got, ref.one_hot(target, 7), "`one_hot(target, 7)`", rtol=0, atol=0,
+                 mistakes=lambda: ref.one_hot_mistakes(target, 7))
     if got.dtype != np.float32:
         fail(f"`one_hot` should return float32 (the contract's dtype), not {got.dtype}.")
 
