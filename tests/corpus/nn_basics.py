@@ -677,11 +677,11 @@ return [tf.Variable(tf.random.normal(shape, seed=seed)) for shape in {MLP_SHAPES
 tf.random.set_seed(seed)
 b1, b2, b3 = tf.random.normal((100,)), tf.random.normal((50,)), tf.random.normal((10,))
 W1, W2, W3 = tf.random.normal((64, 100)), tf.random.normal((100, 50)), tf.random.normal((50, 10))
-return [W1, b1, W2, b2, W3, b3]""")}, INIT_USERS, says="init_mlp(777)"),
+return [W1, b1, W2, b2, W3, b3]""")}, INIT_USERS, says="another order"),
     bad("init-uniform", {"init-mlp": fn("init_mlp(seed)", f"""
 tf.random.set_seed(seed)
 return [tf.random.uniform(shape, -1, 1) for shape in {MLP_SHAPES}]""")},
-        INIT_USERS, says="init_mlp(777)"),
+        INIT_USERS, says="tf.random.uniform instead"),
 ]
 
 
@@ -1350,4 +1350,24 @@ MISTAKES += [
     bad("forward-scales-the-inputs", {"mlp-forward": fn("mlp_forward(X, params)",
         FORWARD.replace("(X, W1)", "(X / 16, W1)") + "return softmax(Z3)")}, ["mlp_forward"],
         says="scaling the inputs inside"),
+]
+# init_mlp's slips with the right seed, named from the draws (a mistakes round's four were
+# told only the generic advice)
+MISTAKES += [
+    bad("init-xavier-scaled-weights", {"init-mlp": fn("init_mlp(seed)", f"""
+tf.random.set_seed(seed)
+return [tf.random.normal(s) * (1 / np.sqrt(s[0]) if len(s) == 2 else 1.0) for s in {MLP_SHAPES}]""")},
+        INIT_USERS, says="scaled by"),
+    bad("init-zero-biases", {"init-mlp": fn("init_mlp(seed)", """
+tf.random.set_seed(seed)
+W1 = tf.random.normal((64, 100))
+W2 = tf.random.normal((100, 50))
+W3 = tf.random.normal((50, 10))
+return [W1, tf.zeros(100), W2, tf.zeros(50), W3, tf.zeros(10)]""")},
+        INIT_USERS, says="biases of zeros"),
+    bad("init-weights-then-biases", {"init-mlp": fn("init_mlp(seed)", """
+tf.random.set_seed(seed)
+Ws = [tf.random.normal(s) for s in [(64, 100), (100, 50), (50, 10)]]
+bs = [tf.random.normal(s) for s in [(100,), (50,), (10,)]]
+return [Ws[0], bs[0], Ws[1], bs[1], Ws[2], bs[2]]""")}, INIT_USERS, says="another order"),
 ]

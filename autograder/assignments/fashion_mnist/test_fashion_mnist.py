@@ -176,6 +176,18 @@ class Model:
     def predict(self, images: np.ndarray, params=None) -> np.ndarray:
         return np.argmax(self.logits(images, params), axis=1)
 
+    def predict_raw(self, images: np.ndarray) -> np.ndarray | None:
+        """The classes the MLP gives for the raw pixel values (0..255), in preprocess's
+        order: what a predict or train that skips ``preprocess`` works with. None when
+        preprocess leaves the values as they are (the two cannot be told apart)."""
+        if self.table is not None and np.allclose(self.table, np.arange(256)[:, None]
+                                                  if self.table.ndim == 2 else np.arange(256)):
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = mlp_logits(self.params, self.g_values,
+                                self.layout(images).astype(np.float64))
+        return np.argmax(np.nan_to_num(logits), axis=1)
+
 
 def probe_preprocess(student, model: Model) -> None:
     """Learn preprocess as a value table and a flattening order from synthetic images; left
@@ -313,6 +325,11 @@ def agreement(predicted: np.ndarray, model: Model, images: np.ndarray) -> None:
              "of the largest logit is the class id itself.")
     if np.mean(predicted == np.argmin(model.logits(images), axis=1)) >= MIN_AGREEMENT:
         fail("`predict` returns the index of the smallest logit: use the largest (`argmax`).")
+    raw = model.predict_raw(images)
+    if raw is not None and np.mean(predicted == raw) >= MIN_AGREEMENT:
+        fail("`predict` gives the classes your MLP gives for the raw pixel values (0..255): "
+             "it skips `preprocess`. Pass `preprocess(images)` to `forward`, as `train` "
+             "should.")
     fail(f"`predict` agrees with your own MLP (`forward` on the stored `params`) on only "
          f"{share:.1%} of the test images: predictions must come from the trained MLP "
          "in `params`." + model.preprocess_doubt)
@@ -534,4 +551,22 @@ def test_test_accuracy(student, assignment, dataset, parts, model, top_level_pre
     partial_credit(credit, f"Test accuracy {accuracy:.4f} on {len(y_test):,} images: "
                            f"{credit:.0%} of the points ({schedule.describe()})."
                            # a late cell explains a missing model, not a full-marks one
-                           + (budget_hint(student) if credit < 1 else ""))
+                           + (budget_hint(student) + skipped_preprocess_hint(
+                               model, parts.held, hidden) if credit < 1 else ""))
+
+
+def skipped_preprocess_hint(model: Model, held, accuracy: float) -> str:
+    """Said when the stored MLP classifies raw pixel values clearly better than
+    preprocess's features: it was trained on images that skipped ``preprocess`` (a mistakes
+    round's lost 7 points told only its accuracy)."""
+    x_held, y_held = held
+    raw = model.predict_raw(x_held)
+    if raw is None:
+        return ""
+    on_raw = float(np.mean(raw == y_held))
+    if on_raw < accuracy + 0.1:
+        return ""
+    return (f" Your MLP classifies {on_raw:.0%} of {len(y_held):,} training images it never "
+            f"saw right from their raw pixel values (0..255), but {accuracy:.0%} from "
+            "`preprocess`'s features: `train` seems to train on images that skipped "
+            "`preprocess`. Train and predict on the same features.")

@@ -214,6 +214,62 @@ def init_mlp_mistakes(seed: int) -> dict:
             "tf.random.normal": numpy_generator}
 
 
+def _affine_fit(got, draw) -> tuple[float, float] | None:
+    """(scale, shift) with got == scale * draw + shift to float32 rounding, else None."""
+    d = np.asarray(draw, np.float64).ravel()
+    g = np.asarray(got, np.float64).ravel()
+    if d.shape != g.shape or d.size < 2 or np.ptp(d) == 0:
+        return None
+    scale, shift = np.linalg.lstsq(np.stack([d, np.ones_like(d)], axis=1), g, rcond=None)[0]
+    if np.abs(scale * d + shift - g).max() > 1e-5 * (np.abs(g).max() + 1e-12) + 1e-7:
+        return None
+    return float(scale), float(shift)
+
+
+def init_mlp_slip(got: list, seed: int) -> str | None:
+    """What a wrong init_mlp did with the right seed, from the draws themselves: scaled,
+    uniform, in another order or with biases of zeros (a mistakes round's were told only
+    the generic advice). After tf.random.set_seed, the k-th draw depends only on k and
+    its shape, so each slip is recognised whatever the scale or order."""
+    tf = _tf()
+
+    def kth(k: int, shape, draw=None):
+        tf.random.set_seed(int(seed))
+        for _ in range(k):
+            (draw or tf.random.normal)((1,))
+        return (draw or tf.random.normal)(shape).numpy()
+
+    shapes = [np.shape(p) for p in got]
+    if shapes != list(MLP_SHAPES):
+        return None
+    fits = [_affine_fit(p, kth(k, shape)) for k, (p, shape) in enumerate(zip(got, shapes))]
+    # one factor for all is said by the generic check ("the reference times one factor")
+    scales = sorted({round(f[0], 6) for f in fits if f})
+    if all(f and abs(f[1]) < 1e-6 for f in fits) and len(scales) > 1:
+        return ("parameters drawn in the lesson's order but scaled by "
+                f"{', '.join(f'{c:g}' for c in scales)} (an initialiser's stddev or a factor): "
+                "the lesson draws tf.random.normal(shape) as it is, stddev 1")
+    if all(_affine_fit(p, kth(k, shape, tf.random.uniform))
+           for k, (p, shape) in enumerate(zip(got, shapes))):
+        return "tf.random.uniform instead of tf.random.normal"
+    weights_in_turn = [kth(k, shape) for k, shape in enumerate(shapes[::2])]
+    if all(not np.any(b) for b in got[1::2]) and all(
+            np.allclose(w, d, rtol=1e-5, atol=1e-6) for w, d in zip(got[::2], weights_in_turn)):
+        return ("biases of zeros instead of drawn: the lesson draws every parameter, b1, b2 "
+                "and b3 too, with tf.random.normal")
+    order = []
+    for p, shape in zip(got, shapes):
+        k = next((k for k in range(len(shapes)) if k not in order
+                  and np.allclose(p, kth(k, shape), rtol=1e-5, atol=1e-6)), None)
+        if k is None:
+            return None
+        order.append(k)
+    if order != list(range(len(shapes))):
+        return ("the parameters drawn in another order: after tf.random.set_seed each draw "
+                "depends on how many came before it, so draw W1, b1, W2, b2, W3, b3 in turn")
+    return None
+
+
 def tf_mlp_loss(X, target, params):
     tf = _tf()
     W1, b1, W2, b2, W3, b3 = params

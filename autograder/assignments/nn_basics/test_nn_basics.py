@@ -635,6 +635,9 @@ def test_init_mlp(student, notebook_cells):
         if all(np.allclose(p, d, rtol=1e-5, atol=1e-6) for p, d in zip(got, draws)):
             fail(f"`init_mlp(777)` gives other parameters than the lesson's: this is what "
                  f"{name} gives.")
+    slip = None if right else ref.init_mlp_slip(got, 777)
+    if slip:
+        fail(f"`init_mlp(777)` gives other parameters than the lesson's: {slip}.")
     wider = [i for i, p in enumerate(got) if p.dtype != np.float32]
     if wider:  # the contract's float32; a float64 draw is another stream, not a finer one
         fail(f"`init_mlp(777)`[{wider[0]}] is {got[wider[0]].dtype}: tf.random.normal draws "
