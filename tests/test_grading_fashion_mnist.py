@@ -150,3 +150,30 @@ def test_the_last_loss_fits_a_noisy_last_step_but_not_a_made_up_history():
     assert not last_loss_fits(0.20, 0.90)
     assert not last_loss_fits(25.6, 0.40)  # the sum over 64 images, not their mean
     assert not last_loss_fits(0.70, 0.40)
+
+
+def test_a_model_trained_on_raw_pixels_is_named_from_its_own_predictions():
+    """The hint that ``train`` skipped ``preprocess`` comes from the stored MLP itself: it
+    classifies raw pixel values far better than preprocess's features (a made-up MLP whose
+    first unit is ``pixel0 - 128``: right on raw pixels, always class 0 on features in
+    [0, 1]); an MLP that does better on the features gets no hint."""
+    import numpy as np
+
+    from autograder.assignments.fashion_mnist import test_fashion_mnist as suite
+
+    images = np.random.default_rng(0).integers(0, 256, (200, 28, 28), dtype=np.uint8)
+    labels = (images[:, 0, 0] > 128).astype(np.int64)
+    W1 = np.zeros((784, 1))
+    W1[0, 0] = 1.0
+    W2 = np.zeros((1, 10))
+    W2[0, 1] = 1.0
+    raw_model = suite.Model(params=[W1, np.array([-128.0]), W2, np.zeros(10)],
+                            g_values=suite.GRID.copy(), table=np.arange(256) / 255.0)
+    on_features = float(np.mean(raw_model.predict(images) == labels))
+    hint = suite.skipped_preprocess_hint(raw_model, (images, labels), on_features)
+    assert "skipped `preprocess`" in hint and "100%" in hint, hint
+    scaled_model = suite.Model(params=[W1, np.array([-128 / 255]), W2, np.zeros(10)],
+                               g_values=suite.GRID.copy(), table=np.arange(256) / 255.0)
+    on_features = float(np.mean(scaled_model.predict(images) == labels))
+    assert on_features == 1.0
+    assert suite.skipped_preprocess_hint(scaled_model, (images, labels), on_features) == ""

@@ -159,6 +159,20 @@ REFUSED = {
     "sys's names taken all at once": "from sys import *\nm = modules",
     "traceback's names taken all at once": "from traceback import *\nw = walk_stack(None)",
     "gc's names taken all at once": "from gc import *",
+    # the twelfth red team (2026-12-04): class patterns read attributes with the C-level
+    # getattr, and a getattr inside another expression hid its alias
+    "sys.modules read by a class pattern": "import sys\nmatch sys:\n"
+    "    case object(modules=M):\n        pass",
+    "signal.signal bound by a class pattern, then called": "import signal as s\nmatch s:\n"
+    "    case object(signal=register):\n        register(s.SIGALRM, print)",
+    "frames walked by nested class patterns": "def walk(f):\n    match f:\n"
+    "        case object(f_back=object(f_locals=L)):\n            return L",
+    "sys.settrace bound by a class pattern": "import sys\nmatch sys:\n"
+    "    case object(settrace=hook):\n        hook(print)",
+    "a library's function replaced through a literal's item": "import hmac\n"
+    "[hmac][0].new = print",
+    "an attrgetter taken by getattr inside a list": "import operator\n"
+    "walk = [getattr(operator, 'attrgetter')][0]('f_' + 'back')",
 }
 ALLOWED = {
     "a name first a Keras class, then each layer of a model": "import tensorflow as tf\n"
@@ -247,6 +261,11 @@ ALLOWED = {
     "h.setFormatter(logging.Formatter('%(levelname)s %(message)s'))\n"
     "from logging import Formatter",
     "a debugger import left in": "from IPython.core.debugger import set_trace",
+    "a class pattern on the notebook's own dataclass": "from dataclasses import dataclass\n"
+    "@dataclass\nclass Point:\n    x: int\n    y: int\nmatch Point(1, 2):\n"
+    "    case Point(x=0, y=yy):\n        print(yy)\n    case [a, b]:\n        pass",
+    "getattr with a name written out": "import numpy as np\nf = getattr(np, 'float32')\n"
+    "layers = getattr(object(), 'layers', [])",
 }
 
 
@@ -283,7 +302,9 @@ def test_the_adversarial_suites_in_process_attacks_are_refused_before_they_run()
     """The attacks that rewrite the process's own modules are caught twice: by this rule,
     and (tests/test_adversarial.py, with the rule off) by the sandbox."""
     for name in ("monkeypatch-numpy-tf", "monkeypatch-builtins-and-runner",
-                 "read-hidden-files", "site-packages"):
+                 "read-hidden-files", "site-packages", "signal-handler-frame-serves-the-channel",
+                 "trace-hook-frame-serves-the-channel", "protocol-receive-rewritten",
+                 "hmac-new-hands-over-the-seal-key", "json-dumps-rewrites-a-refusal"):
         attack = attacks.BY_NAME[name]
         assert tampering.findings(list(attack.cells_start) + list(attack.cells_end)), name
 

@@ -211,6 +211,11 @@ def resolve(node: ast.AST, aliases: dict[str, str]) -> str | None:
             and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
         base = resolve(node.args[0], aliases)
         return f"{base}.{node.args[1].value}" if base else None
+    if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.List, ast.Tuple)) \
+            and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int \
+            and -len(node.value.elts) <= node.slice.value < len(node.value.elts):
+        # ``[hmac][0].new = f``: an item of a literal is that item (the twelfth red team's)
+        return resolve(node.value.elts[node.slice.value], aliases)
     return None
 
 

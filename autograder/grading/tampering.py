@@ -224,7 +224,11 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
     # which scope binds each name: only asked for the built-ins of the rule
     own = _own_names(tree, top_level) if any(
         isinstance(n, ast.Name) and n.id in BUILTINS for n in nodes) else {}
-    parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
+    parents = {id(child): node for node in nodes if not hasattr(node, "_stands_for")
+               for child in ast.iter_child_nodes(node)}
+    for node in nodes:  # a written-out read sits where the node it stands for does
+        if hasattr(node, "_stands_for"):
+            parents[id(node)] = parents.get(id(node._stands_for))
 
     def add(node, what):
         found.append((getattr(node, "lineno", 0), what))
@@ -560,6 +564,65 @@ def _magic_code(tree: ast.AST, depth: int = 0) -> list[tuple[int, ast.AST]]:
     return found
 
 
+def _stand_in(node: ast.AST, source: ast.AST) -> ast.AST:
+    """A node written out for one the rule reads another way, at its line; ``_stands_for``
+    is the node whose place in the tree it takes."""
+    ast.copy_location(node, source)
+    for inner in ast.walk(node):
+        if not hasattr(inner, "lineno"):
+            ast.copy_location(inner, source)
+    node._stands_for = source
+    return node
+
+
+def _class_pattern_reads(subject: ast.expr, pattern: ast.AST) -> list[ast.AST]:
+    """``match s: case C(attr=p)`` reads ``s.attr`` with the C-level getattr and binds it
+    as ``p`` says: written out as ``s.attr`` (and ``name = s.attr`` for a capture), so
+    every rule about attributes and aliases reads it (the twelfth red team's frame walks
+    and ``sys.modules`` went past the rule as class patterns)."""
+    out: list[ast.AST] = []
+    if isinstance(pattern, ast.MatchAs):
+        if pattern.pattern is not None:
+            out += _class_pattern_reads(subject, pattern.pattern)
+    elif isinstance(pattern, ast.MatchOr):
+        for option in pattern.patterns:
+            out += _class_pattern_reads(subject, option)
+    elif isinstance(pattern, (ast.MatchSequence, ast.MatchMapping)):
+        unknown = ast.Name(id="_", ctx=ast.Load())  # an item: no alias to follow
+        for inner in pattern.patterns:
+            out += _class_pattern_reads(_stand_in(unknown, pattern), inner)
+    elif isinstance(pattern, ast.MatchClass):
+        for inner in pattern.patterns:
+            out += _class_pattern_reads(_stand_in(ast.Name(id="_", ctx=ast.Load()),
+                                                  pattern), inner)
+        for attr, inner in zip(pattern.kwd_attrs, pattern.kwd_patterns):
+            read = _stand_in(ast.Attribute(value=subject, attr=attr, ctx=ast.Load()), pattern)
+            out.append(read)
+            if isinstance(inner, ast.MatchAs) and inner.name:
+                out.append(_stand_in(ast.Assign(
+                    targets=[ast.Name(id=inner.name, ctx=ast.Store())], value=read), pattern))
+            out += _class_pattern_reads(read, inner)
+    return out
+
+
+def _written_out(walked: list[ast.AST]) -> list[ast.AST]:
+    """Reads of attributes the tree spells another way, written out as attributes:
+    ``getattr(x, "name")`` (inside any expression: ``[getattr(operator, "attrgetter")][0]``
+    went past the rule's aliases) and class patterns."""
+    out: list[ast.AST] = []
+    for node in walked:
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                out += _class_pattern_reads(node.subject, case.pattern)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "getattr" and len(node.args) >= 2 \
+                and isinstance(node.args[1], ast.Constant) \
+                and isinstance(node.args[1].value, str):
+            out.append(_stand_in(ast.Attribute(value=node.args[0], attr=node.args[1].value,
+                                               ctx=ast.Load()), node))
+    return out
+
+
 def findings(cells: Sequence[str], skip: frozenset[int] = frozenset()) -> list[str]:
     """``"`._getframe` in code cell 4, line 2"`` for every construct of the rule, in notebook
     order; ``skip``: indices of cells the grader wrote (the instructor's test cells)."""
@@ -593,6 +656,7 @@ def findings(cells: Sequence[str], skip: frozenset[int] = frozenset()) -> list[s
                     node.lineno = line
             parsed.append((index, inner))
     nodes = [list(ast.walk(tree)) for _, tree in parsed]  # one walk per tree, shared
+    nodes = [walked + _written_out(walked) for walked in nodes]
     aliases: dict[str, str] = {}
     for walked in nodes:  # every import anywhere, and plain aliases of modules (m = np)
         for node in walked:

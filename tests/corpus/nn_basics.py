@@ -1371,3 +1371,9 @@ Ws = [tf.random.normal(s) for s in [(64, 100), (100, 50), (50, 10)]]
 bs = [tf.random.normal(s) for s in [(100,), (50,), (10,)]]
 return [Ws[0], bs[0], Ws[1], bs[1], Ws[2], bs[2]]""")}, INIT_USERS, says="another order"),
 ]
+# the fourth fresh students' round (2026-12-04): %config runs its line with exec, which the
+# run-time guard refused, so the rest of the cell (its function) never ran
+CORRECT += [
+    ok("config-magic-atop-an-answer", list_device_types="%config InlineBackend.figure_format = 'retina'\n"
+       + fn("list_device_types()", "return sorted({d.device_type for d in tf.config.list_physical_devices()})")),
+]

@@ -108,13 +108,27 @@ def seal_with(key: bytes):
     """The runner's side: ``seal(message_bytes) -> message_bytes + tag frame``, numbering
     the messages it seals (a reply cannot be replayed or reordered)."""
     sealed = [0]
+    # taken now, before any student code runs, and held here: the notebook can replace
+    # module attributes (``hmac.new``), and one called with the key would hand it over
+    digest, pack = _hmac_sha256(), _LEN.pack
 
     def seal(data: bytes) -> bytes:
-        tag = hmac.new(key, sealed[0].to_bytes(8, "big") + data, hashlib.sha256).digest()
+        tag = digest(key, sealed[0].to_bytes(8, "big") + data)
         sealed[0] += 1
-        return data + _LEN.pack(len(tag)) + tag
+        return data + pack(len(tag)) + tag
 
     return seal
+
+
+def _hmac_sha256():
+    """HMAC-SHA256 as one compiled function (OpenSSL's), which no module attribute steers;
+    the standard library's one-shot ``hmac.digest`` where Python has no OpenSSL."""
+    try:
+        from _hashlib import hmac_digest
+    except ImportError:  # pragma: no cover - every supported Python has OpenSSL
+        one_shot = hmac.digest
+        return lambda key, message: one_shot(key, message, "sha256")
+    return lambda key, message: hmac_digest(key, message, "sha256")
 
 
 class SealCheck:

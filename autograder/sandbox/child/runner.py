@@ -229,11 +229,12 @@ def _keep_to_the_read_code(namespace: dict):
                               "runs")
             return
         if event in ("sys.setprofile", "sys.settrace"):
-            # the runner's library watch is a profile hook (_LibraryWatch): while a
-            # restricted probe runs, only the runner sets one
-            if graded[0] and kind(sys._getframe(1).f_code) != "runner":
-                raise Refused("changing the profile or trace hook while a function the "
-                              "contract restricts is graded is closed to the notebook")
+            # a hook is handed every frame that runs, the runner's too, whose locals hold
+            # the channel (the twelfth red team's trace hook served it itself: a blank
+            # notebook, 34/34); the runner's own watches are profile hooks: only it sets one
+            if kind(sys._getframe(1).f_code) != "runner":
+                raise Refused("setting a profile or trace hook is closed to the notebook: "
+                              "a hook is handed every frame that runs, the grader's too")
             return
         if event not in _WATCHED_EVENTS and not event.startswith("ctypes."):
             return
@@ -291,7 +292,8 @@ def _keep_to_the_read_code(namespace: dict):
             elif event in ("compile", "exec", "code.__new__", "function.__new__",
                            "marshal.loads", "marshal.load"):
                 where = kind(frame.f_code) if frame is not None else "other"
-                if where not in ("maker", "runner") and not _checks_syntax_only(event, frame):
+                if where not in ("maker", "runner") and not _checks_syntax_only(event, frame) \
+                        and not _sets_a_config_value(event, args, frame):
                     refuse(f"making code from text ({event})")
                 path = frame.f_code.co_filename.replace(os.sep, "/")
                 odd = _odd_dataclass_field(frame) if path.endswith("/dataclasses.py") else ""
@@ -364,6 +366,35 @@ def _checks_syntax_only(event: str, frame) -> bool:
     running that code (``get_type_hints``) stays refused."""
     return event == "compile" and frame is not None and frame.f_code.co_name == "__init__" \
         and frame.f_code.co_filename.replace(os.sep, "/").endswith("/typing.py")
+
+
+# What ``%config Class.trait = value`` compiles to ("cfg." + the line): names, attributes,
+# constants and containers of them, nothing called.
+_CONFIG_OPS = frozenset({"RESUME", "NOP", "CACHE", "LOAD_NAME", "LOAD_ATTR", "LOAD_CONST",
+                         "STORE_ATTR", "POP_TOP", "RETURN_VALUE", "RETURN_CONST", "BUILD_LIST",
+                         "BUILD_TUPLE", "BUILD_SET", "BUILD_MAP", "BUILD_CONST_KEY_MAP",
+                         "LIST_EXTEND", "SET_UPDATE", "DICT_UPDATE", "UNARY_NEGATIVE",
+                         "UNARY_POSITIVE"})
+
+
+def _sets_a_config_value(event: str, args, frame) -> bool:
+    """IPython's ``%config`` runs its line with ``exec`` ("cfg." + line): a fairness probe's
+    ``%config InlineBackend.figure_format = 'retina'`` at the top of an answer cell left
+    the cell's function undefined. Let through only code that sets an attribute to values
+    (the reading lets only such lines through), nothing that calls or defines."""
+    if frame is None or frame.f_code.co_name != "config" or not frame.f_code.co_filename \
+            .replace(os.sep, "/").endswith("IPython/core/magics/config.py"):
+        return False
+    if event == "compile":
+        return bool(args) and isinstance(args[0], (str, bytes)) and \
+            args[0].startswith("cfg." if isinstance(args[0], str) else b"cfg.")
+    if event != "exec" or not args or not hasattr(args[0], "co_code"):
+        return False
+    import dis
+
+    code = args[0]
+    return not any(hasattr(c, "co_code") for c in code.co_consts) and all(
+        i.opname in _CONFIG_OPS for i in dis.get_instructions(code))
 
 
 def _held_frame(event: str, args):
@@ -508,6 +539,76 @@ def _close_native_loaders() -> None:
                     pass
 
 
+def _close_signal_handlers() -> None:
+    """A Python signal handler is handed the frame the signal interrupted, which may be the
+    runner's own: the twelfth red team's ran a 0.3 ms timer until one landed in the runner's
+    code, walked ``f_back`` (no audit event) to the sender and served the channel itself (a
+    blank notebook, 34/34). Installing one is switched off before any student code runs
+    (``signal.signal`` calls ``_signal.signal``, which no other module holds), and so is
+    making a fresh ``_signal`` or ``_imp`` module, which would bring the original back."""
+    import _imp
+    import _signal
+
+    install, create, default = _signal.signal, _imp.create_builtin, _signal.default_int_handler
+
+    def signal(signalnum, handler):
+        if callable(handler) and handler is not default:
+            raise Refused("installing a Python signal handler is closed to the notebook: a "
+                          "handler is handed the frame the signal interrupts, the grader's too")
+        return install(signalnum, handler)
+
+    def create_builtin(spec):
+        if getattr(spec, "name", None) in ("_signal", "_imp"):
+            raise Refused(f"a fresh {spec.name} module is closed to the notebook")
+        return create(spec)
+
+    _signal.signal = signal
+    _imp.create_builtin = create_builtin
+
+
+class _ReadingWatch:
+    """Whether any code but the runner's reading ran while it read the grader's next
+    request: the notebook's (its functions' globals are the namespace), or a library that
+    computes (TensorFlow, scikit-learn, ...). The twelfth red team replaced
+    ``protocol.receive_message`` and so saw each probe's inputs before the restrictions
+    were switched on, computed the answer with the forbidden APIs and turned the request
+    into a ``get`` of it (24 -> 34). Whatever the reading calls (``json``, ``os``, NumPy)
+    could be replaced the same way; any of them that runs such code is seen here. A profile
+    hook sees only this thread, where the request is read; the collector is held off
+    meanwhile, so no finaliser of the notebook's runs by chance."""
+
+    _COMPUTES = tuple(f"{os.sep}{name}{os.sep}" for name in (
+        "tensorflow", "keras", "tf_keras", "sklearn", "scipy", "torch", "jax", "jaxlib"))
+
+    def __init__(self, namespace: dict, computing: bool = True):
+        import gc
+
+        self.namespace, self.found = namespace, ""
+        self.computing = self._COMPUTES if computing else ()
+        self.collecting = gc.isenabled()
+        gc.disable()
+        sys.setprofile(self._profile)
+
+    def _profile(self, frame, event, arg):
+        if self.found:
+            return
+        if event == "call" and (frame.f_globals is self.namespace
+                                or any(p in frame.f_code.co_filename for p in self.computing)):
+            self.found = f"`{frame.f_code.co_name}`"
+        elif event == "c_call" and self.computing and any(
+                f".{name}" in "." + str(getattr(arg, "__module__", None) or "")
+                for name in ("tensorflow", "keras", "sklearn", "scipy", "torch", "jax")):
+            self.found = f"`{getattr(arg, '__name__', '?')}`"
+
+    def stop(self) -> str:
+        import gc
+
+        sys.setprofile(None)
+        if self.collecting:
+            gc.enable()
+        return self.found
+
+
 def _preload(names) -> None:
     """Import what a warm start's fork server had imported (a cold start's only): a module
     that fails to import here fails the same way in the student's own cell."""
@@ -558,14 +659,35 @@ def _short_error(exc: BaseException, head: int = 260, tail: int = 120) -> str:
     return text[:head] + " … " + text[-tail:]
 
 
-def _sender(fd: int, seal):
-    """``send(header, payload=None)``: one sealed reply (:func:`protocol.seal_with`). A value
-    that cannot be encoded (too big, too deep, hostile) becomes an error reply, encoded
-    before anything is written so the channel never carries half a message. The seal lives
-    only in this closure, which the notebook's code cannot reach (frames, closures and the
-    garbage collector are closed to it)."""
-    def send(header, payload=None) -> None:
-        data = header if type(header) is bytes else _encoded(header, payload)
+def _sender(fd: int, seal, namespace: dict | None = None):
+    """``send(header, payload=None, watched=True)``: one sealed reply
+    (:func:`protocol.seal_with`). A value that cannot be encoded (too big, too deep,
+    hostile) becomes an error reply, encoded before anything is written so the channel
+    never carries half a message. The seal lives only in this closure, which the notebook's
+    code cannot reach (frames, closures and the garbage collector are closed to it).
+
+    With ``namespace``, a message the runner wrote itself (``watched``: an event, an error,
+    a test cell's outcome; not a value of the notebook's, whose own methods may run to
+    read it) is encoded under :class:`_ReadingWatch`: a notebook that replaced ``json.dumps``
+    or NumPy's writer could rewrite it (a failing test cell's status, a refusal) before it
+    is sealed. If the notebook's code ran, a refusal encoded beforehand goes instead."""
+    refusal = _encoded({"status": "raised", "error": "RuntimeError: the notebook's code ran "
+                        "while the grader wrote a message, so no answer of this process can "
+                        "be trusted"})
+    watch = _ReadingWatch if namespace is not None else None
+
+    def send(header, payload=None, watched=True) -> None:
+        if type(header) is bytes:
+            data = header
+        elif watch is not None and watched:
+            writing = watch(namespace, computing=False)
+            try:
+                data = _encoded(header, payload)
+            finally:
+                if writing.stop():
+                    data = refusal
+        else:
+            data = _encoded(header, payload)
         protocol.write_all(fd, seal(data))
     return send
 
@@ -1338,14 +1460,20 @@ def _bound_copy() -> dict:
     copy, so the module's own namespace steers nothing."""
     import types
 
-    own = globals()
-    copy = dict(own)
-    for name, value in own.items():
-        if isinstance(value, types.FunctionType) and value.__globals__ is own:
-            bound = types.FunctionType(value.__code__, copy, value.__name__,
-                                       value.__defaults__, value.__closure__)
-            bound.__kwdefaults__ = value.__kwdefaults__
-            copy[name] = bound
+    def rebound(own: dict) -> dict:
+        copy = dict(own)
+        for name, value in own.items():
+            if isinstance(value, types.FunctionType) and value.__globals__ is own:
+                bound = types.FunctionType(value.__code__, copy, value.__name__,
+                                           value.__defaults__, value.__closure__)
+                bound.__kwdefaults__ = value.__kwdefaults__
+                copy[name] = bound
+        return copy
+
+    copy = rebound(globals())
+    # the protocol module too: the twelfth red team replaced ``receive_message`` on it
+    # (reached as ``sys.modules["protocol"]``), which the request loop looked up each time
+    copy["protocol"] = types.SimpleNamespace(**rebound(vars(protocol)))
     return copy
 
 
@@ -1358,13 +1486,15 @@ def main(argv: list[str]) -> int:
     if header.get("op") != "execute" or not isinstance(cells, list) \
             or not isinstance(key, str) or len(key) != 2 * protocol.SEAL_BYTES:
         return 2
-    send = _sender(reply_fd, protocol.seal_with(bytes.fromhex(key)))
+    seal = protocol.seal_with(bytes.fromhex(key))
+    send = _sender(reply_fd, seal)
     del key
     shell = make_shell()
     _preload(header.get("preload"))
     _capture_tensorflow_classes()
     _keep_gradient_scopes()
     _close_native_loaders()
+    _close_signal_handlers()
     _keep_memory_closed()
     set_graded = _keep_to_the_read_code(shell.user_ns)
     # before any student code: from here on, a death is the notebook's doing, not the sandbox's
@@ -1376,17 +1506,30 @@ def main(argv: list[str]) -> int:
         else frozenset()
     _take_out_builtins(shell)
     bound = _bound_copy()  # the module's namespace as it is now, last thing before the cells
-    run_cells, answer = bound["_run_cells"], bound["_answer"]
-    del bound
+    run_cells, answer, channel = bound["_run_cells"], bound["_answer"], bound["protocol"]
+    watch = bound["_ReadingWatch"]
+    # sends from the copy, under watch: the module's send looked its helpers up at each call
+    send = bound["_sender"](reply_fd, seal, shell.user_ns)
+    del bound, seal
     run_cells(shell, [str(c) for c in cells], send, checked)
+    tampered = ""
     while True:
+        reading = watch(shell.user_ns)
         try:
-            header, payload = protocol.receive_message(request_fd)
-        except protocol.ChannelClosed:
+            header, payload = channel.receive_message(request_fd)
+        except channel.ChannelClosed:
             return 0
+        finally:
+            tampered = tampered or reading.stop()
         if header.get("op") == "bye":
             return 0
-        send(*answer(shell.user_ns, header, payload, set_graded))
+        if tampered:  # from then on: what it read may have been seen, or rewritten
+            send({"status": "raised", "error": f"RuntimeError: the notebook's code "
+                  f"({tampered}) ran while the grader read its request, so no answer of "
+                  "this process can be trusted"})
+            continue
+        send(*answer(shell.user_ns, header, payload, set_graded),
+             watched=header.get("op") != "get")
 
 
 if __name__ == "__main__":
