@@ -55,6 +55,9 @@ def as_array(value, what: str, shape: tuple | None = None, kinds: str = "fiu",
             type(v) in (int, float) or (isinstance(v, np.ndarray) and v.ndim == 0)
             for v in value):
         value = np.asarray([np.asarray(v).item() for v in value])  # a list of scalars
+    if value is None:  # a mistakes round's print instead of return, and a missing return
+        fail(f"{what} is None: the function returned nothing. Does it `return` its result? "
+             "(Printing a value does not return it.)")
     if not isinstance(value, np.ndarray):
         fail(f"{what} should be a number or an array/tensor, but it is {_describe(value)}.")
     if value.dtype.kind not in kinds:
@@ -188,6 +191,12 @@ def readable_error(text: str) -> str:
                 f"shapes {_shape(one)} and {_shape(two)} cannot be combined element-wise "
                 f"(broadcast): {_broadcast_hint(one, two)}").strip()
     match = _LABELS_SIZE.search(text)
+    if match and match.group(1) != match.group(3):
+        rows, labels = match.group(1), match.group(3)
+        return (text[:text.find(match.group(0))].split("{{")[0] +
+                f"the logits have {rows} rows and the one-hot labels {labels}: each example "
+                "needs its own label. Use the function's own arguments (X and target), not "
+                "the notebook's data, and check which axis was reduced.").strip()
     if match:
         _, classes, _, depth = match.groups()
         return (text[:text.find(match.group(0))].split("{{")[0] +
@@ -225,6 +234,15 @@ def readable_error(text: str) -> str:
                                 "trained: a function that trains a fresh model on each call "
                                 "needs a new optimizer, and a new tf.function using it, on "
                                 "each call)")
+    # labels of a dtype an op does not take (a mistakes round's got TensorFlow's op
+    # signature): what the op was given, then what to do
+    first_line = text.split("\n")[0].split("; NodeDef")[0].rstrip()
+    if "attr 'TI' of float" in text or "attr 'TI' of double" in text:
+        return (first_line + " (tf.one_hot takes integer class ids: keep the labels "
+                "integers, not cast to float)")
+    if re.search(r"(attr 'Tlabels' of|DataType) u?int(8|16) (is )?not in (the )?list", text):
+        return (first_line + " (these labels must be int32 or int64: convert them with "
+                "labels.astype(np.int64) or tf.cast(labels, tf.int64))")
     if text.rstrip().endswith(" name:"):  # TensorFlow's op name, left empty
         text = text.rstrip()[:-len(" name:")].rstrip()
     if "to a TensorFlow DType" in text and "type_value" in text:

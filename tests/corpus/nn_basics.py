@@ -839,7 +839,7 @@ for i in range(len(params)):
     params[i] = params[i] - alpha * grads[i]""")}, ["gd_step", "train"], says="returned None"),
     bad("gd-alpha-squared", {"gd-step": fn("gd_step(params, grads, alpha)",
         "return [p - alpha * alpha * g for p, g in zip(params, grads)]")}, ["gd_step", "train"],
-        says="the steps are off"),
+        says="alpha applied twice"),
     bad("train-softmax-twice", train_of(
         loss="tf.reduce_mean(cross_entropy(one_hot(target, 10), mlp_forward(X, params)))"),
         ["train"], says="softmax applied twice"),
@@ -1376,4 +1376,45 @@ return [Ws[0], bs[0], Ws[1], bs[1], Ws[2], bs[2]]""")}, INIT_USERS, says="anothe
 CORRECT += [
     ok("config-magic-atop-an-answer", list_device_types="%config InlineBackend.figure_format = 'retina'\n"
        + fn("list_device_types()", "return sorted({d.device_type for d in tf.config.list_physical_devices()})")),
+]
+# the mistakes round of 2026-12-04 (eleventh session): each lost its points with "the answer
+# differs", a wrong cause or TensorFlow's own words, or cost functions that were right
+MISTAKES += [
+    # in place on the caller's array: X_digits is read-only now, so the notebook's own test
+    # cell fails where the student sees it, and mlp_loss and train (tested on X_digits
+    # after) keep their points
+    bad("loss-scales-X-in-place", {"loss": fn("loss(X, target, W, b)", """
+X = np.asarray(X)
+X /= 16
+logits = tf.matmul(X, W) + b
+return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), logits))""")},
+        LOSS_USERS, says="read-only"),
+    bad("forward-scales-X-in-place", {"mlp-forward": fn("mlp_forward(X, params)", """
+X = np.asarray(X)
+X /= 16
+""" + FORWARD + "return softmax(Z3)")}, ["mlp_forward"], says="read-only"),
+    bad("softmax-divides-by-the-max", {"softmax": fn("softmax(logits)", """
+e = tf.exp(logits / tf.reduce_max(logits, axis=1, keepdims=True))
+return e / tf.reduce_sum(e, axis=1, keepdims=True)""")}, SOFTMAX_USERS,
+        says="dividing the logits by the row maximum"),
+    bad("softmax-prints", {"softmax": fn("softmax(logits)", """
+e = tf.exp(logits - tf.reduce_max(logits, axis=1, keepdims=True))
+print(e / tf.reduce_sum(e, axis=1, keepdims=True))""")}, SOFTMAX_USERS, says="returned nothing"),
+    bad("gd-params-as-their-own-gradients", {"gd-step": fn("gd_step(params, grads, alpha)",
+        "return [p - alpha * q for p, q in zip(params, params)]")}, ["gd_step", "train"],
+        says="its own gradient"),
+    bad("manual-m-from-axis-1", {"manual-gradients": fn(MANUAL, """
+delta = (softmax(tf.matmul(X, W) + b) - one_hot(target, 10)) / X.shape[1]
+return tf.matmul(tf.transpose(X), delta), tf.reduce_sum(delta, axis=0)""")},
+        ["manual_gradients"], says="number of features"),
+    bad("train-result-not-assigned", train_of(step="params"), ["train"], says="never change"),
+    bad("train-alpha-twice", train_of(step="gd_step(params, [alpha * g for g in grads], alpha)"),
+        ["train"], says="alpha applied twice"),
+    bad("mlp-loss-float-labels", mlp_loss_of(
+        LESSON_CE.replace("tf.one_hot(target, 10)", "tf.one_hot(tf.cast(target, tf.float32), 10)")),
+        MLP_TRAIN, says="integer class ids"),
+    bad("loss-uses-the-notebooks-data", {"loss": fn("loss(X, target, W, b)", """
+logits = tf.matmul(X_digits, W) + b
+return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), logits))""")},
+        ["loss", "tape_gradients"], says="function's own arguments"),
 ]

@@ -254,6 +254,11 @@ def check_forward(student, params, g_values) -> None:
             fail("`forward(X, params)` gives different logits on two calls with the same "
                  "inputs: randomness such as dropout belongs in `train` only, so the grader "
                  "cannot compute your model's predictions.")
+        if np.abs(got - activation(expected, g_values)).max() <= 1e-3 * scale:
+            # a loop over every layer (a mistakes round's): the probe could not tell
+            fail("`forward(X, params)` applies the activation to the last layer too: the "
+                 "logits are the last layer's XW + b with no activation, as the contract "
+                 "says, so the grader cannot compute your model's predictions.")
         fail("`forward(X, params)` is not the MLP the contract describes (the same "
              "activation on every hidden layer, none on the last), so the grader cannot "
              "compute your model's predictions.")

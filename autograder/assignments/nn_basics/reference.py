@@ -309,7 +309,15 @@ def softmax_mistakes(logits) -> dict:
             "dividing by the sum over the whole matrix instead of each row":
             np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
             "forgetting to normalise (exp without dividing by the row sum)":
-            np.exp(z - z.max(axis=1, keepdims=True))}
+            np.exp(z - z.max(axis=1, keepdims=True)),
+            "dividing the logits by the row maximum instead of subtracting it":
+            _softmax_rows(z / z.max(axis=1, keepdims=True))}
+
+
+def _softmax_rows(z) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
 
 
 def one_hot_mistakes(target, depth: int) -> dict:
@@ -381,13 +389,17 @@ def gradient_mistakes(X, target, W, b) -> tuple[dict, dict]:
                    "using the one-hot targets without the softmax":
                    X64.T @ (-one_hot(target, np.shape(W)[1]) / m),
                    "a dW of zeros (a factor of 0, such as the integer division 1 // m)":
-                   np.zeros_like(dW)}
+                   np.zeros_like(dW),
+                   "dividing by the number of features X.shape[1] instead of the number of "
+                   "examples X.shape[0]": dW * m / X64.shape[1]}
     db_mistakes = {"a missing 1/m (summing instead of averaging over the examples)": db * m,
                    "a db of zeros (the bias gradient forgotten, or a factor of 0 such as the "
                    "integer division 1 // m)": np.zeros_like(db),
                    "the wrong sign (one-hot minus softmax)": -db,
                    "the mean over the examples of delta, which divides by m twice":
-                   delta.mean(axis=0)}
+                   delta.mean(axis=0),
+                   "dividing by the number of features X.shape[1] instead of the number of "
+                   "examples X.shape[0]": db * m / X64.shape[1]}
     return dW_mistakes, db_mistakes
 
 
@@ -421,8 +433,8 @@ def mlp_forward_mistakes(X, params) -> dict:
     Z3 = mlp_logits(X, params)
     by_column = np.exp(Z3 - Z3.max(axis=0, keepdims=True))
     return {**{name: softmax(Z) for name, Z in _mlp_logits_mistakes(X, params).items()},
-            "scaling the inputs inside mlp_forward (X / 16): it takes X as the caller gives "
-            "it": mlp_forward(np.asarray(X, np.float64) / 16, params),
+            "scaling the inputs inside mlp_forward (X / 16), which should take X as the "
+            "caller gives it": mlp_forward(np.asarray(X, np.float64) / 16, params),
             "returning the logits Z3 instead of softmax(Z3)": Z3,
             "a sigmoid on the output instead of softmax": 1 / (1 + np.exp(-Z3)),
             "softmax over each column (axis=0) instead of each row":
@@ -468,7 +480,11 @@ def gd_step_mistakes(params, grads, alpha: float) -> dict:
             [a + alpha * b for a, b in zip(p, g)],
             "ignoring alpha (p - g)": [a - b for a, b in zip(p, g)],
             "returning the step alpha * g instead of the new parameters":
-            [alpha * b for b in g]}
+            [alpha * b for b in g],
+            "alpha applied twice (p - alpha * alpha * g)":
+            [a - alpha * alpha * b for a, b in zip(p, g)],
+            "each parameter taken for its own gradient (p - alpha * p: zip(params, params))":
+            [a - alpha * a for a in p]}
 
 
 def train_mistakes(X, target, params, alpha: float, epochs: int) -> dict:
@@ -476,4 +492,8 @@ def train_mistakes(X, target, params, alpha: float, epochs: int) -> dict:
     return {"recording the loss after each step instead of before it": after[1:],
             "a step with the wrong sign": train(X, target, params, -alpha, epochs),
             "ignoring alpha (a step of the full gradient)": train(X, target, params, 1.0,
-                                                                  epochs)}
+                                                                  epochs),
+            "alpha applied twice (a step of alpha * alpha * g)": train(X, target, params,
+                                                                      alpha * alpha, epochs),
+            "the parameters never updated (gd_step's result not assigned: params = "
+            "gd_step(params, grads, alpha))": np.repeat(after[:1], epochs)}
