@@ -304,7 +304,8 @@ def test_the_adversarial_suites_in_process_attacks_are_refused_before_they_run()
     for name in ("monkeypatch-numpy-tf", "monkeypatch-builtins-and-runner",
                  "read-hidden-files", "site-packages", "signal-handler-frame-serves-the-channel",
                  "trace-hook-frame-serves-the-channel", "protocol-receive-rewritten",
-                 "hmac-new-hands-over-the-seal-key", "json-dumps-rewrites-a-refusal"):
+                 "hmac-new-hands-over-the-seal-key", "json-dumps-rewrites-a-refusal",
+                 "inputs-restored-when-read-back"):
         attack = attacks.BY_NAME[name]
         assert tampering.findings(list(attack.cells_start) + list(attack.cells_end)), name
 

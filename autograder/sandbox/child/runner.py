@@ -1528,8 +1528,13 @@ def main(argv: list[str]) -> int:
                   f"({tampered}) ran while the grader read its request, so no answer of "
                   "this process can be trusted"})
             continue
+        name = header.get("name")
+        # a get of the grader's own probe arrays (``_g<12 hex>_X``: a call's inputs, read
+        # back to see whether it changed them) holds no object of the notebook's: watched
+        probe_array = type(name) is str and len(name) == 16 and name[:2] == "_g" \
+            and name[14] == "_" and all(c in "0123456789abcdef" for c in name[2:14])
         send(*answer(shell.user_ns, header, payload, set_graded),
-             watched=header.get("op") != "get")
+             watched=header.get("op") != "get" or probe_array)
 
 
 if __name__ == "__main__":
