@@ -1418,3 +1418,17 @@ logits = tf.matmul(X_digits, W) + b
 return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), logits))""")},
         ["loss", "tape_gradients"], says="function's own arguments"),
 ]
+MISTAKES += [
+    bad("tape-gradients-swapped", {"tape-gradients": fn("tape_gradients(X, target, W, b)", """
+W = tf.Variable(W, dtype=tf.float32)
+b = tf.Variable(b, dtype=tf.float32)
+with tf.GradientTape() as tape:
+    L = loss(X, target, W, b)
+return tuple(tape.gradient(L, [b, W]))""")}, ["tape_gradients"], says="returns (db, dW)"),
+]
+MISTAKES += [
+    bad("loss-floor-division", {"loss": fn("loss(X, target, W, b)", """
+logits = tf.matmul(X, W) + b
+sce = tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), logits)
+return tf.reduce_sum(sce) // X.shape[0]""")}, ["loss", "tape_gradients"], says="floor division"),
+]

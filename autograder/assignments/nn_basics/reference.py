@@ -372,6 +372,9 @@ def loss_mistakes(X, target, W, b) -> dict:
             "forgetting the bias b": float(cross_entropy(
                 one_hot(target, np.shape(W)[1]), logits - np.asarray(b, np.float64)).mean()),
             SWAPPED: float(cross_entropy(logits, one_hot(target, np.shape(W)[1])).mean()),
+            "a floor division // (it rounds the loss down to a whole number, and has no "
+            "gradient): divide with / or take tf.reduce_mean":
+            float(np.floor(per_example.sum() / len(per_example))),
             "the cross-entropy of softmax(XW + b) taken as logits (softmax applied twice: "
             "pass the logits, not probabilities)": float(cross_entropy(
                 one_hot(target, np.shape(W)[1]), softmax(logits)).mean())}

@@ -538,6 +538,10 @@ def _gradient_pair(student, cells, function: str, tag: str):
     X, target, W, b = linear_problem(tag)
     answer = as_sequence(call(student, cells, function, X, target, W, b),
                          f"`{function}(X, target, W, b)`", 2)
+    shapes = [tuple(np.shape(a)) if isinstance(a, np.ndarray) else None for a in answer]
+    if shapes == [b.shape, W.shape]:  # a mistakes round's ``tape.gradient(L, [b, W])``
+        fail(f"`{function}` returns (db, dW): return (dW, db), in that order (a tape gives "
+             "the gradients in the order of the list it is asked for).")
     return (X, target, W, b), answer
 
 
