@@ -11,6 +11,7 @@ not visible here.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import signal
@@ -580,14 +581,15 @@ class _ReadingWatch:
     _COMPUTES = tuple(f"{os.sep}{name}{os.sep}" for name in (
         "tensorflow", "keras", "tf_keras", "sklearn", "scipy", "torch", "jax", "jaxlib"))
 
-    def __init__(self, namespace: dict, computing: bool = True):
-        import gc
-
+    # taken when the runner is imported: a notebook that reached the module's names could
+    # not swap the hook or the collector's switches for its own
+    def __init__(self, namespace: dict, computing: bool = True, *, _set=sys.setprofile,
+                 _collecting=gc.isenabled, _disable=gc.disable):
         self.namespace, self.found = namespace, ""
         self.computing = self._COMPUTES if computing else ()
-        self.collecting = gc.isenabled()
-        gc.disable()
-        sys.setprofile(self._profile)
+        self.collecting = _collecting()
+        _disable()
+        _set(self._profile)
 
     def _profile(self, frame, event, arg):
         if self.found:
@@ -600,12 +602,10 @@ class _ReadingWatch:
                 for name in ("tensorflow", "keras", "sklearn", "scipy", "torch", "jax")):
             self.found = f"`{getattr(arg, '__name__', '?')}`"
 
-    def stop(self) -> str:
-        import gc
-
-        sys.setprofile(None)
+    def stop(self, *, _set=sys.setprofile, _enable=gc.enable) -> str:
+        _set(None)
         if self.collecting:
-            gc.enable()
+            _enable()
         return self.found
 
 
