@@ -160,7 +160,10 @@ def _broadcast_hint(a: str, b: str) -> str:
 
 
 # tf.matmul of a vector: "In[0] ndims must be >= 2", "In[0] and In[1] ndims must be == 2: 1"
-_MATMUL_RANK = re.compile(r"In\[\d\](?: and In\[\d\])? ndims must be (?:>=|==) 2(?:: \d+)?")
+# (the message depends on the CPU's kernels: oneDNN's says "has different ndims: [m,n] vs. [n]")
+_MATMUL_RANK = re.compile(r"In\[\d\](?: and In\[\d\])? ndims must be (?:>=|==) 2(?:: \d+)?"
+                          r"|In\[0\] and In\[1\] has different ndims: "
+                          r"(?:\[\d+\] vs\. \[[\d,]+\]|\[[\d,]+\] vs\. \[\d+\])")
 _ONE_SET_OF_GRADIENTS = "A non-persistent GradientTape can only be used to compute one set of " \
     "gradients"
 # Keras' optimizers: a loss the tape did not record, and an optimizer made for other variables
