@@ -15,7 +15,9 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import os
+import re
 import select
 import struct
 import time
@@ -155,15 +157,44 @@ class SealCheck:
 # --- values <-> (json, blobs) --------------------------------------------------------
 
 
+# Arrays are written and read here, not by ``np.save``/``np.load``: those run hundreds of
+# Python calls an array (``np.load`` parses the header with ``ast.literal_eval``, which
+# compiles), and in the student's process every such call passes the runner's reading watch
+# and every compile its audit hook; a grading's requests paid ~0.6 s for it. The format is
+# NumPy's own ``.npy`` version 1.0, which ``np.load`` reads (and a header this module did
+# not write is handed to ``np.load``). The NumPy functions used are taken when the module is
+# imported, before any notebook code runs, so no module attribute steers them.
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"
+_NPY_ALIGN = 64
+_NPY_HEADER = re.compile(r"\{'descr': '([<>|][biuf][0-9]{1,2})', 'fortran_order': (False|True), "
+                         r"'shape': \((|[0-9]+,|[0-9]+(?:, [0-9]+)+)\), \} *\n")
+
+
 def _array_to_npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, np.array(array, order="C"), allow_pickle=False)  # keeps 0-d shape
-    return buffer.getvalue()
+    header = "{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (array.dtype.str,
+                                                                      array.shape)
+    padding = -(len(_NPY_MAGIC) + 2 + len(header) + 1) % _NPY_ALIGN
+    header = (header + " " * padding + "\n").encode("latin1")
+    # tobytes writes C order whatever the array's layout
+    return b"".join((_NPY_MAGIC, len(header).to_bytes(2, "little"), header, array.tobytes()))
 
 
-def _npy_to_array(blob: bytes) -> np.ndarray:
+def _npy_to_array(blob: bytes, *, _frombuffer=np.frombuffer, _dtype=np.dtype,
+                  _load=np.load, _prod=math.prod) -> np.ndarray:
+    size = int.from_bytes(blob[8:10], "little") if blob[:8] == _NPY_MAGIC else -1
+    found = _NPY_HEADER.fullmatch(blob[10:10 + size].decode("latin1")) if size > 0 else None
     try:
-        array = np.load(io.BytesIO(blob), allow_pickle=False)
+        if found is None:  # another writer's .npy: NumPy's reader, never a pickle
+            array = _load(io.BytesIO(blob), allow_pickle=False)
+        else:
+            descr, fortran, dims = found.groups()
+            dtype = _dtype(descr)
+            shape = tuple(map(int, dims.replace(",", " ").split()))
+            data = memoryview(blob)[10 + size:]
+            if len(data) != _prod(shape) * dtype.itemsize:
+                raise ValueError("the data is not the header's size")
+            array = _frombuffer(bytearray(data), dtype).reshape(
+                shape, order="F" if fortran == "True" else "C")
     except Exception as exc:  # noqa: BLE001 - any parse failure is a protocol failure
         raise ProtocolError(f"unreadable array payload ({type(exc).__name__})") from None
     if type(array) is not np.ndarray:

@@ -578,15 +578,18 @@ class _ReadingWatch:
     hook sees only this thread, where the request is read; the collector is held off
     meanwhile, so no finaliser of the notebook's runs by chance."""
 
-    _COMPUTES = tuple(f"{os.sep}{name}{os.sep}" for name in (
-        "tensorflow", "keras", "tf_keras", "sklearn", "scipy", "torch", "jax", "jaxlib"))
+    # the packages that compute, by their top-level name; a frame's module is read from its
+    # globals, not from ``frame.f_code`` (reading that raises an audit event, and the
+    # runner's audit hook would run for every call the watch sees)
+    _COMPUTES = frozenset({"tensorflow", "keras", "tf_keras", "sklearn", "scipy", "torch",
+                           "jax", "jaxlib"})
 
     # taken when the runner is imported: a notebook that reached the module's names could
     # not swap the hook or the collector's switches for its own
     def __init__(self, namespace: dict, computing: bool = True, *, _set=sys.setprofile,
                  _collecting=gc.isenabled, _disable=gc.disable):
         self.namespace, self.found = namespace, ""
-        self.computing = self._COMPUTES if computing else ()
+        self.computing = self._COMPUTES if computing else frozenset()
         self.collecting = _collecting()
         _disable()
         _set(self._profile)
@@ -594,13 +597,16 @@ class _ReadingWatch:
     def _profile(self, frame, event, arg):
         if self.found:
             return
-        if event == "call" and (frame.f_globals is self.namespace
-                                or any(p in frame.f_code.co_filename for p in self.computing)):
-            self.found = f"`{frame.f_code.co_name}`"
-        elif event == "c_call" and self.computing and any(
-                f".{name}" in "." + str(getattr(arg, "__module__", None) or "")
-                for name in ("tensorflow", "keras", "sklearn", "scipy", "torch", "jax")):
-            self.found = f"`{getattr(arg, '__name__', '?')}`"
+        if event == "call":
+            names = frame.f_globals
+            module = names.get("__name__") if type(names) is dict else None
+            if names is self.namespace or (self.computing and type(module) is str and
+                                           module.partition(".")[0] in self.computing):
+                self.found = f"`{frame.f_code.co_name}`"
+        elif event == "c_call" and self.computing:
+            module = getattr(arg, "__module__", None)
+            if type(module) is str and module.partition(".")[0] in self.computing:
+                self.found = f"`{getattr(arg, '__name__', '?')}`"
 
     def stop(self, *, _set=sys.setprofile, _enable=gc.enable) -> str:
         _set(None)
