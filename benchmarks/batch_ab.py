@@ -13,6 +13,7 @@ temporary folder and run with this interpreter.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -29,8 +30,20 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from batch_throughput import busy_cpu_seconds, loadavg, make_class  # noqa: E402
 
 
+def phase_seconds(out: Path) -> dict[str, float]:
+    """The class's summed per-submission timing (``extra_data.timing`` of each
+    ``results.json``): the student process's life, its cells, the whole grading. Where a
+    difference lies: inside the student's process, in its cells, or on the grader's side."""
+    sums: dict[str, float] = {}
+    for path in out.rglob("results.json"):
+        timing = json.loads(path.read_text()).get("extra_data", {}).get("timing", {})
+        for key, value in timing.items():
+            sums[key] = sums.get(key, 0.0) + float(value)
+    return sums
+
+
 def grade_batch(tree: Path, course: Path, out: Path) -> tuple[float, float, str]:
-    """(wall s, the machine's busy CPU-s, total score) of one grade-batch by ``tree``."""
+    """(wall s, the machine's busy CPU-s, what was graded) of one grade-batch by ``tree``."""
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, PYTHONPATH=str(tree))
     cmd = [sys.executable, "-m", "autograder", "grade-batch", str(course),
@@ -41,7 +54,9 @@ def grade_batch(tree: Path, course: Path, out: Path) -> tuple[float, float, str]
     if done.returncode not in (0, 1):
         raise RuntimeError(f"grade-batch in {tree} failed:\n{done.stderr[-3000:]}")
     scores = sorted(out.rglob("results.json"))
-    return wall, busy, f"{len(scores)} results"
+    phases = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}"
+                       for k, v in sorted(phase_seconds(out).items()))
+    return wall, busy, f"{len(scores)} results; summed s: {phases}"
 
 
 def main() -> int:
