@@ -2,20 +2,39 @@
 marks; each realistic mistake loses exactly the checks of the exercises it breaks, and a
 failing check's message names the mistake.
 
-One grading per notebook (the warm fork server makes each a fork, not a fresh TensorFlow
-import); under xdist the notebooks spread over the workers. Marked slow.
+Entries that cannot see each other are graded in one notebook (tests/corpus/packs.py: 307
+entries in some 50 gradings); a pack that does not grade exactly as its entries predict
+together is graded entry by entry, so each entry is held to the same test as alone. A
+pack's entries share an xdist group, so one worker grades it once. Marked slow.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import pytest
 
 from autograder.grading.grade import grade
 from tests.corpus import nn_basics as corpus
+from tests.corpus import packs
 from tests.corpus.checks_of import expand
 from tests.fixtures import submissions
 
 pytestmark = pytest.mark.slow
+
+
+def _solution_cells() -> dict[str, str]:
+    return {c.metadata["nbgrader"]["grade_id"]: c.source
+            for c in submissions.solved_notebook().cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+
+
+CORRECT_PACKS = packs.pack(corpus.CORRECT, _solution_cells(), lost=lambda v: frozenset())
+MISTAKE_PACKS = packs.pack(corpus.MISTAKES, _solution_cells())
+PACK_OF = {v.name: (f"correct-{i}", members) for i, members in enumerate(CORRECT_PACKS)
+           for v in members}
+PACK_OF.update({v.name: (f"mistakes-{i}", members) for i, members in enumerate(MISTAKE_PACKS)
+                for v in members})
 
 
 @pytest.fixture(scope="module")
@@ -29,75 +48,118 @@ def test_corpus_is_large_enough():
         len(corpus.CORRECT) + len(corpus.MISTAKES)
 
 
-@pytest.mark.parametrize("variant", corpus.CORRECT, ids=lambda v: v.name)
-def test_correct_variant_gets_full_marks(write, solved, variant):
-    result = grade(write(variant.name, variant.apply(solved)), "nn-basics")
+def failed(result) -> set[str]:
+    return {t.test_id for t in result.tests if t.status != "passed"}
+
+
+def full_marks_problems(result) -> list:
     lost = [(t.test_id, t.output) for t in result.tests if t.status != "passed"]
-    assert not lost and result.score == result.max_score, lost
-    assert not result.internal_errors
+    return lost + result.internal_errors if lost or result.score != result.max_score \
+        or result.internal_errors else []
 
 
-@pytest.mark.parametrize("variant", corpus.MISTAKES, ids=lambda v: v.name)
-def test_mistake_loses_exactly_its_checks_and_is_named(write, solved, variant):
-    result = grade(write(variant.name, variant.apply(solved)), "nn-basics")
-    failed = {t.test_id for t in result.tests if t.status != "passed"}
+def mistake_problems(result, variant, also_lost=frozenset()) -> list:
+    """What is wrong with ``result`` for ``variant`` (empty when right); ``also_lost``:
+    the checks its pack's other entries lose, which are theirs to explain."""
     expected = expand(variant.exercises, variant.checks)
-    assert failed == expected, [(t.test_id, t.output) for t in result.tests
-                                if t.test_id in failed ^ expected]
-    lost = sum(t.max_score for t in result.tests if t.test_id in expected)
-    assert result.score == pytest.approx(result.max_score - lost)
+    problems = []
+    if failed(result) != expected | also_lost:
+        problems.append([(t.test_id, t.output[:300]) for t in result.tests
+                         if t.test_id in failed(result) ^ (expected | also_lost)])
+    lost = sum(t.max_score for t in result.tests if t.test_id in expected | also_lost)
+    if result.score != pytest.approx(result.max_score - lost):
+        problems.append(f"score {result.score} of {result.max_score}, {lost} lost expected")
     outputs = [t.output for t in result.tests if t.test_id in expected]
-    assert all(outputs), "a lost check without a message"
-    assert any(variant.says in text for text in outputs), outputs
-    for text in outputs:  # never TensorFlow internals
-        assert "{{function_node" not in text and "[Op:" not in text, text
-    assert not result.internal_errors
+    if not all(outputs):
+        problems.append("a lost check without a message")
+    if not any(variant.says in text for text in outputs):
+        problems.append(f"no message names the mistake ({variant.says!r}): {outputs}")
+    problems += [text for text in outputs  # never TensorFlow internals
+                 if "{{function_node" in text or "[Op:" in text]
+    return problems + list(result.internal_errors)
 
 
-# Mistakes whose points an exercise's grader-side checks must take by themselves, without
-# the notebook's test cell: that cell's report comes from the student's process, which can
-# write "ok" for it. Each was found keeping points with every test cell made to pass.
-WITHOUT_THE_TEST_CELLS = {
-    "first-slices-directly": {"test_first_examples"},
-    "perceptron-squeeze": {"test_perceptron"},
-    "matmul-squeeze": {"test_matmul"},
-    "logits-squeeze": {"test_linear_logits"},
-    "train-squeeze": {"test_train_decreases_loss"},
-    "ce-ten-classes-fixed": {"test_cross_entropy"},
-    "train-fixed-alpha": {"test_train_reference_trajectory"},
-    "train-uses-the-notebook-data": {"test_train_reference_trajectory",
-                                     "test_train_decreases_loss"},
-    "train-from-init-mlp": {"test_train_reference_trajectory", "test_train_decreases_loss"},
-}
+_GRADED: dict[str, object] = {}
 
 
-@pytest.fixture(scope="module")
-def without_test_cells(tmp_path_factory):
-    """nn-basics graded as if every test cell reported success: no instructor cells run,
-    and the student's copies are empty."""
-    import shutil
-    from dataclasses import replace
+def result_for(variant, write, solved):
+    """The grading that judges ``variant``: its pack's, where the pack graded as its entries
+    predict together, else its own."""
+    key, members = PACK_OF[variant.name]
+    if key not in _GRADED:
+        result = grade(write(key, packs.combined(members, solved)), "nn-basics")
+        if key.startswith("correct"):
+            stands = not full_marks_problems(result)
+        else:
+            lost = frozenset().union(*(expand(m.exercises, m.checks) for m in members))
+            stands = all(not mistake_problems(result, m, lost - expand(m.exercises, m.checks))
+                         for m in members)
+        _GRADED[key] = result if stands or len(members) == 1 else None
+        if _GRADED[key] is None:
+            warnings.warn(f"pack {key} ({len(members)} entries) did not grade as its "
+                          "entries predict together: each is graded alone")
+    result = _GRADED[key]
+    if result is None:
+        result = grade(write(variant.name, variant.apply(solved)), "nn-basics")
+        return result, frozenset()
+    if key.startswith("correct") or len(members) == 1:
+        return result, frozenset()
+    lost = frozenset().union(*(expand(m.exercises, m.checks) for m in members))
+    return result, lost - expand(variant.exercises, variant.checks)
 
-    from autograder.grading.assignment import get_assignment
-    from autograder.grading.test_cells import FILE_NAME
 
-    shipped = get_assignment("nn-basics")
-    folder = tmp_path_factory.mktemp("no-cells") / "nn_basics"
-    shutil.copytree(shipped.tests_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / FILE_NAME).unlink()
-    return replace(shipped, tests_dir=folder)
+def _grouped(variants):
+    return [pytest.param(v, id=v.name, marks=pytest.mark.xdist_group(PACK_OF[v.name][0]))
+            for v in variants]
 
 
-@pytest.mark.parametrize("name", sorted(WITHOUT_THE_TEST_CELLS))
-def test_the_grader_alone_takes_the_points_of_a_mistake(write, solved, without_test_cells,
-                                                        name):
-    variant = next(v for v in corpus.MISTAKES if v.name == name)
-    notebook = variant.apply(solved)
-    for cell in notebook.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            cell.source = "pass"
-    result = grade(write("no-cells-" + name, notebook), without_test_cells)
-    failed = {t.test_id for t in result.tests if t.status != "passed"}
-    assert WITHOUT_THE_TEST_CELLS[name] <= failed, [(t.test_id, t.output) for t in result.tests]
-    assert not result.internal_errors
+@pytest.mark.parametrize("variant", _grouped(corpus.CORRECT))
+def test_correct_variant_gets_full_marks(write, solved, variant):
+    result, _ = result_for(variant, write, solved)
+    assert not full_marks_problems(result), full_marks_problems(result)
+
+
+@pytest.mark.parametrize("variant", _grouped(corpus.MISTAKES))
+def test_mistake_loses_exactly_its_checks_and_is_named(write, solved, variant):
+    result, others = result_for(variant, write, solved)
+    assert not mistake_problems(result, variant, others), mistake_problems(result, variant,
+                                                                           others)
+
+
+def test_packs_keep_entries_apart():
+    """Packed entries share no answer cell and no name, use none of each other's names, and
+    (mistakes) lose no check in common; each entry is in exactly one pack."""
+    solution = _solution_cells()
+    for members in CORRECT_PACKS + MISTAKE_PACKS:
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                assert packs.compatible(a, b, solution), (a.name, b.name)
+                assert not set(a.cells) & set(b.cells), (a.name, b.name)
+    assert sorted(v.name for m in CORRECT_PACKS + MISTAKE_PACKS for v in m) == \
+        sorted(v.name for v in corpus.CORRECT + corpus.MISTAKES)
+    assert len(CORRECT_PACKS + MISTAKE_PACKS) < 100
+
+
+def test_the_packing_rules_part_what_could_meet():
+    """Each rule, on entries made to break it."""
+    from tests.corpus.nn_basics import Variant
+
+    solution = _solution_cells()
+    numpy_softmax = Variant("a", {"softmax": "def softmax(z):\n    return np.exp(z)"})
+    compiled_forward = Variant("b", {"mlp-forward": "@tf.function\ndef mlp_forward(X, p):\n"
+                                     "    return softmax(X)"})
+    raises = Variant("c", {"dot": "np.seterr(all='raise')\ndef dot(a, b):\n    return a @ b"})
+    helper = Variant("d", {"matmul": "def step():\n    pass\ndef matmul(a, b):\n    return a @ b"})
+    helper_too = Variant("e", {"perceptron": "def step():\n    return 1\n"
+                               "def perceptron(x, w, b):\n    return x @ w + b"})
+    numpy_again = Variant("f", {"one-hot": "import numpy as np\ndef one_hot(t, k):\n"
+                                "    return np.eye(k)[t]"})
+    other_np = Variant("g", {"linear-logits": "import tensorflow.experimental.numpy as np\n"
+                             "def linear_logits(X, W, b):\n    return np.matmul(X, W) + b"})
+    assert not packs.compatible(numpy_softmax, compiled_forward, solution)  # uses its name
+    assert not packs.compatible(raises, numpy_again, solution)  # a top-level call
+    assert not packs.compatible(helper, helper_too, solution)  # the same helper
+    assert not packs.compatible(numpy_again, other_np, solution)  # np rebound
+    assert not packs.compatible(numpy_softmax, numpy_softmax, solution)  # one cell
+    assert packs.compatible(numpy_again, helper, solution)
+    assert packs.compatible(numpy_softmax, helper_too, solution)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from autograder.grading.assignment import get_assignment
@@ -37,6 +38,11 @@ def suite_points(assignment: str = "nn-basics") -> dict[str, int]:
     return total
 
 
+@functools.lru_cache(maxsize=None)
+def _suite_checks_once(assignment: str) -> dict[str, frozenset[str]]:
+    return {e: frozenset(c) for e, c in suite_checks(assignment).items()}
+
+
 def expand(exercises, checks=()) -> frozenset[str]:
-    table = suite_checks()
+    table = _suite_checks_once("nn-basics")  # the suite is parsed once a session
     return frozenset(set(checks).union(*(table[e] for e in exercises)))
