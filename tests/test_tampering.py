@@ -171,6 +171,10 @@ REFUSED = {
     "    case object(settrace=hook):\n        hook(print)",
     "a library's function replaced through a literal's item": "import hmac\n"
     "[hmac][0].new = print",
+    "the shell's events": "get_ipython().events.register('pre_run_cell', print)",
+    "the shell's events through IPython": "import IPython\n"
+    "IPython.get_ipython().events.register('post_run_cell', print)",
+    "a method handed the shell": "def f(self):\n    return self.events\nf(get_ipython())",
     "an attrgetter taken by getattr inside a list": "import operator\n"
     "walk = [getattr(operator, 'attrgetter')][0]('f_' + 'back')",
 }
@@ -264,6 +268,10 @@ ALLOWED = {
     "a class pattern on the notebook's own dataclass": "from dataclasses import dataclass\n"
     "@dataclass\nclass Point:\n    x: int\n    y: int\nmatch Point(1, 2):\n"
     "    case Point(x=0, y=yy):\n        print(yy)\n    case [a, b]:\n        pass",
+    # a fairness probe of 2026-12-04 (0/34): shell-only names on a class of the notebook's
+    "a training logger's own events": "class Log:\n    def __init__(self):\n"
+    "        self.events = []\n        self.ex = None\n    def add(self, e):\n"
+    "        self.events.append(e)",
     "getattr with a name written out": "import numpy as np\nf = getattr(np, 'float32')\n"
     "layers = getattr(object(), 'layers', [])",
 }

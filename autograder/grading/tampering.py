@@ -92,6 +92,14 @@ ATTRIBUTES = frozenset({
     # attribute copiers told which attributes to copy, and a closure's cell
     "WRAPPER_ASSIGNMENTS", "WRAPPER_UPDATES", "cell_contents", "_getattribute",
 })
+# ... of which these matter only on the shell object, which a method's ``self`` cannot be
+# (get_ipython() may not be kept or passed): ``self.events`` of a student's training logger
+# refused a whole notebook (a fairness probe, 0/34)
+_SHELL_ATTRIBUTES = frozenset({
+    "user_ns", "user_global_ns", "run_cell", "run_ast_nodes", "safe_execfile", "ex", "ev",
+    "run_code", "run_cell_async", "safe_execfile_ipy", "safe_run_module", "var_expand",
+    "magics_manager", "input_transformers_post", "input_transformers_cleanup",
+    "ast_transformers", "events"})
 _ATTRIBUTE_PATTERN = re.compile(r"^(?:TFE_Py|_pywrap)")
 # An attribute of frames, functions or objects' insides as a string spells it: ".tb_frame"
 _ATTRIBUTES_IN_TEXT = re.compile(r"\.((?:_\w+)|(?:f|tb|gi|cr|ag)_\w+|cell_contents)\b")
@@ -277,7 +285,9 @@ def _findings_in(tree: ast.AST, nodes: list[ast.AST], aliases: dict[str, str],
                     add(node, f"from {module} import {alias.name} (a library's private name)")
         elif isinstance(node, ast.Attribute):
             owner = resolve(node.value, aliases) or ""
-            if (node.attr in ATTRIBUTES or _ATTRIBUTE_PATTERN.match(node.attr) or (
+            if ((node.attr in ATTRIBUTES and not (node.attr in _SHELL_ATTRIBUTES
+                                                  and _on_self(node.value, aliases)))
+                    or _ATTRIBUTE_PATTERN.match(node.attr) or (
                     node.attr == "Formatter"
                     and owner.split(".")[0] not in _FORMATTERS_ALLOWED)) \
                     and not _rendered(node, parents, aliases):

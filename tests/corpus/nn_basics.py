@@ -260,6 +260,25 @@ for _ in range(epochs):
     for v, g in zip(variables, grads):
         v.assign_sub(alpha * g)
 return losses""")),
+    # a fairness probe of 2026-12-04: a logger's ``self.events`` refused the notebook (0/34)
+    ok("train-with-an-event-log", train="class TrainingLog:\n"
+       "    def __init__(self):\n"
+       "        self.events = []\n\n"
+       "    def record(self, epoch, value):\n"
+       "        self.events.append((epoch, float(value)))\n\n"
+       "    def losses(self):\n"
+       "        return [v for _, v in self.events]\n\n\n"
+       + fn("train(X, target, params, alpha, epochs)", """
+log = TrainingLog()
+X = tf.constant(X, tf.float32)
+params = [tf.constant(p, tf.float32) for p in params]
+for epoch in range(epochs):
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        L = mlp_loss(X, target, params)
+    log.record(epoch, L)
+    params = gd_step(params, tape.gradient(L, params), alpha)
+return log.losses()""")),
     ok("train-python-floats", train=fn("train(X, target, params, alpha, epochs)", """
 current = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
 history = []
