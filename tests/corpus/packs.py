@@ -111,13 +111,10 @@ def pack(variants: Sequence, solution_cells: dict[str, str],
     variants, each tuple's members compatible as the module docstring says."""
     packs: list[list] = []
     for variant in variants:
-        if not changes_the_session(variant):
-            for members in packs:
-                if all(compatible(variant, other, solution_cells, lost) for other in members):
-                    members.append(variant)
-                    break
-            else:
-                packs.append([variant])
+        for members in packs:
+            if all(compatible(variant, other, solution_cells, lost) for other in members):
+                members.append(variant)
+                break
         else:
             packs.append([variant])
     return [tuple(members) for members in packs]
