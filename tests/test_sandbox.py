@@ -185,6 +185,58 @@ def test_a_library_forbidden_whole_cannot_run_during_the_probe_however_reached()
         np.testing.assert_allclose(p.call("own", z, forbid=forbid).sum(), 1.0, rtol=1e-6)
 
 
+def test_a_forbidden_api_in_a_module_not_loaded_is_refused_without_loading_it():
+    """Switching off ``sklearn.neural_network._base.inplace_softmax`` used to import
+    scikit-learn's neural-network package (a lazy package's ``__getattr__``) in every
+    student process; now a module the notebook never loaded stays unloaded and cannot be
+    loaded during the probe. Loaded by the notebook, the function is switched off as before."""
+    forbid = ["sklearn.neural_network._base.inplace_softmax"]
+    own = ("import numpy as np, sys, sklearn\ndef own(z):\n"
+           "    e = np.exp(z - z.max(1, keepdims=True))\n    return e / e.sum(1, keepdims=True)\n"
+           "def loaded():\n    return 'sklearn.neural_network' in sys.modules")
+    late = ("def late(z):\n    from sklearn.neural_network._base import inplace_softmax\n"
+            "    z = np.array(z, np.float64)\n    inplace_softmax(z)\n    return z")
+    z = np.array([[1.0, 2.0, 3.0]], np.float32)
+    with run([own, late]) as p:
+        np.testing.assert_allclose(p.call("own", z, forbid=forbid).sum(), 1.0, rtol=1e-6)
+        assert p.call("loaded") is False
+        with pytest.raises(StudentRaised, match="cannot be loaded while this function"):
+            p.call("late", z, forbid=forbid)
+        np.testing.assert_allclose(p.call("late", z).sum(), 1.0, rtol=1e-6)  # put back
+    early = "from sklearn.neural_network._base import inplace_softmax as _s\n" + late
+    with run([own, early]) as p:
+        with pytest.raises(StudentRaised, match="switched off"):
+            p.call("late", z, forbid=forbid)
+
+
+def test_the_library_watch_knows_a_module_by_its_file_under_any_name():
+    """The watch reads a frame's module from its globals (reading ``frame.f_code`` raised an
+    audit event per call): a forbidden package's file loaded under another module name is
+    still that package's code."""
+    cells = ["import importlib.util, numpy as np, sklearn.utils.extmath as _real\n"
+             "_spec = importlib.util.spec_from_file_location('not_sklearn', _real.__file__)\n"
+             "_other = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_other)\n"
+             "def renamed(z):\n    return _other.softmax(np.array(z, np.float64))"]
+    z = np.array([[1.0, 2.0, 3.0]], np.float32)
+    with run(cells) as p:
+        with pytest.raises(StudentRaised, match="ran while this function was graded"):
+            p.call("renamed", z, forbid=["sklearn.utils.extmath"])
+        np.testing.assert_allclose(p.call("renamed", z).sum(), 1.0, rtol=1e-6)
+
+
+def test_the_library_watch_reads_no_code_object_per_call():
+    """Each ``frame.f_code`` the watch read raised an audit event, and the runner's audit
+    hook walked the stack for it: a restricted softmax probe took ~30 ms instead of ~3."""
+    cells = ["import sys\n_seen = []\n"
+             "sys.addaudithook(lambda event, args: _seen.append(1) if event == "
+             "'object.__getattr__' and args[1] == 'f_code' else None)\n"
+             "def _step(i):\n    return i + 1\n"
+             "def many(n):\n    _seen.clear()\n    for i in range(n):\n        _step(i)\n"
+             "    return len(_seen)"]
+    with run(cells) as p:
+        assert p.call("many", 300, forbid=["sklearn.utils.extmath"]) < 10
+
+
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 def test_a_class_that_only_names_itself_a_tensor_is_not_one(warm):
     """The returned object's kind is read in the student's process: a NumPy array in a

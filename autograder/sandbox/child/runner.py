@@ -17,6 +17,7 @@ import re
 import signal
 import sys
 import traceback
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -976,10 +977,7 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
     apis = [p for p in paths if not (p.startswith("op:") or p == "tape")]
     unloaded = {roots.get(p.split(".")[0], p.split(".")[0]) for p in apis} \
         - set(sys.modules) - _OWN_FAMILY
-    if unloaded:  # a library the notebook never loaded cannot be loaded by this call
-        finder = _RefusedImports(unloaded)
-        sys.meta_path.insert(0, finder)
-        saved.append((lambda _o, _k, f: sys.meta_path.remove(f), None, None, finder))
+    finder = _RefusedImports(unloaded)
     for path in apis:
         parts = path.split(".")
         if _LibraryWatch._package(path):
@@ -989,6 +987,11 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
         owner = sys.modules.get(roots.get(parts[0], parts[0]))
         try:
             for part in parts[1:-1]:
+                lazy = _lazy_submodule(owner, part)
+                if lazy:  # not loaded: refused while the probe runs, as a whole library is
+                    finder.add(lazy)
+                    owner = None
+                    break
                 owner = getattr(owner, part)
             if owner is None or not hasattr(owner, parts[-1]):
                 continue
@@ -999,6 +1002,9 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
             _switch_off_code(original, path, saved)
         except Exception:  # noqa: BLE001 - a lazy module that fails to load: nothing to switch
             continue
+    if finder.roots:  # a library the notebook never loaded cannot be loaded by this call
+        sys.meta_path.insert(0, finder)
+        saved.append((lambda _o, _k, f: sys.meta_path.remove(f), None, None, finder))
     for name, value in list((namespace or {}).items()):
         held = value.func if isinstance(value, functools.partial) else value
         for original, path in originals:
@@ -1013,16 +1019,36 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
 _OWN_FAMILY = frozenset({"tensorflow", "keras", "tf_keras", "numpy"})
 
 
+def _lazy_submodule(owner, part: str) -> str:
+    """The dotted name of ``owner.part`` when it is a submodule that is not loaded yet and
+    that reading the attribute would import (a package's module ``__getattr__``, PEP 562:
+    scikit-learn's): "" otherwise. Importing ``sklearn.neural_network`` to switch off its
+    softmax cost every student process ~50 ms and 46 modules (py-spy, 2026-12-04); not
+    loaded, it is refused instead (:class:`_RefusedImports`)."""
+    if not isinstance(owner, types.ModuleType):
+        return ""
+    names = owner.__dict__
+    owner_name = names.get("__name__")
+    if part in names or type(owner_name) is not str or "__getattr__" not in names \
+            or "__path__" not in names:
+        return ""
+    dotted = f"{owner_name}.{part}"
+    return "" if dotted in sys.modules else dotted
+
+
 class _RefusedImports:
-    """Refuses, while a probe runs, to load a library whose API the probe forbids and that the
-    notebook had not loaded (a function could otherwise import it and be switched off by
-    nothing)."""
+    """Refuses, while a probe runs, to load a library (or a library's module) whose API the
+    probe forbids and that the notebook had not loaded (a function could otherwise import it
+    and be switched off by nothing)."""
 
     def __init__(self, roots):
-        self.roots = frozenset(roots)
+        self.roots = set(roots)
+
+    def add(self, dotted: str) -> None:
+        self.roots.add(dotted)
 
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in self.roots:
+        if any(name == root or name.startswith(root + ".") for root in self.roots):
             raise ImportError(f"{name} cannot be loaded while this function is graded: the "
                               "assignment's contract forbids its API here")
         return None
@@ -1211,15 +1237,27 @@ class _LibraryWatch:
             sys.setprofile(self.hook)
             threading.setprofile(self.hook)
 
+    _places: dict = {}  # (path, the top package's file) -> _package's answer
+
     @staticmethod
     def _package(path: str) -> list[str]:
         """Where a forbidden package's code lies (``sklearn.linear_model``: its folder), found
-        from its loaded top package without importing it; [] for a function's path."""
+        from its loaded top package without importing it; [] for a function's path. Kept
+        per path and top file: each probe asks for ~25 paths, twice, and every answer took
+        a ``realpath`` (a system call per folder of the path)."""
         parts = path.split(".")
         top = sys.modules.get(parts[0])
         base = getattr(top, "__file__", None) if top is not None else None
-        if not base:
+        if not base or type(base) is not str:
             return []
+        known = _LibraryWatch._places.get((path, base))
+        if known is None:
+            known = _LibraryWatch._places[(path, base)] = _LibraryWatch._find_package(
+                parts, base)
+        return list(known)
+
+    @staticmethod
+    def _find_package(parts: list[str], base: str) -> tuple[str, ...]:
         places = []
         for folder in {os.path.dirname(base), os.path.realpath(os.path.dirname(base))}:
             place = os.path.join(folder, *parts[1:])
@@ -1227,7 +1265,7 @@ class _LibraryWatch:
                 places.append(place + os.sep)
             elif os.path.isfile(place + ".py"):
                 places.append(place + ".py")
-        return places
+        return tuple(places)
 
     def _profile(self, frame, event, arg):
         if self.found:
@@ -1235,9 +1273,20 @@ class _LibraryWatch:
         if event == "c_call" and arg in _THREAD_STARTS:  # a thread the hook would not follow
             self.found = "starting a thread"
             return
-        if event == "call" and frame.f_code.co_filename.startswith(self.folders):
-            self.found = f"{frame.f_code.co_filename.rsplit(os.sep, 1)[-1]}'s " \
-                         f"`{frame.f_code.co_name}`"
+        if event == "call":
+            # the frame's module read from its globals, not ``frame.f_code`` (each read of
+            # it raises an audit event, and the runner's audit hook then walks the stack:
+            # ~10 ms of every restricted probe); code of a library module runs with that
+            # module's globals, whose file says where it was loaded from under any name (a
+            # function remade on other globals, or code run in a module's namespace, is
+            # refused by the reading and the audit hook)
+            names = frame.f_globals
+            module, file = (names.get("__name__"), names.get("__file__")) \
+                if type(names) is dict else (None, None)
+            if (type(module) is str and (module + ".").startswith(self.modules)) or (
+                    type(file) is str and file.startswith(self.folders)):
+                self.found = f"{frame.f_code.co_filename.rsplit(os.sep, 1)[-1]}'s " \
+                             f"`{frame.f_code.co_name}`"
         elif event == "c_call" and (str(getattr(arg, "__module__", None) or "") + ".").startswith(
                 self.modules):
             self.found = f"`{arg.__module__}.{getattr(arg, '__name__', '?')}`"
