@@ -331,23 +331,30 @@ def forbidden_uses(cells: Sequence[str], function: str, forbidden: Iterable[str]
 
     ``forbidden`` are canonical dotted paths (``tf.nn.softmax``, or a prefix such as
     ``keras.losses``); ``others`` are the other graded functions, which the exercise may
-    call freely (their own rules are checked on them)."""
-    module = _module(tuple(cells))
+    call freely (their own rules are checked on them). Answered once per notebook and
+    question: a suite asks before every probe of a restricted function."""
+    return list(_forbidden_uses(tuple(cells), function, tuple(forbidden), tuple(others)))
+
+
+@functools.lru_cache(maxsize=64)
+def _forbidden_uses(cells: tuple[str, ...], function: str, forbidden: tuple[str, ...],
+                    others: tuple[str, ...]) -> tuple[str, ...]:
+    module = _module(cells)
     forbidden = [_canonical(f) for f in forbidden]
     hits = set()
     if function not in module.functions:  # ``softmax = tf.nn.softmax``: the API itself
         named = set(module.carried.get(function, ()))
         if function in module.aliases:
             named.add(_canonical(module.aliases[function]))
-        return sorted({rule for path in named for rule in forbidden
-                       if path == rule or path.startswith(rule + ".")})
+        return tuple(sorted({rule for path in named for rule in forbidden
+                             if path == rule or path.startswith(rule + ".")}))
     skip = set(others) - {function}
     for node in _reachable(module, function, skip):
         for path in _uses(node, module):
             for rule in forbidden:
                 if path == rule or path.startswith(rule + "."):
                     hits.add(rule)
-    return sorted(hits)
+    return tuple(sorted(hits))
 
 
 def missing_uses(cells: Sequence[str], function: str, required: Iterable[str],

@@ -975,8 +975,9 @@ def _switch_off(paths, namespace: dict | None = None) -> list:
     _switch_off_ops(paths, saved)
     roots = {"tf": "tensorflow", "np": "numpy"}
     apis = [p for p in paths if not (p.startswith("op:") or p == "tape")]
-    unloaded = {roots.get(p.split(".")[0], p.split(".")[0]) for p in apis} \
-        - set(sys.modules) - _OWN_FAMILY
+    # (no ``set(sys.modules)``: a set of ~5,000 names built for every probe, restricted or not)
+    unloaded = {root for root in (roots.get(p.split(".")[0], p.split(".")[0]) for p in apis)
+                if root not in sys.modules and root not in _OWN_FAMILY}
     finder = _RefusedImports(unloaded)
     for path in apis:
         parts = path.split(".")
