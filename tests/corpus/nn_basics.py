@@ -279,6 +279,33 @@ for epoch in range(epochs):
     log.record(epoch, L)
     params = gd_step(params, tape.gradient(L, params), alpha)
 return log.losses()""")),
+    # a fairness probe of 2026-12-04 (night): tqdm was not installed where the grader runs,
+    # so a progress bar over the epochs cost train its 3 points (ModuleNotFoundError)
+    ok("train-with-a-tqdm-progress-bar", train="from tqdm import tqdm\n\n\n"
+       + fn("train(X, target, params, alpha, epochs)", """
+params = [tf.constant(p, tf.float32) for p in params]
+losses = []
+for _ in tqdm(range(epochs), desc="epochs", leave=False):
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        L = mlp_loss(X, target, params)
+    losses.append(float(L))
+    params = gd_step(params, tape.gradient(L, params), alpha)
+return losses""")),
+    ok("train-with-tqdm-auto-trange", train="from tqdm.auto import trange\n\n\n"
+       + fn("train(X, target, params, alpha, epochs)", """
+params = [tf.Variable(p, dtype=tf.float32) for p in params]
+losses = []
+bar = trange(epochs)
+for _ in bar:
+    with tf.GradientTape() as tape:
+        L = mlp_loss(X, target, params)
+    bar.set_postfix(loss=float(L))
+    losses.append(float(L))
+    new = gd_step(params, tape.gradient(L, params), alpha)
+    for variable, value in zip(params, new):
+        variable.assign(value)
+return losses""")),
     ok("train-python-floats", train=fn("train(X, target, params, alpha, epochs)", """
 current = [tf.convert_to_tensor(p, dtype=tf.float32) for p in params]
 history = []
