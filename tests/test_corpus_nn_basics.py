@@ -163,3 +163,11 @@ def test_the_packing_rules_part_what_could_meet():
     assert not packs.compatible(numpy_softmax, numpy_softmax, solution)  # one cell
     assert packs.compatible(numpy_again, helper, solution)
     assert packs.compatible(numpy_softmax, helper_too, solution)
+    # a tape's None gradient is traced by calling cross_entropy, loss and mlp_loss
+    numpy_loss = Variant("h", {"loss": "def loss(X, t, W, b):\n    return np.matmul(X, W)"},
+                         frozenset({"loss", "tape_gradients"}))
+    numpy_ce = Variant("i", {"cross-entropy": "def cross_entropy(t, z):\n    return -z"},
+                       frozenset({"cross_entropy"}))
+    assert not packs.compatible(numpy_loss, numpy_ce, solution)
+    assert not packs.compatible(numpy_ce, numpy_loss, solution)
+    assert packs.compatible(numpy_ce, helper, solution)

@@ -426,3 +426,20 @@ def test_a_magic_option_the_linter_does_not_know_hides_no_cell():
     cell = ("%timeit -n1 -r1 -v _rt pass\nimport tensorflow as tf\n"
             "def softmax(z):\n    return tf.nn.softmax(z)")
     assert api_lint.forbidden_uses([cell], "softmax", ["tf.nn.softmax"]) == ["tf.nn.softmax"]
+
+
+def test_the_closest_known_mistake_is_named_not_the_first_that_matches():
+    """On wide logits two cross-entropy slips fall within the naming window of each other;
+    the answer is named for the one it equals, whichever the catalogue lists first."""
+    expected = np.array([1.0, 2.0, 3.0])
+    nearly = expected * 3 + 1e-4  # within the window of `exact`'s answer too
+    exact = expected * 3
+    for order in (["nearly", "exact"], ["exact", "nearly"]):
+        catalogue = {"nearly": nearly, "exact": exact}
+        catalogue = {name: catalogue[name] for name in order}
+        with pytest.raises(GradingFailure, match="This is what exact gives"):
+            assert_close(exact, expected, "x", rtol=1e-5, atol=1e-6, mistakes=catalogue)
+    # equals stay in the catalogue's order
+    with pytest.raises(GradingFailure, match="This is what first gives"):
+        assert_close(exact, expected, "x", rtol=1e-5, atol=1e-6,
+                     mistakes={"first": exact.copy(), "second": exact.copy()})

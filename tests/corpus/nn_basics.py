@@ -447,6 +447,29 @@ logits = tf.matmul(X, W) + b
 log_p = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)
 return -tf.reduce_mean(tf.one_hot(target, 10) * log_p)""")}, LOSS_USERS[:2],
         says="dividing by m*K"),
+    # the fairness probe of 2026-12-04 (night): mistakes lost the right points, but these
+    # messages named another cause (a NumPy loss, a bias-free loss leaving TensorFlow, a
+    # log-sum-exp without its max, a depth "read off the labels" that was W's rows)
+    bad("loss-leaves-the-bias-out", {"loss": fn("loss(X, target, W, b)", """
+logits = tf.matmul(X, W)
+return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), logits))""")},
+        LOSS_USERS[:2], says="none for b"),
+    bad("tape-source-left-numpy", {"tape-gradients": fn("tape_gradients(X, target, W, b)", """
+W = tf.Variable(W, dtype=tf.float32)
+with tf.GradientTape() as tape:
+    L = loss(X, target, W, b)
+dW, db = tape.gradient(L, [W, b])
+return dW, db""")}, ["tape_gradients"], says="or as a source"),
+    bad("ce-leaves-out-the-log-sum-exp", {"cross-entropy": fn(
+        "cross_entropy(onehot_target, logits)", """
+z = tf.convert_to_tensor(logits)
+return -tf.reduce_sum(tf.cast(onehot_target, z.dtype) * z, axis=1)""")}, ["cross_entropy"],
+        says="leaving out the log-sum-exp term"),
+    bad("loss-depth-from-W-rows", {"loss": fn("loss(X, target, W, b)", """
+logits = tf.matmul(X, W) + b
+onehot = tf.one_hot(target, depth=W.shape[0])
+return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, logits))""")},
+        LOSS_USERS, says="not another size of the data"),
     bad("tape-without-watch", {"tape-gradients": fn("tape_gradients(X, target, W, b)", """
 W = tf.constant(W, dtype=tf.float32)
 b = tf.constant(b, dtype=tf.float32)

@@ -10,7 +10,11 @@ cost most of the test suite's time. Entries that cannot see each other share a n
   ``one_hot`` fails with a shifted one), and none runs a top-level call other than
   ``print`` (``np.seterr(all="raise")`` changes every later cell);
 * for mistakes, no two lose the same check, so each lost check belongs to exactly one
-  entry, and the pack must lose exactly the union of its entries' checks.
+  entry, and the pack must lose exactly the union of its entries' checks;
+* an entry whose lost checks explain themselves by calling other answers (a None
+  gradient in ``tape_gradients`` is traced by calling ``cross_entropy``,
+  ``loss`` and ``mlp_loss``) is not packed with an entry that changes those answers (a
+  NumPy ``cross_entropy`` beside a ``loss`` with NumPy logits named the wrong one).
 
 A pack stands only if its grading is exactly what its entries predict together (full
 marks; or exactly the union of the lost checks, each entry's mistake named in its own
@@ -120,9 +124,21 @@ def pack(variants: Sequence, solution_cells: dict[str, str],
     return [tuple(members) for members in packs]
 
 
+# exercise -> the answer cells its failure messages call to find the cause
+HINTS_CALL = {"tape_gradients": frozenset({"cross-entropy", "loss", "mlp-loss"})}
+
+
+def _hint_reads(a, b) -> bool:
+    """Whether ``a``'s lost checks explain themselves by calling an answer ``b`` changes."""
+    return any(HINTS_CALL.get(exercise, frozenset()) & set(b.cells)
+               for exercise in a.exercises)
+
+
 def compatible(a, b, solution_cells: dict[str, str], lost: Callable = lost_checks) -> bool:
     """Whether ``a`` and ``b`` may share a notebook (the module docstring's rules)."""
     if changes_the_session(a) or changes_the_session(b) or set(a.cells) & set(b.cells):
+        return False
+    if _hint_reads(a, b) or _hint_reads(b, a):
         return False
     usual = usual_imports(solution_cells.values())
     defined_a = set().union(*(defined_names(s, usual) for s in a.cells.values()))

@@ -357,6 +357,8 @@ def _cross_entropy_mistakes(onehot_target, logits) -> dict:
             "log(sum(exp(z - max))))": -(t * (z - np.log(np.exp(z - shift).sum(
                 axis=1, keepdims=True)))).sum(axis=1),
             "summing over all classes without the one-hot target": -log_p.sum(axis=1),
+            "leaving out the log-sum-exp term (only -sum(t * z): the logits are not a "
+            "log-softmax)": -(t * z).sum(axis=1),
             "the log of the logits instead of a log-softmax":
             -(t * np.log(np.abs(z) + 1e-300)).sum(axis=1),
             "the one-hot target and the logits swapped (the one-hot target is the first "

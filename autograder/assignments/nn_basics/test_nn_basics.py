@@ -887,7 +887,12 @@ def _tape_path_hint(student) -> str:
                     "computed from it has no gradient. `loss`, `mlp_loss` and what they "
                     "call must compute with TensorFlow operations (the contract's return "
                     "values rule).")
-    if _loss_leaves_the_tape(student):
+    missing = _loss_gradients_missing(student)
+    if missing == ["b"]:  # W's gradient flows: the path is TensorFlow's, b is not on it
+        return (" `loss` returns a tensor and a GradientTape gets W's gradient from it, but "
+                "none for b: b does not reach the loss (a bias left out of the logits?), "
+                "or only through NumPy. If `loss` fails its own checks, fix that first.")
+    if missing:
         return (" `loss` returns a tensor, but a GradientTape watching W and b gets no "
                 "gradient from it: a step inside `loss` (or what it calls) leaves "
                 "TensorFlow, such as `np.matmul`, `np.asarray`, `.numpy()` or `float()`, "
@@ -895,10 +900,11 @@ def _tape_path_hint(student) -> str:
     return ""
 
 
-def _loss_leaves_the_tape(student) -> bool:
-    """Whether ``loss(X, target, W, b)`` on tf.Variables gives a None gradient on a tape
-    (a loss whose logits are np.matmul returns a tensor and still breaks the path). Asked
-    in the student's process: a hint's words only, never a score."""
+def _loss_gradients_missing(student) -> list[str]:
+    """Which of W and b get a None gradient when ``loss(X, target, W, b)`` on tf.Variables
+    is on a tape (a loss whose logits are np.matmul returns a tensor and still breaks the
+    path; one that leaves b out gives W's gradient only). Asked in the student's process:
+    a hint's words only, never a score."""
     import secrets
 
     result = "_g" + secrets.token_hex(6)
@@ -916,11 +922,13 @@ def _loss_leaves_the_tape(student) -> bool:
             f"del _g_ask\n")
     try:
         if not student.run_code(code)["ok"]:
-            return False
+            return []
         found = student.get(result)
     except ProbeError:
-        return False
-    return isinstance(found, list) and any(v is True for v in found)
+        return []
+    if not (isinstance(found, list) and len(found) == 2):
+        return []
+    return [name for name, none in zip(("W", "b"), found) if none is True]
 
 
 def _with_tape_hint(student, attempt):
