@@ -188,10 +188,13 @@ def test_reading_a_request_runs_a_handful_of_python_calls_and_compiles_nothing()
     """In the student's process every Python call while a request is read passes the
     runner's reading watch (a profile hook), and every compile its audit hook: ``np.load``
     parsed each header with ``ast.literal_eval`` (a compile, some 200 calls an array), which
-    cost a grading ~0.6 s. A request of eight arrays now reads in a few calls an array."""
+    cost a grading ~0.6 s. A request of eight arrays now reads in a few calls an array,
+    opened from its envelope as the runner reads it (:func:`protocol.request_opener`)."""
     import sys
 
-    message = protocol.encode_message({"op": "call"}, [np.zeros((30, 64), np.float32)] * 8)
+    message = protocol.RequestSealer(b"k" * 32).wrap(protocol.encode_message(
+        {"op": "call"}, [np.zeros((30, 64), np.float32)] * 8))
+    receive = protocol.request_opener(b"k" * 32)
     calls, compiled = [], []
 
     def count(frame, event, arg):
@@ -208,10 +211,53 @@ def test_reading_a_request_runs_a_handful_of_python_calls_and_compiles_nothing()
     os.close(write_fd)
     sys.setprofile(count)
     try:
-        header, payload = protocol.receive_message(read_fd)
+        header, payload = receive(read_fd)
     finally:
         sys.setprofile(None)
         os.close(read_fd)
     assert len(payload) == 8 and header["op"] == "call"
     assert not compiled, compiled[:3]
     assert len(calls) < 10 * 8, sorted(set(calls))
+
+
+def _enveloped(messages, key=b"k" * 32):
+    sealer = protocol.RequestSealer(key)
+    return [sealer.wrap(protocol.encode_message(h, p)) for h, p in messages]
+
+
+def _open_all(data: bytes, key=b"k" * 32, count=1):
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, data)
+    os.close(write_fd)
+    receive = protocol.request_opener(key)
+    try:
+        return [receive(read_fd) for _ in range(count)]
+    finally:
+        os.close(read_fd)
+
+
+def test_requests_travel_enveloped_and_only_the_graders_open():
+    """A relay on the request pipe (the thirteenth red team's, +3) sees no probe's name or
+    inputs, and any request it changes, drops, reorders or replays breaks the channel."""
+    marker = np.arange(97, dtype=np.float64) * 1.25
+    messages = [({"op": "call", "name": "softmax_marker", "forbid": ["tf.nn.softmax"]},
+                 [[marker], {}]), ({"op": "get", "name": "SEED"}, None)]
+    first, second = _enveloped(messages)
+    for wrapped in (first, second):
+        assert b"softmax_marker" not in wrapped and b"forbid" not in wrapped
+        assert marker.tobytes()[8:40] not in wrapped
+    (h1, p1), (h2, _) = _open_all(first + second, count=2)
+    assert h1["name"] == "softmax_marker" and h1["forbid"] == ["tf.nn.softmax"]
+    np.testing.assert_array_equal(p1[0][0], marker)
+    assert h2 == {"op": "get", "name": "SEED", "n_arrays": 0}
+    flipped = bytearray(first)
+    flipped[20] ^= 1
+    for forged, count in ((bytes(flipped), 1), (second, 1), (second + first, 2),
+                          (first + first, 2)):
+        with pytest.raises(protocol.ProtocolError, match="not the grader's"):
+            _open_all(forged, count=count)
+    with pytest.raises(protocol.ProtocolError, match="not the grader's"):
+        _open_all(first, key=b"j" * 32)
+    # a message as the first request was sent (not enveloped) is refused too
+    with pytest.raises(protocol.ProtocolError):
+        _open_all(protocol.encode_message(*messages[1]))

@@ -984,3 +984,51 @@ def test_the_hosts_cgroup_tree_is_hidden_from_the_student():
               "CPUS = len(os.listdir('/sys/devices/system/cpu')) > 0"]) as p:
         assert p.report.cells[0].status == "ok", p.report.cells[0].error
         assert p.get("CGROUPS") == [] and p.get("CPUS") is True
+
+
+RELAY_ON_THE_REQUEST_PIPE = '''
+import fcntl, os, stat, threading
+def _request_fd():
+    for fd in range(3, 256):
+        try:
+            mode, flags = os.fstat(fd).st_mode, fcntl.fcntl(fd, fcntl.F_GETFL)
+        except OSError:
+            continue
+        if stat.S_ISFIFO(mode) and flags & os.O_ACCMODE == os.O_RDONLY:
+            return fd
+_req = _request_fd()
+_orig = os.dup(_req)
+_r, _w = os.pipe()
+os.dup2(_r, _req)
+_seen = bytearray()
+def _relay():
+    while True:
+        chunk = os.read(_orig, 65536)
+        if not chunk:
+            break
+        _seen.extend(chunk)
+        os.write(_w, bytes(b ^ FLIP for b in chunk))
+threading.Thread(target=_relay, daemon=True).start()
+def seen(marker_hex):
+    return bytes.fromhex(marker_hex) in bytes(_seen)
+def doubled_marker_name(x):
+    return x * 2
+'''
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_relay_on_the_request_pipe_sees_no_request_and_cannot_change_one(warm):
+    """The thirteenth red team put a pipe of its own in place of the request pipe
+    (``os.dup2``) and read each request first, inputs included, before the runner switched a
+    restricted probe's forbidden APIs off (softmax from scipy, +3). Requests now travel
+    enveloped: the relay sees ciphertext, and one it changes breaks the channel."""
+    marker = np.arange(64, dtype=np.float64) * 1.25
+    policy = SandboxPolicy(warm_start=warm)
+    with run([RELAY_ON_THE_REQUEST_PIPE.replace("FLIP", "0")], policy=policy) as p:
+        np.testing.assert_array_equal(p.call("doubled_marker_name", marker), marker * 2)
+        assert p.call("seen", marker.tobytes()[8:40].hex()) is False
+        assert p.call("seen", b"doubled_marker_name".hex()) is False
+        assert p.call("seen", b'"op"'.hex()) is False
+    with run([RELAY_ON_THE_REQUEST_PIPE.replace("FLIP", "1")], policy=policy) as p:
+        with pytest.raises(StudentCrashed):
+            p.call("doubled_marker_name", marker)

@@ -107,6 +107,7 @@ class StudentProcess:
         self._probe_restarts = 0  # restarts after a probe timeout: not capped (one each)
         self._started = False
         self._seal: protocol.SealCheck | None = None  # the replies' seal, new each launch
+        self._sealer: protocol.RequestSealer | None = None  # the requests' envelope, likewise
         self._last_failure = ""
         # why the sandbox itself could not be built (the grader's failure, not the
         # student's): a grading that met one cannot be trusted
@@ -154,6 +155,8 @@ class StudentProcess:
         last = began
         key = os.urandom(protocol.SEAL_BYTES)  # this process's seal (protocol.seal_with)
         self._seal = protocol.SealCheck(key)
+        # and the envelope of every later request (protocol.request_opener)
+        self._sealer = protocol.RequestSealer(key)
         try:
             protocol.send_message(sandbox.request_fd,
                                   {"op": "execute", "seal": key.hex(),
@@ -286,7 +289,8 @@ class StudentProcess:
         deadline = time.monotonic() + seconds
         began = time.monotonic()
         try:
-            protocol.send_message(sandbox.request_fd, header, payload, deadline=deadline)
+            protocol.send_message(sandbox.request_fd, header, payload, deadline=deadline,
+                                  sealer=self._sealer)
             reply, value = protocol.receive_message(sandbox.reply_fd, deadline=deadline,
                                                     seal=self._seal)
         except protocol.ChannelTimeout:
@@ -321,7 +325,7 @@ class StudentProcess:
         if self._sandbox is not None:
             try:
                 protocol.send_message(self._sandbox.request_fd, {"op": "bye"},
-                                      deadline=time.monotonic() + 1)
+                                      deadline=time.monotonic() + 1, sealer=self._sealer)
             except protocol.ProtocolError:
                 pass
             self._sandbox.close(wait=wait)

@@ -87,10 +87,30 @@ def write_all(fd: int, data: bytes, deadline: float | None = None) -> None:
 
 
 def _read_frame(fd: int, limit: int, deadline: float | None = None) -> bytes:
-    (size,) = _LEN.unpack(_read_exact(fd, _LEN.size, deadline))
+    return _frame_from(lambda n: _read_exact(fd, n, deadline), limit)
+
+
+def _frame_from(read, limit: int) -> bytes:
+    """One length-prefixed frame from ``read(n) -> n bytes``, at most ``limit`` long."""
+    (size,) = _LEN.unpack(read(_LEN.size))
     if size > limit:
         raise ProtocolError(f"frame of {size} bytes exceeds the limit of {limit}")
-    return _read_exact(fd, size, deadline)
+    return read(size)
+
+
+def _reader_of(data: bytes):
+    """``read(n)`` over ``data``: a message already in memory (an opened request)."""
+    view, at = memoryview(data), [0]
+
+    def read(n: int) -> bytes:
+        start = at[0]
+        if start + n > len(view):
+            raise ProtocolError("message ends mid-frame")
+        at[0] = start + n
+        return bytes(view[start:start + n])
+
+    read.left = lambda: len(view) - at[0]
+    return read
 
 
 # --- the seal on the runner's replies ------------------------------------------------
@@ -152,6 +172,77 @@ class SealCheck:
                                 "runner's seal: the notebook's code wrote on the grader's "
                                 "channel")
         self._received += 1
+
+
+# --- the envelope on the grader's requests ------------------------------------------
+#
+# The notebook's code can also find the request pipe (``sys.argv``, /proc/self/fd) and put a
+# pipe of its own in its place with ``os.dup2``: a process it started read each request
+# first, computed a restricted probe's answer from its inputs with the forbidden API before
+# the runner read the request and switched the API off, and passed the bytes on (the
+# thirteenth red team: softmax from scipy, 31 -> 34/34); it could as well have rewritten a
+# request (dropped its ``forbid``, renamed the function). So every request after the first
+# is enveloped: encrypted with a keystream (SHAKE-256 of a key and the message's number)
+# and sealed with an HMAC-SHA256 of its number and ciphertext, both keys derived from the
+# key of the first message, which the runner reads before any student code runs. A relay
+# sees ciphertext only; one that changes, drops, reorders or replays a request breaks the
+# channel, which costs the notebook the rest of its checks.
+
+def _request_keys(key: bytes) -> tuple[bytes, bytes]:
+    digest = _hmac_sha256()
+    return digest(key, b"request keystream"), digest(key, b"request seal")
+
+
+def _keystream_xor(stream_key: bytes, number: int, data: bytes, *, _shake=hashlib.shake_256,
+                   _frombuffer=np.frombuffer, _xor=np.bitwise_xor, _u8=np.uint8) -> bytes:
+    pad = _shake(stream_key + number.to_bytes(8, "big")).digest(len(data))
+    return _xor(_frombuffer(data, _u8), _frombuffer(pad, _u8)).tobytes()
+
+
+class RequestSealer:
+    """The grader's side: envelopes each request in turn (:func:`request_opener`)."""
+
+    def __init__(self, key: bytes):
+        self._stream, self._seal = _request_keys(key)
+        self._sent = 0
+
+    def wrap(self, data: bytes) -> bytes:
+        number = self._sent.to_bytes(8, "big")
+        hidden = _keystream_xor(self._stream, self._sent, data)
+        tag = hmac.digest(self._seal, number + hidden, "sha256")
+        self._sent += 1
+        return _LEN.pack(len(hidden)) + hidden + _LEN.pack(len(tag)) + tag
+
+
+def request_opener(key: bytes, limit: int = MAX_MESSAGE_BYTES + MAX_HEADER_BYTES
+                   + (MAX_ARRAYS_PER_MESSAGE + 1) * _LEN.size):
+    """The runner's side: ``receive(fd) -> (header, payload)`` of the next enveloped request,
+    in order; a request that is not the grader's raises :class:`ProtocolError`. Everything
+    it calls is taken now, before any student code runs."""
+    stream, seal = _request_keys(key)
+    opened = [0]
+    digest, same, frame_from, read_exact = _hmac_sha256(), hmac.compare_digest, _frame_from, \
+        _read_exact
+    xor, decode = _keystream_xor, _receive
+
+    def receive(fd: int) -> tuple[dict, object]:
+        read = lambda n: read_exact(fd, n)  # noqa: E731 - a reader for this fd
+        hidden = frame_from(read, limit)
+        tag = frame_from(read, SEAL_BYTES)
+        number = opened[0]
+        if not same(digest(seal, number.to_bytes(8, "big") + hidden), tag):
+            raise ProtocolError("a request on the grader's channel was not the grader's "
+                                "(changed, replayed or out of order)")
+        opened[0] = number + 1
+        data = xor(stream, number, hidden)
+        del hidden
+        reader = _reader_of(data)
+        message = decode(reader, MAX_ARRAY_BYTES, MAX_HEADER_BYTES, None)
+        if reader.left():
+            raise ProtocolError("bytes after the end of a request")
+        return message
+
+    return receive
 
 
 # --- values <-> (json, blobs) --------------------------------------------------------
@@ -352,9 +443,11 @@ def encode_message(header: dict, payload=None, describe_unknown=None,
 
 def send_message(fd: int, header: dict, payload=None, describe_unknown=None,
                  deadline: float | None = None,
-                 max_header_bytes: int = MAX_HEADER_BYTES) -> None:
-    write_all(fd, encode_message(header, payload, describe_unknown, max_header_bytes),
-              deadline)
+                 max_header_bytes: int = MAX_HEADER_BYTES,
+                 sealer: RequestSealer | None = None) -> None:
+    """With ``sealer`` (the grader's requests after the first), the message is enveloped."""
+    data = encode_message(header, payload, describe_unknown, max_header_bytes)
+    write_all(fd, sealer.wrap(data) if sealer is not None else data, deadline)
 
 
 def receive_message(fd: int, max_array_bytes: int = MAX_ARRAY_BYTES,
@@ -369,8 +462,14 @@ def receive_message(fd: int, max_array_bytes: int = MAX_ARRAY_BYTES,
     ``seal``, the message must end with the sender's tag (:func:`seal_with`), checked
     before anything of it is returned.
     """
+    return _receive(lambda n: _read_exact(fd, n, deadline), max_array_bytes,
+                    max_header_bytes, seal, fd, deadline)
+
+
+def _receive(read, max_array_bytes: int, max_header_bytes: int, seal: SealCheck | None,
+             fd: int | None = None, deadline: float | None = None) -> tuple[dict, object]:
     mac = seal.begin() if seal is not None else None
-    raw = _read_frame(fd, max_header_bytes, deadline)
+    raw = _frame_from(read, max_header_bytes)
     if mac is not None:
         mac.update(_LEN.pack(len(raw)) + raw)
     try:
@@ -384,7 +483,7 @@ def receive_message(fd: int, max_array_bytes: int = MAX_ARRAY_BYTES,
         raise ProtocolError("bad array count")
     arrays, budget = [], max(MAX_MESSAGE_BYTES, max_array_bytes)
     for _ in range(n_arrays):
-        blob = _read_frame(fd, min(max_array_bytes, budget), deadline)
+        blob = _frame_from(read, min(max_array_bytes, budget))
         budget -= len(blob)
         if mac is not None:
             mac.update(_LEN.pack(len(blob)) + blob)

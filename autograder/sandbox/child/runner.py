@@ -1544,6 +1544,7 @@ def main(argv: list[str]) -> int:
         return 2
     seal = protocol.seal_with(bytes.fromhex(key))
     send = _sender(reply_fd, seal)
+    request_key = bytes.fromhex(key)  # opens the later requests (protocol.request_opener)
     del key
     shell = make_shell()
     _preload(header.get("preload"))
@@ -1566,13 +1567,14 @@ def main(argv: list[str]) -> int:
     watch = bound["_ReadingWatch"]
     # sends from the copy, under watch: the module's send looked its helpers up at each call
     send = bound["_sender"](reply_fd, seal, shell.user_ns)
-    del bound, seal
+    receive = channel.request_opener(request_key)
+    del bound, seal, request_key
     run_cells(shell, [str(c) for c in cells], send, checked)
     tampered = ""
     while True:
         reading = watch(shell.user_ns)
         try:
-            header, payload = channel.receive_message(request_fd)
+            header, payload = receive(request_fd)
         except channel.ChannelClosed:
             return 0
         finally:
