@@ -1032,3 +1032,16 @@ def test_a_relay_on_the_request_pipe_sees_no_request_and_cannot_change_one(warm)
     with run([RELAY_ON_THE_REQUEST_PIPE.replace("FLIP", "1")], policy=policy) as p:
         with pytest.raises(StudentCrashed):
             p.call("doubled_marker_name", marker)
+
+
+def test_a_cold_start_is_not_charged_to_the_notebooks_budget():
+    """An endless cell spends the budget; the restart that skips it must still fit. On the
+    cold rungs (setuid, user) the restart's imports took longer than the restart's grace,
+    so no cell ran again and every check scored 0 (the full rung suite's
+    ``infinite-loop-cell``). The process's start, which runs no student code, now has its
+    own limit."""
+    cells = ["x = 1", "while True:\n    pass", "def f():\n    return x + 1"]
+    with run(cells, notebook_seconds=3, policy=SandboxPolicy(warm_start=False)) as p:
+        assert p.call("f") == 2
+        statuses = [c.status for c in p.report.cells]
+        assert statuses[0] == "ok" and statuses[1] == "timeout", statuses

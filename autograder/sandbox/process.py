@@ -81,6 +81,11 @@ def _worse(before: CellOutcome, reported: CellOutcome) -> CellOutcome:
     return before
 
 
+# The longest a student process may take to start, before its first cell (imports, no
+# student code): apart from the notebook's budget.
+START_SECONDS = 120.0
+
+
 class StudentProcess:
     """A submission's code cells running in a sandbox, answering probes until closed."""
 
@@ -147,7 +152,12 @@ class StudentProcess:
         left = max(0.0, self.notebook_seconds - self._budget_used)
         if self._starts > 1:
             left += 2 * rerun + min(10.0, self.notebook_seconds / 4)
-        deadline = began + left
+        # the process's own start (a cold one imports TensorFlow: 5-30 s) runs no student
+        # code and is not charged to the budget: an endless cell on a cold rung spent the
+        # whole budget, and the restart's imports then outlasted the grace, so no later
+        # cell ran again (every check 0 on the setuid and user rungs)
+        deadline = began + max(left, START_SECONDS)
+        cells_began = None
         to_run = [("pass" if i in self._skipped else src) for i, src in enumerate(self.cells)]
         previous = {c.index: c for c in self.report.cells}
         outcomes = [previous[i] if i in self._skipped else CellOutcome(i, "not run")
@@ -170,7 +180,8 @@ class StudentProcess:
                                                      seal=self._seal)
                 if header.get("event") == "started":
                     self._started = True
-                    last = time.monotonic()
+                    last = cells_began = time.monotonic()
+                    deadline = cells_began + left
                     continue
                 if header.get("event") == "executed":
                     if any(c.status == "not run" for c in outcomes):
@@ -194,9 +205,12 @@ class StudentProcess:
                     outcomes[index] = _worse(outcomes[index], outcome)
                 last = time.monotonic()
         except protocol.ProtocolError as exc:
-            running = next((c.index for c in outcomes if c.status == "not run"), None)
+            # before "started" no cell ran: the process's start failed, not a cell
+            running = next((c.index for c in outcomes if c.status == "not run"), None) \
+                if self._started else None
             if isinstance(exc, protocol.ChannelTimeout):
-                what = f"ran past the notebook's {self.notebook_seconds:g} s budget"
+                what = f"ran past the notebook's {self.notebook_seconds:g} s budget" \
+                    if self._started else f"did not start within {START_SECONDS:g} s"
                 self._fail(f"the notebook {what}")
             else:
                 self._fail(self._death_reason(exc))
@@ -212,7 +226,8 @@ class StudentProcess:
             elapsed = time.monotonic() - began
             self.report.seconds += elapsed
             self.report.cells = outcomes
-            self._budget_used += max(0.0, elapsed - rerun)
+            if cells_began is not None:
+                self._budget_used += max(0.0, time.monotonic() - cells_began - rerun)
 
     def _death_reason(self, exc: Exception) -> str:
         sandbox = self._sandbox
