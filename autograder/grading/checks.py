@@ -156,6 +156,12 @@ def _broadcast_hint(a: str, b: str) -> str:
         return (f"they differ on axis {axis} ({one[axis]} vs {two[axis]}): check where each "
                 "size comes from (a one-hot's depth, a transposed matrix, a vector reshaped "
                 "into a column, the axis of a reduction).")
+    if sorted((len(one), len(two))) == [1, 2] and short[0] != long_[-1] and 1 not in one + two:
+        # rows of p values and a vector of q: a bias of another layer, as parameters
+        # unpacked in another order give (a fairness probe's weights-first unpacking)
+        return (f"a vector of {short[0]} values meets rows of {long_[-1]}: a bias that "
+                "belongs to another layer (check the order the parameters are taken or "
+                "unpacked in) or a vector of the wrong length.")
     return "check the axis of a reduction, a missing keepdims=True or a transposed operand."
 
 

@@ -465,6 +465,14 @@ return dW, db""")}, ["tape_gradients"], says="or as a source"),
 z = tf.convert_to_tensor(logits)
 return -tf.reduce_sum(tf.cast(onehot_target, z.dtype) * z, axis=1)""")}, ["cross_entropy"],
         says="leaving out the log-sum-exp term"),
+    bad("mlp-loss-params-unpacked-weights-first", {"mlp-loss": fn(
+        "mlp_loss(X, target, params)", """
+W1, W2, W3, b1, b2, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.tanh(tf.matmul(A1, W2) + b2)
+Z3 = tf.matmul(A2, W3) + b3
+return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(target, 10), Z3))""")},
+        ("mlp_loss", "train"), says="unpacked in"),
     bad("loss-depth-from-W-rows", {"loss": fn("loss(X, target, W, b)", """
 logits = tf.matmul(X, W) + b
 onehot = tf.one_hot(target, depth=W.shape[0])
