@@ -86,10 +86,6 @@ def write_all(fd: int, data: bytes, deadline: float | None = None) -> None:
         view = view[written:]
 
 
-def _read_frame(fd: int, limit: int, deadline: float | None = None) -> bytes:
-    return _frame_from(lambda n: _read_exact(fd, n, deadline), limit)
-
-
 def _frame_from(read, limit: int) -> bytes:
     """One length-prefixed frame from ``read(n) -> n bytes``, at most ``limit`` long."""
     (size,) = _LEN.unpack(read(_LEN.size))
