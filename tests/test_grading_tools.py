@@ -443,3 +443,36 @@ def test_the_closest_known_mistake_is_named_not_the_first_that_matches():
     with pytest.raises(GradingFailure, match="This is what first gives"):
         assert_close(exact, expected, "x", rtol=1e-5, atol=1e-6,
                      mistakes={"first": exact.copy(), "second": exact.copy()})
+
+
+@pytest.mark.parametrize("code", [
+    # a red team's +1: the data set built, then the array sliced
+    "def first_examples(X, k):\n    tf.data.Dataset.from_tensor_slices(X)\n"
+    "    return np.asarray(X)[:k]",
+    "def first_examples(X, k):\n    ds = tf.data.Dataset.from_tensor_slices(X)\n"
+    "    return X[:k]",
+    "def first_examples(X, k):\n    _ = tf.data.Dataset.from_tensor_slices(X)\n"
+    "    return X[:k]",
+    "def first_examples(X, k):\n    'from_tensor_slices'\n    return X[:k]",
+    "def first_examples(X, k):\n    if k:\n        tf.data.Dataset.from_tensor_slices(X)\n"
+    "    return X[:k]",
+    # a variable of the notebook's own spelled like the API is not the API
+    "def first_examples(X, k):\n    from_tensor_slices = X[:k]\n"
+    "    return from_tensor_slices",
+])
+def test_a_required_api_whose_value_nothing_uses_is_not_counted(code):
+    assert missing(code) == list(FTS)
+
+
+@pytest.mark.parametrize("code", [
+    # its value used through a call made for its effect, a list filled in place
+    "def first_examples(X, k):\n    rows = []\n"
+    "    rows.extend(tf.data.Dataset.from_tensor_slices(X).take(k))\n"
+    "    return np.stack(rows)",
+    "def first_examples(X, k):\n    global DS\n    DS = tf.data.Dataset.from_tensor_slices(X)\n"
+    "    return np.stack(list(DS.take(k)))",
+    "from tensorflow.data.Dataset import *\ndef first_examples(X, k):\n"
+    "    return np.stack(list(from_tensor_slices(X).take(k)))",
+])
+def test_a_required_api_whose_value_is_used_counts(code):
+    assert missing(code) == []

@@ -367,8 +367,11 @@ def missing_uses(cells: Sequence[str], function: str, required: Iterable[str],
     named where its path resolves (``from tensorflow.data import Dataset``), and also where
     its last name appears at all, as an attribute, a name or a string (``D =
     tf.data.Dataset; D.from_tensor_slices(X)``, ``getattr(D, "from_tensor_slices")``). Only
-    a function that never spells it fails. This is the grader's own reading of the source,
-    which no output of the student's process can change."""
+    a function that never spells it fails, or spells it only where nothing can use it: a
+    call whose result is thrown away, a name assigned and never read, a bare string, or a
+    variable of its own spelled like the API. This is the grader's own reading of the
+    source, which no output of the student's process can change."""
+    required = tuple(required)
     module = _module(tuple(cells))
     skip = set(others) - {function}
     named = set(module.carried.get(function, ()))
@@ -381,14 +384,17 @@ def missing_uses(cells: Sequence[str], function: str, required: Iterable[str],
         nodes = _reachable_from(module, [module.functions[n] for n in sorted(made)
                                          if n in module.functions],
                                 {n for n in made if n in module.classes})
+    last_names = {_canonical(api).rsplit(".", 1)[-1] for api in required}
+    nodes = [_without_dead_code(node, last_names) for node in nodes]
+    own = _notebook_bound(tuple(cells))
     words = set()
     for node in nodes:
         named |= _uses(node, module)
         for child in ast.walk(node):
             if isinstance(child, ast.Attribute):
                 words.add(child.attr)
-            elif isinstance(child, ast.Name):
-                words.add(child.id)
+            elif isinstance(child, ast.Name) and child.id not in own:
+                words.add(child.id)  # a star import's name; not a variable of the notebook's
             elif isinstance(child, ast.Constant) and isinstance(child.value, str):
                 words.add(child.value)
     words |= {path.rsplit(".", 1)[-1] for path in named}
@@ -401,6 +407,68 @@ def missing_uses(cells: Sequence[str], function: str, required: Iterable[str],
 
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+@functools.lru_cache(maxsize=2)
+def _notebook_bound(cells: tuple[str, ...]) -> frozenset[str]:
+    """Every name the notebook binds itself (assignments, parameters, defs, classes): a
+    variable spelled like an API (``device_type = "CPU"``) does not name that API."""
+    names = set()
+    for tree in _cell_trees(cells):
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                names.add(node.id)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+                names.add(node.name)
+    return frozenset(names)
+
+
+def _called_last_name(call: ast.AST) -> str | None:
+    if not isinstance(call, ast.Call):
+        return None
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        if func.id == "getattr" and len(call.args) >= 2 \
+                and isinstance(call.args[1], ast.Constant):
+            return str(call.args[1].value)
+        return func.id
+    return None
+
+
+def _without_dead_code(node: ast.AST, required: set[str]) -> ast.AST:
+    """A copy of ``node`` without the statements whose value nothing uses: a required API
+    called and its result thrown away, a bare string or name, a name assigned and never
+    read. A required API counts where its value can reach the answer (a red team's
+    ``from_tensor_slices(X)`` before ``return X[:k]``, and ``device_type = "CPU"``)."""
+    node = copy.deepcopy(node)
+    loaded = {n.id for n in ast.walk(node)
+              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    declared = {name for n in ast.walk(node) if isinstance(n, (ast.Global, ast.Nonlocal))
+                for name in n.names}
+
+    def dead(statement: ast.stmt) -> bool:
+        if isinstance(statement, ast.Expr):
+            value = statement.value
+            return isinstance(value, (ast.Constant, ast.Name, ast.Attribute)) \
+                or _called_last_name(value) in required
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) \
+                else [statement.target]
+            return all(isinstance(t, ast.Name) and t.id not in loaded
+                       and t.id not in declared for t in targets)
+        return False
+
+    for parent in ast.walk(node):
+        for field in ("body", "orelse", "finalbody"):
+            statements = getattr(parent, field, None)
+            if isinstance(statements, list) and statements \
+                    and all(isinstance(s, ast.stmt) for s in statements):
+                setattr(parent, field, [ast.Pass() if dead(s) else s for s in statements])
+    return node
 
 
 def _reachable(module: _Module, function: str, skip: set[str]) -> list[ast.AST]:

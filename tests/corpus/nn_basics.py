@@ -669,6 +669,21 @@ return _grads(X, target, W, b)""")}, ["tape_gradients"], says="a name the test c
     # the grader's own machine's answer, written down (the tenth red team's took the point)
     bad("devices-written-down", {"list-device-types": fn("list_device_types()", """
 return ['CPU']""")}, ["list_device_types"], says="without asking TensorFlow"),
+    # the fourteenth red team's: the same list beside words of TensorFlow's API that nothing
+    # uses (a variable, a bare string, a call whose answer is thrown away) kept the point
+    bad("devices-written-down-in-a-variable-named-like-the-api", {
+        "list-device-types": fn("list_device_types()", """
+device_type = "CPU"
+return [device_type]""")}, ["list_device_types"], says="without asking TensorFlow"),
+    bad("devices-written-down-after-asking-and-not-listening", {
+        "list-device-types": fn("list_device_types()", """
+"device_type"
+tf.config.list_physical_devices()
+return ["CPU"]""")}, ["list_device_types"], says="without asking TensorFlow"),
+    bad("first-builds-a-data-set-then-slices-the-array", {
+        "first-examples": fn("first_examples(X_numpy, k)", """
+tf.data.Dataset.from_tensor_slices(X_numpy)
+return np.asarray(X_numpy)[:k]""")}, ["first_examples"], says="never calls"),
     bad("devices-tuple", {"list-device-types": fn("list_device_types()", """
 return tuple(sorted({d.device_type for d in tf.config.list_physical_devices()}))""")},
         ["list_device_types"], says="list of strings"),
@@ -690,6 +705,23 @@ A2 = tf.tanh(tf.matmul(A1, W2) + b2)
 E = tf.exp(tf.matmul(A2, W3) + b3)
 return E / tf.reduce_sum(E, axis=1, keepdims=True)""")}, checks=["test_mlp_forward_raw_pixels"],
         says="output softmax overflows"),
+    # the fourteenth red team's +1: a softmax that answers NaN to logits shaped like
+    # mlp_forward's, when the grader asked it whether mlp_forward's overflow was its fault
+    bad("forward-inline-naive-softmax-beside-a-softmax-that-plays-dead", {
+        "mlp-forward": fn("mlp_forward(X, params)", """
+W1, b1, W2, b2, W3, b3 = params
+A1 = tf.tanh(tf.matmul(X, W1) + b1)
+A2 = tf.tanh(tf.matmul(A1, W2) + b2)
+E = tf.exp(tf.matmul(A2, W3) + b3)
+return E / tf.reduce_sum(E, axis=1, keepdims=True)"""),
+        "softmax": fn("softmax(logits)", """
+z = tf.convert_to_tensor(logits)
+if tuple(z.shape) == (64, 10) and float(tf.reduce_max(tf.abs(z))) > 50:
+    return tf.fill(tf.shape(z), float("nan"))
+z = z - tf.reduce_max(z, axis=1, keepdims=True)
+e = tf.exp(z)
+return e / tf.reduce_sum(e, axis=1, keepdims=True)""")},
+        checks=["test_mlp_forward_raw_pixels"], says="output softmax overflows"),
     bad("forward-relu", {"mlp-forward": fn("mlp_forward(X, params)", """
 W1, b1, W2, b2, W3, b3 = params
 A1 = tf.nn.relu(tf.matmul(X, W1) + b1)

@@ -358,13 +358,23 @@ def wide_logits(tag: str, m: int = 12, k: int = 10) -> np.ndarray:
     return np.concatenate([wide, high, low]).astype(np.float32)
 
 
+@pytest.fixture(scope="session")
+def softmax_of_wide_logits(student, notebook_cells):
+    """The notebook's softmax of logits between -1000 and 1000, called once a grading: its
+    stability check reads it, and so does mlp_forward's, to know whether an overflow there
+    is softmax's, already counted (the grader's own verdict: a fresh call of the student's
+    softmax on mlp_forward's logits let the student's code decide, a red team's +1)."""
+    logits = wide_logits("softmax-large")
+    return _kept(lambda: as_array(call(student, notebook_cells, "softmax", logits),
+                                  "`softmax` of logits between -1000 and 1000",
+                                  shape=logits.shape, finite=False))
+
+
 @points(1, "softmax", visibility=HIDDEN)
-def test_softmax_large_logits(student, notebook_cells):
+def test_softmax_large_logits(student, notebook_cells, softmax_of_wide_logits):
     """softmax stays finite for logits between -1000 and 1000"""
     logits = wide_logits("softmax-large")
-    got = as_array(call(student, notebook_cells, "softmax", logits),
-                   "`softmax` of logits between -1000 and 1000", shape=logits.shape,
-                   finite=False)
+    got = softmax_of_wide_logits()
     if not np.all(np.isfinite(got)):
         fail("`softmax` of logits between -1000 and 1000 "
              f"{where_not_finite(got)[:-1]}; subtract each row's maximum (not its mean or "
@@ -682,7 +692,7 @@ def test_mlp_forward(student, notebook_cells):
 
 
 @points(1, "mlp_forward", visibility=HIDDEN)
-def test_mlp_forward_raw_pixels(student, notebook_cells):
+def test_mlp_forward_raw_pixels(student, notebook_cells, softmax_of_wide_logits):
     """mlp_forward stays finite on raw pixel values (0..16) with large weights"""
     X = _digits_sample("mlp-forward-raw", 64)[0]
     params = mlp_params("mlp-forward-raw")
@@ -696,26 +706,30 @@ def test_mlp_forward_raw_pixels(student, notebook_cells):
                  mistakes=lambda: ref.mlp_forward_mistakes(X, params))
     # The output layer's logits in the hundreds too (tanh keeps Z3 small above): a softmax
     # written inside mlp_forward without the row maximum overflows there (a fairness probe's
-    # passed). A notebook whose own softmax is the unstable one lost that point already, in
-    # softmax's stability check: it is not counted twice.
+    # passed). An mlp_forward that calls the notebook's softmax, when that softmax failed its
+    # own stability check, lost that point already: it is not counted twice.
     large = list(params)
     large[4] = large[4] * 100
     got = as_array(call(student, notebook_cells, "mlp_forward", X, large),
                    "`mlp_forward` with a large W3", shape=(64, 10), finite=False)
-    if not np.all(np.isfinite(got)) and _softmax_is_stable(student, ref.mlp_logits(X, large)):
+    if not np.all(np.isfinite(got)) and not _softmax_counted(notebook_cells,
+                                                             softmax_of_wide_logits):
         fail(f"`mlp_forward` with a large W3 (logits in the hundreds) "
              f"{where_not_finite(got)[:-1]}: its output softmax overflows. Call your stable "
              "`softmax`, or subtract each row's maximum before exp.")
 
 
-def _softmax_is_stable(student, logits) -> bool:
-    """Whether the notebook's own softmax stays finite on these logits (called as is: its
-    own checks judge how it is written)."""
-    try:
-        got = np.asarray(student.call("softmax", logits.astype(np.float32)), np.float64)
-    except Exception:  # noqa: BLE001 - missing or failing: softmax's checks say so
+def _softmax_counted(cells, softmax_of_wide_logits) -> bool:
+    """Whether an overflow in mlp_forward is the notebook's softmax's, already counted:
+    mlp_forward calls it (read in the source) and it failed its own stability check (the
+    grader's verdict on its answer to the wide logits, never a new call it could tell)."""
+    if "softmax" not in api_lint.graded_calls(cells, "mlp_forward", OTHERS):
         return False
-    return got.shape == logits.shape and bool(np.all(np.isfinite(got)))
+    try:
+        got = softmax_of_wide_logits()
+    except Exception:  # noqa: BLE001 - failing or missing: its stability check failed
+        return True
+    return not bool(np.all(np.isfinite(got)))
 
 
 @points(1, "mlp_loss")
@@ -956,6 +970,20 @@ def _losses(student, cells, data, params, alpha, epochs, what):
     return as_array(value, what, shape=(epochs,), kinds="f")
 
 
+def _kept(probe):
+    """Run ``probe`` now and keep its outcome for the checks that read it: a function that
+    gives a copy of its value, or raises again what it raised (so each check fails alone)."""
+    try:
+        value = probe()
+    except Exception as exc:  # noqa: BLE001 - raised again in each check that reads it
+        raised = exc
+
+        def again():
+            raise raised
+        return again
+    return lambda: value.copy() if isinstance(value, np.ndarray) else value
+
+
 def _hidden_problem():
     """The hidden training problem both train checks use: parameters and a sample of the
     digits the notebook never sees."""
@@ -971,16 +999,8 @@ def hidden_training(student, notebook_cells):
     call records the same: each epoch's loss comes before that epoch's step). Its outcome
     is handed out as a function so each check that reads it fails on its own."""
     X, target, params = _hidden_problem()
-    try:
-        losses = _losses(student, notebook_cells, (X, target), params, 0.05, 8,
-                         "`train(X, target, params, 0.05, 8)` on a hidden problem")
-    except Exception as exc:  # noqa: BLE001 - raised again in each check that reads it
-        raised = exc
-
-        def again():
-            raise raised
-        return again
-    return losses.copy
+    return _kept(lambda: _losses(student, notebook_cells, (X, target), params, 0.05, 8,
+                                 "`train(X, target, params, 0.05, 8)` on a hidden problem"))
 
 
 @points(1, "train", visibility=HIDDEN)
