@@ -16,6 +16,7 @@ import pytest
 
 from autograder.grading.grade import grade
 from tests.corpus import nn_basics as corpus
+from tests.corpus import nn_basics_probe3 as probe3
 from tests.corpus import packs
 from tests.corpus.checks_of import expand
 from tests.fixtures import submissions
@@ -29,8 +30,11 @@ def _solution_cells() -> dict[str, str]:
             if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
 
 
-CORRECT_PACKS = packs.pack(corpus.CORRECT, _solution_cells(), lost=lambda v: frozenset())
-MISTAKE_PACKS = packs.pack(corpus.MISTAKES, _solution_cells())
+# every entry, the fairness probe's of 2026-12-05 included
+CORRECT = corpus.CORRECT + probe3.CORRECT3
+MISTAKES = corpus.MISTAKES + probe3.MISTAKES3 + probe3.INTERACTIONS3
+CORRECT_PACKS = packs.pack(CORRECT, _solution_cells(), lost=lambda v: frozenset())
+MISTAKE_PACKS = packs.pack(MISTAKES, _solution_cells())
 PACK_OF = {v.name: (f"correct-{i}", members) for i, members in enumerate(CORRECT_PACKS)
            for v in members}
 PACK_OF.update({v.name: (f"mistakes-{i}", members) for i, members in enumerate(MISTAKE_PACKS)
@@ -43,9 +47,8 @@ def solved():
 
 
 def test_corpus_is_large_enough():
-    assert len(corpus.CORRECT) >= 40 and len(corpus.MISTAKES) >= 40
-    assert len({v.name for v in corpus.CORRECT + corpus.MISTAKES}) == \
-        len(corpus.CORRECT) + len(corpus.MISTAKES)
+    assert len(CORRECT) >= 40 and len(MISTAKES) >= 40
+    assert len({v.name for v in CORRECT + MISTAKES}) == len(CORRECT) + len(MISTAKES)
 
 
 def failed(result) -> set[str]:
@@ -113,13 +116,13 @@ def _grouped(variants):
             for v in variants]
 
 
-@pytest.mark.parametrize("variant", _grouped(corpus.CORRECT))
+@pytest.mark.parametrize("variant", _grouped(CORRECT))
 def test_correct_variant_gets_full_marks(write, solved, variant):
     result, _ = result_for(variant, write, solved)
     assert not full_marks_problems(result), full_marks_problems(result)
 
 
-@pytest.mark.parametrize("variant", _grouped(corpus.MISTAKES))
+@pytest.mark.parametrize("variant", _grouped(MISTAKES))
 def test_mistake_loses_exactly_its_checks_and_is_named(write, solved, variant):
     result, others = result_for(variant, write, solved)
     assert not mistake_problems(result, variant, others), mistake_problems(result, variant,
@@ -136,7 +139,7 @@ def test_packs_keep_entries_apart():
                 assert packs.compatible(a, b, solution), (a.name, b.name)
                 assert not set(a.cells) & set(b.cells), (a.name, b.name)
     assert sorted(v.name for m in CORRECT_PACKS + MISTAKE_PACKS for v in m) == \
-        sorted(v.name for v in corpus.CORRECT + corpus.MISTAKES)
+        sorted(v.name for v in CORRECT + MISTAKES)
     assert len(CORRECT_PACKS + MISTAKE_PACKS) < 100
 
 

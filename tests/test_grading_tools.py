@@ -244,6 +244,27 @@ def test_tensorflow_internals_become_shapes():
     assert "float32" in text and "float64" in text
 
 
+def test_a_clash_of_shapes_is_named_by_its_operation():
+    """A fairness probe's messages: every (m, p) and (p, q) was told it was a matrix product
+    written with `*`, also under a subtraction (each parameter paired with every gradient)
+    and for a transposed one-hot ((48, 10) against (10, 48))."""
+    wrapped = ("{{{{function_node __wrapped__{op}_device_/job:localhost/replica:0/task:0/"
+               "device:CPU:0}}}} Incompatible shapes: [{a}] vs. [{b}] [Op:{op}] name: ")
+    text = readable_error(wrapped.format(op="Sub", a="64,100", b="100,50"))
+    assert "`*`" not in text and "each parameter with its own gradient" in text
+    text = readable_error(wrapped.format(op="Mul", a="64,100", b="100,50"))
+    assert "`*` multiplies element by element" in text and "paired" not in text
+    text = readable_error(wrapped.format(op="Sub", a="48,10", b="10,48"))
+    assert "one is the other transposed" in text and "`*`" not in text
+    # NumPy's message names no operation: both causes, the product first
+    text = readable_error("operands could not be broadcast together with shapes (7,5) (5,3) ")
+    assert "if this was `*`" in text and "Otherwise" in text
+    # tape.watch of an array quotes its values: the type is what is said
+    text = readable_error("ValueError: Passed in object [[ 0.467  1.074]\n [ 0.1 -2.3]] of "
+                          "type 'ndarray', not tf.Tensor or tf.Variable or ExtensionType.")
+    assert "0.467" not in text and "of type 'ndarray'" in text and "convert_to_tensor" in text
+
+
 def test_a_numpy_value_on_the_tapes_path_and_a_none_gradient_are_named():
     """The corpus probe's messages: a loss computed with NumPy on the tape's path gave
     "'numpy.float64' object has no attribute '_id'" (only ndarrays were translated), and

@@ -14,6 +14,7 @@ from autograder.grading.assignment import get_assignment
 from autograder.grading.grade import grade
 from autograder.grading.notebook import read_code_cells
 from tests.corpus import nn_basics as corpus
+from tests.corpus import nn_basics_probe3 as probe3
 from tests.fixtures import attacks, fashion_submissions
 from tests.fixtures.submissions import REPO, solved_notebook
 
@@ -295,7 +296,8 @@ def test_no_notebook_of_the_corpora_is_refused():
     """Every correct-but-different and every mistaken notebook, the bundled examples and the
     instructor's solutions (their test cells run in place of the student's, unread)."""
     solved = solved_notebook()
-    for variant in corpus.CORRECT + corpus.MISTAKES:
+    for variant in (corpus.CORRECT + corpus.MISTAKES + probe3.CORRECT3 + probe3.MISTAKES3
+                    + probe3.INTERACTIONS3):
         assert tampering.findings(_code(variant.apply(solved))) == [], variant.name
     for name, notebook in fashion_submissions.example_notebooks().items():
         assert tampering.findings(_code(notebook)) == [], name

@@ -125,6 +125,9 @@ MESSAGE_CHARS = 2000
 _MATMUL = re.compile(r"Matrix size-incompatible: In\[0\]: \[([\d,]+)\], In\[1\]: \[([\d,]+)\]")
 _BROADCAST = re.compile(r"Incompatible shapes: \[([\d,]*)\] vs\. \[([\d,]*)\]"
                         r"|could not be broadcast together with shapes \(([\d,]*)\) \(([\d,]*)\)")
+_PASSED_IN_OBJECT = re.compile(r"Passed in object .{0,1200}? of type '(\w+)', not tf\.Tensor"
+                               r"(?: or tf\.Variable(?: or ExtensionType)?)?\.?", re.S)
+_OP_NAME = re.compile(r"\[Op:(\w+)\]|__wrapped__(\w+?)_device_")
 _MIXED = re.compile(r"cannot compute \w+ as input #\d+\(zero-based\) was expected to be a "
                     r"(\w+) tensor but is a (\w+) tensor")
 # tf.nn.softmax_cross_entropy_with_logits of a one-hot with another number of columns
@@ -137,14 +140,29 @@ def _shape(text: str) -> str:
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
-def _broadcast_hint(a: str, b: str) -> str:
+def _broadcast_hint(a: str, b: str, op: str | None = None) -> str:
     """Where two shapes clash, in the words of the likely cause: a reduction that dropped
-    its axis, or one operand of the wrong size (a one-hot's depth, a transpose)."""
+    its axis, or one operand of the wrong size (a one-hot's depth, a transpose). ``op``:
+    TensorFlow's name of the operation (``Mul``, ``Sub``, ...), None when unknown (NumPy's
+    message does not say)."""
     one, two = ([int(d) for d in t.split(",") if d] for t in (a, b))
+    if len(one) == len(two) == 2 and one == two[::-1] and one != two and 1 not in one:
+        # (m, k) and (k, m): a fairness probe's one-hot along axis 0 met the softmax's rows
+        return ("one is the other transposed: check the axis a one-hot or a reduction was "
+                "made along, and any transpose.")
     if len(one) == len(two) == 2 and one[1] == two[0] and one != two and 1 not in one + two:
-        # (m, p) and (p, q): the operands of a matrix product, multiplied element by element
-        return ("these are the shapes of a matrix product's operands: `*` multiplies element "
-                "by element; a matrix product is `@` or tf.matmul.")
+        # (m, p) and (p, q): the operands of a matrix product, multiplied element by element;
+        # under a subtraction or a sum (a fairness probe's every parameter paired with every
+        # gradient) the product is not what was meant
+        product = ("these are the shapes of a matrix product's operands: `*` multiplies "
+                   "element by element; a matrix product is `@` or tf.matmul.")
+        pairing = ("two arrays of different shapes met: check which arrays are paired (each "
+                   "parameter with its own gradient, e.g. with zip; the layers in order).")
+        if op in ("Mul", "Multiply"):
+            return product
+        if op is None:
+            return f"if this was `*`, {product[0].lower()}{product[1:]} Otherwise, {pairing}"
+        return pairing
     short, long_ = sorted((one, two), key=len)
     if len(short) < len(long_) and short == long_[:len(short)]:
         return ("a reduction dropped an axis the other operand still has: keep it with "
@@ -196,9 +214,10 @@ def readable_error(text: str) -> str:
     match = _BROADCAST.search(text)
     if match:
         one, two = (g for g in match.groups() if g is not None)
+        op = _OP_NAME.search(text)
         return (text[:text.find(match.group(0))].split("{{")[0].removesuffix("operands ") +
                 f"shapes {_shape(one)} and {_shape(two)} cannot be combined element-wise "
-                f"(broadcast): {_broadcast_hint(one, two)}").strip()
+                f"(broadcast): {_broadcast_hint(one, two, op and (op.group(1) or op.group(2)))}").strip()
     match = _LABELS_SIZE.search(text)
     if match and match.group(1) != match.group(3):
         rows, labels = match.group(1), match.group(3)
@@ -230,6 +249,10 @@ def readable_error(text: str) -> str:
                 "or make it a column with tf.reshape.").strip()
     for noise in _TF_NOISE:
         text = noise.sub("", text)
+    # tape.watch of a NumPy array quotes the array's values (a fairness probe's gd_step
+    # returned NumPy arrays): the type is what matters
+    text = _PASSED_IN_OBJECT.sub(r"Passed in an object of type '\1', not a tf.Tensor or "
+                                 r"tf.Variable (convert it with tf.convert_to_tensor)", text)
     if _ONE_SET_OF_GRADIENTS in text:
         text = text.rstrip() + (" (a tape gives its gradients once: ask for all of them in one "
                                 "call, tape.gradient(L, [W, b]), or open it with "

@@ -16,6 +16,7 @@ never leaks hidden inputs or reference values through pytest's assertion introsp
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import traceback
 from pathlib import Path
@@ -31,6 +32,11 @@ from .notebook import NotebookError, cell_labels, code_cell_grade_ids, read_code
 from .results import FAILED, PASSED, TestResult
 
 _STUDENT_FACING = (GradingFailure, ProbeError, NotebookError)
+
+
+# a failure that is a clash of types or dtypes, which a callee's answer may have caused
+_TYPE_CLASH = re.compile(r"mixed a \w+ tensor with a \w+ tensor|object of type 'ndarray'"
+                         r"|'numpy\.\w+' object|expected to be a \w+ tensor")
 
 
 class GradingPlugin:
@@ -170,13 +176,22 @@ class GradingPlugin:
             function = self._exercise_of.get(nodeid)
             if function is None or result.score >= result.max_score:
                 continue
-            helpers = sorted(api_lint.graded_calls(self.code_cells, function, graded)
-                             & (failing - {function}))
+            calls = api_lint.graded_calls(self.code_cells, function, graded) - {function}
+            helpers = sorted(calls & failing)
             if helpers:
                 named = ", ".join(f"`{h}`" for h in helpers)
                 result.output = (f"{result.output}\n`{function}` calls {named}, which "
                                  f"{'fails its own check' if len(helpers) == 1 else 'fail their own checks'}: "
                                  "fix that first, this check may then pass too.").strip()
+            elif calls and _TYPE_CLASH.search(result.output):
+                # a callee's answer may be right in its own checks and still of a type or
+                # dtype this code cannot take (a fairness probe's float64 linear_logits
+                # under a float32 manual_gradients, a NumPy gd_step under train's tape)
+                named = ", ".join(f"`{h}`" for h in sorted(calls))
+                result.output = (f"{result.output}\n`{function}` calls {named}: check the "
+                                 "type and dtype of what each returns (a float64 or NumPy "
+                                 "answer is right in its own checks, but this code gets it "
+                                 "too).").strip()
 
     def _name_helpers_a_test_cell_rebinds(self) -> None:
         """A failing function that reads a helper of the student's whose name a visible

@@ -93,7 +93,10 @@ def used_names(source: str) -> set[str]:
 
 
 def changes_the_session(variant) -> bool:
-    """A top-level call that is not ``print``: it may change what later cells run under."""
+    """A top-level call that is not ``print``: it may change what later cells run under;
+    or a variant that changes more than its answer cells (``changes_notebook``)."""
+    if getattr(variant, "changes_notebook", False):
+        return True
     for source in variant.cells.values():
         tree = _parsed(source)
         if tree is None:

@@ -387,12 +387,14 @@ def gradient_mistakes(X, target, W, b) -> tuple[dict, dict]:
     dW, db = manual_gradients(X, target, W, b)
     m = len(X)
     X64 = np.asarray(X, np.float64)
-    delta = (softmax(X64 @ np.asarray(W, np.float64) + np.asarray(b, np.float64))
-             - one_hot(target, np.shape(W)[1])) / m
+    logits = X64 @ np.asarray(W, np.float64) + np.asarray(b, np.float64)
+    delta = (softmax(logits) - one_hot(target, np.shape(W)[1])) / m
     dW_mistakes = {"a missing 1/m (summing instead of averaging over the examples)": dW * m,
                    "the wrong sign (one-hot minus softmax)": -dW,
                    "using the one-hot targets without the softmax":
                    X64.T @ (-one_hot(target, np.shape(W)[1]) / m),
+                   "the logits XW + b in place of the softmax's probabilities":
+                   X64.T @ (logits - one_hot(target, np.shape(W)[1])) / m,
                    "a dW of zeros (a factor of 0, such as the integer division 1 // m)":
                    np.zeros_like(dW),
                    "dividing by the number of features X.shape[1] instead of the number of "
@@ -403,6 +405,8 @@ def gradient_mistakes(X, target, W, b) -> tuple[dict, dict]:
                    "the wrong sign (one-hot minus softmax)": -db,
                    "the mean over the examples of delta, which divides by m twice":
                    delta.mean(axis=0),
+                   "the logits XW + b in place of the softmax's probabilities":
+                   (logits - one_hot(target, np.shape(W)[1])).sum(axis=0) / m,
                    "dividing by the number of features X.shape[1] instead of the number of "
                    "examples X.shape[0]": db * m / X64.shape[1]}
     return dW_mistakes, db_mistakes

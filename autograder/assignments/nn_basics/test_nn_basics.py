@@ -289,7 +289,9 @@ def test_perceptron(student, notebook_cells):
                    "`perceptron(X, w, b)`", shape=(len(X),))
     expected = X.astype(np.float64) @ w + b0
     assert_close(got, expected, "`perceptron(X, w, b)`", **REDUCTION,
-                 mistakes={"forgetting the bias b": X.astype(np.float64) @ w})
+                 mistakes={"forgetting the bias b": X.astype(np.float64) @ w,
+                           "subtracting the bias b instead of adding it":
+                           X.astype(np.float64) @ w - b0})
     # one example still gives a vector of one logit (tf.squeeze drops every axis of size 1:
     # caught before only by the notebook's hidden test, whose report the student can write)
     got = as_array(call(student, notebook_cells, "perceptron", X[:1], w, b0),
@@ -304,7 +306,9 @@ def test_linear_logits(student, notebook_cells):
     got = as_array(call(student, notebook_cells, "linear_logits", X, W, b),
                    "`linear_logits(X, W, b)`", shape=(len(X), W.shape[1]))
     assert_close(got, X.astype(np.float64) @ W + b, "`linear_logits(X, W, b)`", **REDUCTION,
-                 mistakes={"forgetting the bias b": X.astype(np.float64) @ W})
+                 mistakes={"forgetting the bias b": X.astype(np.float64) @ W,
+                           "subtracting the bias b instead of adding it":
+                           X.astype(np.float64) @ W - b})
     got = as_array(call(student, notebook_cells, "linear_logits", X[:1], W, b),
                    "`linear_logits` of one example", shape=(1, W.shape[1]))
     assert_close(got, X[:1].astype(np.float64) @ W + b, "`linear_logits` of one example",
@@ -557,7 +561,7 @@ def _gradient_pair(student, cells, function: str, tag: str):
 
 def _shape_hint(value, expected_shape: tuple, what: str) -> None:
     """Name the usual shape mistakes of a gradient before the generic shape message."""
-    shape = tuple(np.shape(value)) if isinstance(value, np.ndarray) else None
+    shape = tuple(np.shape(value)) if isinstance(value, (np.ndarray, np.generic)) else None
     if shape is None or shape == expected_shape:
         return
     if len(expected_shape) == 2 and shape == expected_shape[::-1]:
@@ -566,6 +570,10 @@ def _shape_hint(value, expected_shape: tuple, what: str) -> None:
     if len(expected_shape) == 1 and len(shape) == 1:
         fail(f"{what} has shape {shape} instead of {expected_shape}: db sums delta over the "
              "examples (axis 0), not over the classes (db over the wrong axis).")
+    if len(expected_shape) == 1 and shape == ():  # a fairness probe's tf.reduce_sum(delta)
+        fail(f"{what} is a single number, not a vector of shape {expected_shape}: a sum "
+             "without an axis adds up every entry; db sums delta over the examples only "
+             "(axis=0).")
 
 
 @points(2, "tape_gradients")
