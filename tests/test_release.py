@@ -221,3 +221,21 @@ def test_committed_release_is_up_to_date(name):
 @pytest.mark.parametrize("name", REAL)
 def test_committed_release_leaks_nothing(name):
     assert leaked_lines(name, REPO) == []
+
+
+def test_a_throwaway_release_leaves_nothing_in_the_temp_folder(course, tmp_path):
+    """A release to an output folder builds its gradebook from an empty template made once
+    per process; the template went with the process, not one left per run."""
+    import os
+    import subprocess
+    import sys
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    script = ("from pathlib import Path\n"
+              "from autograder.integrations.nbgrader.release import release_assignment\n"
+              f"release_assignment('hw1', Path({str(course)!r}), Path({str(tmp_path / 'out')!r}))\n")
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=tmp_path)
+    assert (tmp_path / "out" / "hw1" / "hw1.ipynb").is_file()
+    assert list(temp.iterdir()) == []

@@ -1045,3 +1045,32 @@ def test_a_cold_start_is_not_charged_to_the_notebooks_budget():
         assert p.call("f") == 2
         statuses = [c.status for c in p.report.cells]
         assert statuses[0] == "ok" and statuses[1] == "timeout", statuses
+
+
+def test_sandbox_folders_left_behind_are_removed_only_when_their_grader_is_gone(tmp_path,
+                                                                                 monkeypatch):
+    """A grading process killed mid-grading leaves its sandbox's folder (runner copy, mount
+    points); its parent removes that pid's folders, and a later sweep removes old ones
+    whose process is gone, never a young one or one whose process runs."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    old = time.time() - 2 * sandbox.LEFT_BEHIND_AGE
+    made = {}
+    for name, pid, age in [("dead-old", dead.pid, old), ("dead-young", dead.pid, None),
+                           ("alive-old", os.getpid(), old)]:
+        path = tmp_path / f"autograder-sandbox-{pid}-{name}"
+        (path / "runner").mkdir(parents=True)
+        (path / "runner" / "runner.py").write_text("")
+        if age:
+            os.utime(path, (age, age))
+        made[name] = path
+    sandbox.sweep_left_behind.cache_clear()
+    assert sandbox.sweep_left_behind(str(tmp_path)) == 1
+    assert not made["dead-old"].exists()
+    assert made["dead-young"].exists() and made["alive-old"].exists()
+    assert sandbox.remove_left_behind(dead.pid) == 1  # its parent knows it died
+    assert not made["dead-young"].exists() and made["alive-old"].exists()

@@ -73,9 +73,13 @@ def test_warm_and_cold_batches_grade_a_class_identically(tiny, tmp_path, monkeyp
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_grading_costs_only_that_submission(tiny, tmp_path):
+def test_a_worker_killed_mid_grading_costs_only_that_submission(tiny, tmp_path, monkeypatch):
     """One warm worker, three submissions in order: the crash in the middle fails alone,
-    and the next submission is graded by a fresh worker."""
+    and the next submission is graded by a fresh worker; the killed worker's sandbox
+    folder, which it could not remove, is removed for it."""
+    temp = tmp_path / "temp"  # where the worker makes its sandboxes' folders
+    temp.mkdir(mode=0o755)
+    monkeypatch.setenv("TMPDIR", str(temp))
     folder = tmp_path / "subs"
     folder.mkdir()
     paths = []
@@ -97,6 +101,7 @@ def test_a_worker_killed_mid_grading_costs_only_that_submission(tiny, tmp_path):
         assert worker.starts == 2  # the crash cost one restart, nothing more
     finally:
         worker.close()
+    assert not list(temp.glob("autograder-sandbox-*"))  # the crash's folder too
 
 
 @pytest.mark.slow

@@ -120,6 +120,9 @@ class WarmWorker:
             if self._process.poll() is None:
                 self._process.kill()
             code = self._process.wait()
+            if code != 0:  # killed or crashed: it could not remove its sandboxes' folders
+                from ..sandbox.confine import remove_left_behind
+                remove_left_behind(self._process.pid)
         for end in (self._requests,):
             if end is not None:
                 try:

@@ -129,6 +129,9 @@ def run_child(notebook: Path, spec: dict, timeout: float) -> dict:
                 process.kill()
                 process.wait()
                 code = None
+        if code != 0:  # killed or crashed: it could not remove its sandboxes' folders
+            from ..sandbox.confine import remove_left_behind
+            remove_left_behind(process.pid)
         tail = log.read_text(encoding="utf-8", errors="replace")[-LOG_CHARS:]
         if code is None:
             return failed(f"grading took longer than {timeout:g} s and was stopped", tail)

@@ -21,6 +21,7 @@ cgroup where there is one, else by polling resident sizes).
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import math
 import os
@@ -215,7 +216,10 @@ class Sandbox:
         base = None
         if self.mode == rungs.SETUID and not rungs.others_can_reach(tempfile.gettempdir()):
             base = "/tmp"  # the sandbox's uid must reach its runner and home
-        self._tmp = tempfile.mkdtemp(prefix="autograder-sandbox-", dir=base)
+        sweep_left_behind(base)
+        # named by this process's pid: the parent of a grading process that died removes
+        # what it left (remove_left_behind), and so does a later sweep
+        self._tmp = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=base)
         runner_dir = Path(self._tmp, "runner")
         runner_dir.mkdir()
         for name in _RUNNER_FILES:
@@ -545,6 +549,51 @@ def resident_bytes(pids: list[int]) -> int:
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+_FOLDER_PREFIX = "autograder-sandbox-"
+LEFT_BEHIND_AGE = 3600  # seconds: no grading lasts this long (the batch's timeout is less)
+
+
+def _left_behind(pid: int | None, base: str | None) -> list[Path]:
+    """The sandbox folders of grading process ``pid`` (any pid: None) in the temp folders
+    a sandbox may use."""
+    pattern = f"{_FOLDER_PREFIX}{pid if pid is not None else '*'}-*"
+    bases = {tempfile.gettempdir(), os.environ.get("TMPDIR") or "/tmp", "/tmp",
+             *([base] if base else [])}
+    return [path for folder in sorted(bases) for path in Path(folder).glob(pattern)]
+
+
+def remove_left_behind(pid: int) -> int:
+    """Remove the sandbox folders of grading process ``pid`` after it died (killed, a
+    segfault, out of memory) before it could: its students' runner copies and mount points
+    would otherwise stay in the temp folder. Call it once ``pid`` has been waited for.
+    Returns how many were removed."""
+    found = _left_behind(pid, None)
+    for path in found:
+        _remove_tree(str(path))
+    return len(found)
+
+
+@functools.lru_cache(maxsize=4)
+def sweep_left_behind(base: str | None = None) -> int:
+    """Once per process and temp folder: remove sandbox folders older than an hour whose
+    grading process is gone (a batch killed with ``kill -9`` took its workers' parent, who
+    would have removed them). A folder whose pid still runs, or that is young, is left
+    alone: another grader (another PID namespace sharing the folder) may be using it."""
+    removed = 0
+    for path in _left_behind(None, base):
+        pid = path.name[len(_FOLDER_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or time.time() - path.stat().st_mtime < LEFT_BEHIND_AGE:
+                continue
+            os.kill(int(pid), 0)  # still running: leave it
+        except ProcessLookupError:
+            _remove_tree(str(path))
+            removed += 1
+        except OSError:  # another user's process (alive), or the folder went meanwhile
+            continue
+    return removed
 
 
 def _remove_tree(path: str) -> None:

@@ -24,6 +24,7 @@ so those cells get an id derived from their position instead.
 
 from __future__ import annotations
 
+import atexit
 import difflib
 import functools
 import json
@@ -99,6 +100,7 @@ def _empty_gradebook() -> Path:
     nbgrader run the ``alembic`` executable (~2 s), so throwaway builds copy this."""
     put_interpreter_tools_on_path()
     folder = Path(tempfile.mkdtemp(prefix="gradebook-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # not one left per run
     Gradebook(f"sqlite:///{folder / 'gradebook.db'}").close()
     return folder / "gradebook.db"
 
