@@ -762,6 +762,30 @@ def test_leftovers_inside_other_users_shared_folders_are_removed(tmp_path):
     assert all(path.exists() for path in kept) and (outside / "file").exists()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a queue file system needs root")
+def test_a_message_queue_left_in_dev_mqueue_is_removed(tmp_path):
+    """Docker mounts /dev/mqueue world-writable; on the setuid rung a queue made there with
+    open() (seccomp refuses mq_open only) reached the next submission (a red team's). The
+    folder is among those searched, and a queue of the sandbox's uid goes."""
+    import subprocess
+
+    assert "/dev/mqueue" in sandbox.WORLD_WRITABLE
+    uid, queues = 54322, tmp_path / "mqueue"
+    queues.mkdir()
+    subprocess.run(["mount", "-t", "mqueue", "none", str(queues)], check=True)
+    try:
+        name = f"autograder-test-{os.getpid()}"
+        for owner, suffix in ((uid, "planted"), (0, "theirs")):
+            path = queues / f"{name}-{suffix}"
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+            os.chown(path, owner, owner)
+        sandbox.remove_leftovers_of_uid(uid, folders=(str(queues),))
+        assert sorted(os.listdir(queues)) == [f"{name}-theirs"]
+        os.unlink(queues / f"{name}-theirs")
+    finally:
+        subprocess.run(["umount", str(queues)], check=False)
+
+
 def test_the_notebooks_getattr_refuses_the_interpreters_insides():
     """The reading lets a computed getattr through on the student's own names; a red team
     computed ``"f_" + "globals"`` on a frame of ``traceback.walk_stack`` (+3). The notebook's

@@ -624,7 +624,10 @@ def kill_all_of_uid(uid: int, rounds: int = 20) -> None:
         time.sleep(0.05)
 
 
-WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
+# /dev/mqueue: POSIX message queues, which Docker mounts world-writable (1777); a queue made
+# with open() there outlived its submission and reached the next (a red team's, setuid rung
+# in a default container: seccomp refuses mq_open, not open)
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
 
 
 def remove_leftovers_of_uid(uid: int, folders=WORLD_WRITABLE) -> None:
