@@ -1098,3 +1098,23 @@ def test_sandbox_folders_left_behind_are_removed_only_when_their_grader_is_gone(
     assert made["dead-young"].exists() and made["alive-old"].exists()
     assert sandbox.remove_left_behind(dead.pid) == 1  # its parent knows it died
     assert not made["dead-young"].exists() and made["alive-old"].exists()
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_memory_held_in_memfds_counts_where_there_is_no_cgroup(warm, monkeypatch):
+    """A default Docker container mounts the cgroup file system read-only, so the sandbox
+    gets no cgroup and its memory is the processes' resident sizes, which miss memfds never
+    mapped: a red team held 1.5 GB under a 1 GB limit. Open memfds count now."""
+    monkeypatch.setattr(sandbox.cgroups, "create", lambda *args, **kwargs: None)
+    hoard = ("import os, time\n_block = b'x' * (32 << 20)\n_fds = []\n"
+             "for _ in range(48):\n    _fds.append(os.memfd_create('hoard'))\n"
+             "    os.write(_fds[-1], _block)\ntime.sleep(60)")
+    began = time.monotonic()
+    process = run([hoard, "after = 1"], notebook_seconds=90,
+                  policy=SandboxPolicy(total_memory_mb=1024, warm_start=warm))
+    try:
+        assert any("MB of memory together" in note for note in process.report.notes), \
+            process.report.notes
+        assert time.monotonic() - began < 60  # killed, not timed out
+    finally:
+        process.close()
