@@ -422,3 +422,35 @@ def test_progress_lines_print_a_hand_ins_name_without_its_escape_sequences():
     text = sink.getvalue()
     assert "\x1b" not in text and "\x07" not in text, repr(text)
     assert text.count("\n") == 2 and "zed" in text and "victim" in text  # named, defused
+
+
+def test_without_cgroups_a_batch_grades_one_at_a_time_unless_told(tiny, tmp_path, monkeypatch):
+    """Where sandboxes get no cgroup (a default Docker container mounts the file system
+    read-only), nothing shares the CPU out between gradings: a red team's 64 spinners slowed
+    a neighbour's grading 8x. The batch then grades one submission at a time and says why;
+    --workers N still runs N, with a warning."""
+    import io
+
+    from rich.console import Console
+
+    from autograder.sandbox import cgroups
+
+    assert cgroups.available(tmp_path) is False  # no cgroup file system there
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for i in range(3):
+        nbformat.write(tiny_course.solved_notebook(), folder / f"s{i}.ipynb")
+    used = []
+    real = batch.run_local
+    monkeypatch.setattr(batch, "run_local",
+                        lambda jobs, spec, workers, *rest: used.append(workers)
+                        or real(jobs, spec, workers, *rest))
+    for available, asked, workers, says in [(False, None, 1, "one submission at a time"),
+                                            (False, 2, 2, "warning: 2 gradings at a time"),
+                                            (True, None, batch.default_workers(), "")]:
+        monkeypatch.setattr(cgroups, "available", lambda: available)
+        text = io.StringIO()
+        report = batch.grade_batch(folder, tiny, tmp_path / f"out-{available}-{asked}",
+                                   workers=asked, console=Console(file=text, width=300))
+        assert report.count("graded") == 3 and used[-1] == workers
+        assert (says in text.getvalue()) if says else "cgroup" not in text.getvalue()

@@ -179,6 +179,29 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+ISOLATION_WARNING = (
+    "the sandboxes get no cgroup here (an ordinary user, or a read-only cgroup file system "
+    "as in a default Docker container): nothing shares the CPU out between gradings, and a "
+    "student's processes (64 spinners in sessions of their own slowed a neighbour 8x) can "
+    "push another's grading past its time budget.")
+
+
+def local_workers(asked: int | None) -> tuple[int, str]:
+    """How many local gradings run at once, and what to tell the TA. Where sandboxes get no
+    cgroup, one at a time unless asked otherwise: one student's processes then compete with
+    no one's grading but their own, and die with it."""
+    from ..sandbox import cgroups
+
+    if cgroups.available():
+        return asked or default_workers(), ""
+    if asked is None:
+        return 1, ("grading one submission at a time: " + ISOLATION_WARNING
+                   + " --workers N grades N at a time anyway.")
+    if asked > 1:
+        return asked, f"warning: {asked} gradings at a time, but {ISOLATION_WARNING}"
+    return asked, ""
+
+
 def default_timeout(assignment: Assignment) -> float:
     """A last-resort wall clock per submission, far above the grader's own budgets."""
     return 3 * assignment.notebook_seconds + 30 * assignment.call_seconds + 60
@@ -349,13 +372,17 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
         for line in skipped:
             console.print(f"not graded: {terminal_text(line, 400)}", markup=False,
                           highlight=False)
+    if jobs and not scheduler:
+        workers, warning = local_workers(workers)
+        if warning and not quiet:
+            console.print(warning, markup=False, highlight=False)
     timeout = timeout or default_timeout(assignment)
     plain = None
     if not quiet and not console.is_terminal:
         plain = PlainProgress(console, assignment.name, len(submissions),
                               len(report.outcomes), report.count("failed"))
         plain.start(f"Dask scheduler {scheduler}" if scheduler else
-                    f"{workers or default_workers()} local workers")
+                    f"{workers or default_workers()} local workers")  # chosen above
     with _progress(console, quiet) as progress:
         reused = report.count("reused")
         task = progress.add_task(assignment.name, total=len(submissions),

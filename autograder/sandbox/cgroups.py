@@ -13,6 +13,7 @@ shared memory to the group that touched them.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -193,6 +194,18 @@ def _burst_us(cpus: float) -> int:
     not used, so over any stretch of time it still gets at most its share: a process that
     keeps spinning never saves any (tests/test_rungs.py)."""
     return int(cpus * CFS_PERIOD_US)
+
+
+@functools.lru_cache(maxsize=1)
+def available(root: Path = ROOT) -> bool:
+    """Whether this process can give a sandbox a cgroup (CPU share, memory count, process
+    limit): not as an ordinary user, nor where the cgroup file system is read-only (a
+    default Docker container). Made and removed once to find out."""
+    group = create(1, 64 << 20, 8, root)
+    if group is None:
+        return False
+    group.remove()
+    return True
 
 
 def create(cpus: float, memory_bytes: int, max_pids: int, root: Path = ROOT) -> Cgroup | None:
