@@ -118,8 +118,11 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.mean(log_p[np.arange(len(labels)), labels]))
 
 
-def as_params(value, what: str) -> list[np.ndarray]:
-    """``[W1, b1, ..., WL, bL]`` chaining 784 -> ... -> 10, as float64 arrays."""
+def as_params(value, what: str, strict: bool = False) -> list[np.ndarray]:
+    """``[W1, b1, ..., WL, bL]`` chaining 784 -> ... -> 10, as float64 arrays. A bias kept
+    as a row ``(1, units)`` broadcasts as the contract's ``(units,)`` does, so the model
+    is that MLP; only ``strict`` (init_params' own check) holds it to the contract's shape
+    (a fairness probe's row biases lost 14 points for a 1-point departure)."""
     if value is None and what.startswith("`params`"):
         fail(f"{what} is None: `train` should store the trained parameters in the global "
              "`params`.")
@@ -131,6 +134,9 @@ def as_params(value, what: str) -> list[np.ndarray]:
         fail(f"{what} should be [W1, b1, W2, b2, ...] with at least one hidden layer, but it "
              f"holds {len(items)} arrays.")
     width = 784
+    if not strict:
+        items = [v.reshape(-1) if i % 2 and v.ndim == 2 and v.shape[0] == 1 else v
+                 for i, v in enumerate(items)]
     for layer, (W, b) in enumerate(zip(items[::2], items[1::2]), start=1):
         if W.ndim != 2 or W.shape[0] != width or b.shape != (W.shape[1],):
             fail(f"Layer {layer}: W{layer} should have shape ({width}, units) and b{layer} "
@@ -234,6 +240,11 @@ def probe_activation(student, model: Model) -> None:
     net = [W1, b1, np.eye(CLASSES, dtype=np.float32), np.zeros(CLASSES, np.float32)]
     out = as_array(student.call("forward", X, net), "`forward` on the grader's network",
                    shape=(GRID_ROWS, CLASSES), kinds="f")
+    if np.allclose(out, out[:, :1], rtol=0, atol=1e-6) and not np.allclose(out, out[0]):
+        # every unit alike although their biases differ (a fairness probe's forward looped
+        # over the weights only: its hidden biases stayed 0 in training, never read)
+        raise AssertionError("`forward` ignores the hidden layers' biases: each layer is "
+                             "g(A @ W + b), with its own b from params.")
     model.g_values = out.astype(np.float64).reshape(-1)[:len(GRID)]
 
 
@@ -315,6 +326,26 @@ def top_level_predictions(student, eval_set, model):
         return Answer(error=exc)
 
 
+def _scaled_again(predicted: np.ndarray, model: Model, images: np.ndarray) -> str:
+    """The message for a predict whose classes are those of the student's MLP on features
+    divided by 255 once more (a fairness probe's ``forward(X / 255.0, params)``), else "".
+    Such features are near zero, where the MLP often gives one class for every image:
+    then it is asked, not said (a predict that always answers that class looks the same)."""
+    if model.forward_error or model.error:
+        return ""
+    scaled = np.argmax(mlp_logits(model.params, model.g_values,
+                                  model.features(images) / 255.0), axis=1)
+    if np.mean(predicted == scaled) < MIN_AGREEMENT:
+        return ""
+    if len(np.unique(scaled)) > 1:
+        return ("`predict` gives the classes your MLP gives for features divided by 255 once "
+                "more: `preprocess` already scales them, so pass `preprocess(images)` to "
+                "`forward` as it is.")
+    return ("`predict(x_test)` gives every image the same class, the one your MLP gives for "
+            "features divided by 255 once more (all near zero): does `predict` scale "
+            "`preprocess(images)` again? Pass it to `forward` as it is.")
+
+
 def agreement(predicted: np.ndarray, model: Model, images: np.ndarray) -> None:
     """Fail unless ``predict`` gives the classes of the student's own MLP."""
     if model.forward_error or model.error:
@@ -330,6 +361,9 @@ def agreement(predicted: np.ndarray, model: Model, images: np.ndarray) -> None:
              "of the largest logit is the class id itself.")
     if np.mean(predicted == np.argmin(model.logits(images), axis=1)) >= MIN_AGREEMENT:
         fail("`predict` returns the index of the smallest logit: use the largest (`argmax`).")
+    scaled_again = _scaled_again(predicted, model, images)
+    if scaled_again:
+        fail(scaled_again)
     raw = model.predict_raw(images)
     if raw is not None and np.mean(predicted == raw) >= MIN_AGREEMENT:
         fail("`predict` gives the classes your MLP gives for the raw pixel values (0..255): "
@@ -385,7 +419,7 @@ def retrained(student, parts, assignment, model, top_level_predictions):
 
 
 @points(1, "test-preprocess")
-def test_preprocess(model, student, parts):
+def test_preprocess(model, top_level_predictions, student, parts):
     """preprocess flattens images to 784 float32 features in [0, 1]"""
     x_val, _ = parts.validation  # images the notebook has anyway
     images = x_val[np.sort(rng("preprocess").choice(len(x_val), 7, replace=False))]
@@ -413,9 +447,11 @@ def test_preprocess(model, student, parts):
 
 
 @points(1, "test-init-params")
-def test_init_params(model, student):
+def test_init_params(model, top_level_predictions, student):
     """init_params(seed) builds a 784-...-10 MLP, the same for the same seed"""
-    first = as_params(student.call("init_params", 3), "`init_params(3)`")
+    # (both fixtures first: an init_params that also sets the global `params` replaced the
+    # trained model before predict was asked, a fairness probe's 7/15 for correct work)
+    first = as_params(student.call("init_params", 3), "`init_params(3)`", strict=True)
     if all(np.all(W == 0) for W in first[::2]):
         fail("All weight matrices are zero: with equal weights every unit learns the same.")
     again = as_params(student.call("init_params", 3), "`init_params(3)`")
@@ -441,7 +477,8 @@ def test_predict_output(top_level_predictions, eval_set, model):
     if len(np.unique(labels)) < 2 and not (
             not (model.forward_error or model.error)
             and np.array_equal(model.predict(x_test), labels)):
-        fail("`predict(x_test)` gives every image the same class: a model that predicts "
+        fail(_scaled_again(labels, model, x_test)
+             or "`predict(x_test)` gives every image the same class: a model that predicts "
              "one class has not learned to classify.")
     agreement(labels, model, x_test)
 
