@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
+from autograder.grading import api_lint
 from autograder.grading.checks import as_array, as_sequence, fail
 from autograder.sandbox.process import ProbeError, ProbeTimeout
 
@@ -385,11 +386,28 @@ class Retrain:
     error: str = ""
 
 
+# What the contract says train may not use ("`tf.keras.Sequential`, `model.fit` and other
+# ready-made models may not"), read in train's source and the helpers it calls (the other
+# graded functions are read as their own: a Flatten layer in preprocess is preprocess's).
+# A fairness probe's Sequential trained with model.fit, weights copied into params, had
+# full marks.
+READY_MADE = ("keras.Sequential", "keras.Model", "keras.models", "keras.layers", "keras.Input")
+GRADED = ("preprocess", "init_params", "forward", "train", "predict")
+
+
 @pytest.fixture(scope="module")
-def retrained(student, parts, assignment, model, top_level_predictions):
+def retrained(student, parts, assignment, model, top_level_predictions, notebook_cells):
     epochs = SPLITS[assignment.dataset].retrain_epochs
     x_fit, y_fit = parts.scramble(parts.fit)
     outcome = Retrain()
+    ready_made = api_lint.forbidden_uses(notebook_cells, "train", READY_MADE, others=GRADED)
+    if ready_made:
+        outcome.error = (f"`train` uses {', '.join(f'`{name}`' for name in ready_made)}: a "
+                         "ready-made model, which the contract does not allow (`tf.keras."
+                         "Sequential`, `model.fit` and other ready-made models may not be "
+                         "used). Train the MLP in `params` with `tf.GradientTape` and an "
+                         "optimizer, as the lesson does.")
+        return outcome
     try:
         outcome.history = student.call("train", x_fit, y_fit, epochs, timeout=RETRAIN_SECONDS)
     except ProbeTimeout:
