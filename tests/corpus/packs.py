@@ -1,6 +1,6 @@
 """Corpus entries graded together: one notebook holding several entries' answer cells.
 
-A grading runs the whole notebook whatever one entry changed, so the corpus (300 entries)
+A grading runs the whole notebook whatever one entry changed, so the corpus (428 entries)
 cost most of the test suite's time. Entries that cannot see each other share a notebook:
 
 * no two change the same answer cell, and no two define the same name (two ``step()``
