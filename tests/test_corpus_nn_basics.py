@@ -3,8 +3,9 @@ marks; each realistic mistake loses exactly the checks of the exercises it break
 failing check's message names the mistake.
 
 Entries that cannot see each other are graded in one notebook (tests/corpus/packs.py: 428
-entries, with tests/corpus/nn_basics_probe3.py, in some 100 gradings); a pack that does not grade exactly as its entries predict
-together is graded entry by entry, so each entry is held to the same test as alone. A
+entries, tests/corpus/nn_basics_probe3.py's included, in some 100 gradings); a pack that
+does not grade exactly as its entries predict together is graded entry by entry, so each
+entry is held to the same test as alone. A
 pack's entries share an xdist group, so one worker grades it once. Marked slow.
 """
 
