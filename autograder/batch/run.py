@@ -382,7 +382,7 @@ def grade_batch(path: Path, assignment: Assignment, out_dir: Path, *,
         plain = PlainProgress(console, assignment.name, len(submissions),
                               len(report.outcomes), report.count("failed"))
         plain.start(f"Dask scheduler {scheduler}" if scheduler else
-                    f"{workers or default_workers()} local workers")  # chosen above
+                    f"{workers or default_workers()} local workers")
     with _progress(console, quiet) as progress:
         reused = report.count("reused")
         task = progress.add_task(assignment.name, total=len(submissions),

@@ -214,10 +214,11 @@ def readable_error(text: str) -> str:
     match = _BROADCAST.search(text)
     if match:
         one, two = (g for g in match.groups() if g is not None)
-        op = _OP_NAME.search(text)
+        found = _OP_NAME.search(text)
+        op = (found.group(1) or found.group(2)) if found else None
         return (text[:text.find(match.group(0))].split("{{")[0].removesuffix("operands ") +
                 f"shapes {_shape(one)} and {_shape(two)} cannot be combined element-wise "
-                f"(broadcast): {_broadcast_hint(one, two, op and (op.group(1) or op.group(2)))}").strip()
+                f"(broadcast): {_broadcast_hint(one, two, op)}").strip()
     match = _LABELS_SIZE.search(text)
     if match and match.group(1) != match.group(3):
         rows, labels = match.group(1), match.group(3)
